@@ -1,0 +1,201 @@
+"""Command line: parse, call the library, render, map errors to exit codes. No analysis here.
+
+The original course command line is a compatibility contract and keeps working unchanged:
+    sentinel --data F.parquet -gi GeoIP.dat -gin GeoIPASNum.dat -cv -td -dx 90 -bn 192.168.104.0/24 -o
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sentinel import __version__
+from sentinel.errors import ConfigError, ExitStatus, OutputError, SentinelError
+
+EXIT_CODES = """exit status:
+  0    success (alerts or not)
+  1    internal error (a bug: rerun with --debug and report the traceback)
+  2    usage error: unknown option or invalid value (CIDR, percentile, time zone, ...)
+  3    input error: data file missing, unreadable, not Parquet, or lacking the needed columns
+  4    GeoIP error: a database file missing, unreadable or not a legacy GeoIP database
+  5    output error: a report file exists already (see --force) or cannot be written
+  130  interrupted (Ctrl-C)"""
+
+SUBCOMMANDS = ("simulate", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit status 2), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+
+def _percentile(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"-dx: {text!r} is not a number; give a percentile between 0 and 100") from None
+    if not 0 <= value <= 100:
+        raise ConfigError(f"-dx: {text} is outside 0-100; give a percentile such as 90")
+    return value
+
+
+def _positive_int(option: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"{option}: {text!r} is not a whole number") from None
+        if value <= 0:
+            raise ConfigError(f"{option}: must be positive, got {value}")
+        return value
+
+    return parse
+
+
+def analysis_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sentinel",
+        description="Network-flow threat hunting: traffic per country and hour, possible exfiltration and "
+        "internal botnets, from flow records (course-schema Parquet).",
+        epilog="subcommands:\n  sentinel simulate OUT.parquet   write a simulated office day (see "
+        "'sentinel simulate --help')\n  sentinel demo                   simulate a day with attacks and "
+        "report on it\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", metavar="FILE", help="Parquet file of flows to analyse (required)")
+    p.add_argument("-gi", metavar="GeoIP.dat", help="legacy MaxMind country database "
+                   "(default: embedded offline country data)")
+    p.add_argument("-gin", metavar="GeoIPASNum.dat", help="legacy MaxMind AS-number/organisation database "
+                   "(default: none, AS organisations shown as unknown)")
+    a = p.add_argument_group("analyses (default when none is chosen: --all)")
+    a.add_argument("-cv", "--countryVolume", action="store_true", help="flows and bytes per destination country, "
+                   "table and PNG chart")
+    a.add_argument("-td", "--trafficDistribution", action="store_true", help="flows per hour of day, table and "
+                   "PNG chart (UTC unless --tz)")
+    a.add_argument("-dx", "--dataExfiltration", metavar="P", type=_percentile,
+                   help="possible exfiltration: internal hosts above the P-th percentile of upload to external "
+                   "destinations (0-100, e.g. 90); outliers among them alert")
+    a.add_argument("-bn", "--botnet", metavar="CIDR", help="possible internal botnet: hosts of CIDR talking "
+                   "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network")
+    a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
+    o = p.add_argument_group("output")
+    o.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
+    o.add_argument("-o", "--outfileMd", action="store_true", help="write a Markdown report with PNG charts "
+                   "into --out-dir, under a new name (never overwrites)")
+    o.add_argument("--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)")
+    o.add_argument("--json", metavar="PATH", help="write the JSON report (schema v1) to PATH; '-' prints it on "
+                   "stdout instead of the tables")
+    o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
+    s = p.add_argument_group("settings")
+    s.add_argument("--internal", metavar="CIDR[,CIDR...]", default="10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+                   help="internal networks (default: RFC 1918 and IPv6 ULA: %(default)s)")
+    s.add_argument("--tz", metavar="ZONE", default="UTC", help="time zone for hours of the day, an IANA name "
+                   "(default: %(default)s, the original's definition)")
+    s.add_argument("--date", metavar="YYYY-MM-DD", help="the capture day: timestamps count from its 00:00 UTC "
+                   "(default: unknown; times are shown relative to 00:00)")
+    s.add_argument("--resolve", action="store_true", help="look up DNS names of alert addresses (off by default: "
+                   "a reverse lookup tells your resolver what you are investigating)")
+    s.add_argument("--threads", metavar="N", type=_positive_int("--threads"), help="engine threads "
+                   "(default: all cores)")
+    s.add_argument("--memory-limit", metavar="SIZE", help="engine memory before spilling to disk, e.g. 4GB "
+                   "(default: DuckDB's, 80%% of RAM)")
+    s.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    s.add_argument("--version", action="version", version=f"sentinel {__version__}")
+    return p
+
+
+def build_config(args: argparse.Namespace):
+    from sentinel.config import Config, parse_date
+    from sentinel.detectors.exfiltration import Params as ExfilParams
+    from sentinel.detectors.p2p import Params as BotnetParams
+    from sentinel.enrich import netclass
+    from sentinel.registry import default_params
+
+    if not args.data:
+        raise ConfigError("--data FILE is required (see 'sentinel --help')")
+    chosen = args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
+    run_all = args.all or not chosen
+    units: dict[str, object] = {}
+    if run_all or args.countryVolume:
+        units["country_volume"] = default_params("country_volume")
+    if run_all or args.trafficDistribution:
+        units["hourly"] = default_params("hourly")
+    if args.dataExfiltration is not None or run_all:
+        pct = args.dataExfiltration if args.dataExfiltration is not None else ExfilParams().percentile
+        units["exfiltration"] = ExfilParams(percentile=pct)
+    if args.botnet or run_all:
+        cidr = args.botnet or BotnetParams().cidr
+        netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
+        units["botnet"] = BotnetParams(cidr=cidr)
+    return Config(
+        data=Path(args.data),
+        country_db=args.gi,
+        org_db=args.gin,
+        internal=netclass.parse_cidrs(args.internal, "--internal"),
+        timezone=args.tz,
+        date=parse_date(args.date) if args.date else None,
+        units=units,
+        resolve_dns=args.resolve,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+
+
+def run_analysis(argv: Sequence[str]) -> int:
+    from sentinel import pipeline
+    from sentinel.enrich.rdns import system_resolver
+    from sentinel.report import console, writer
+
+    args = analysis_parser().parse_args(argv)
+    config = build_config(args)
+    if args.json and args.json != "-" and Path(args.json).exists() and not args.force:
+        # Checked before the analysis so a long run does not end in a refusal to write.
+        raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
+    report = pipeline.run(config, resolver=system_resolver())
+    json_to_stdout = args.json == "-"
+    if not args.quiet and not json_to_stdout:
+        sys.stdout.write(console.render(report))
+    written = []
+    if args.outfileMd:
+        written.append(writer.write_markdown(report, Path(args.out_dir)))
+    if args.json:
+        path = writer.write_json(report, args.json, args.force)
+        if path:
+            written.append(path)
+    if not args.quiet:
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+    return ExitStatus.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            from sentinel import cli_tools
+
+            return int(cli_tools.run(argv[0], argv[1:]))
+        return int(run_analysis(argv))
+    except SentinelError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"sentinel: error: {exc}", file=sys.stderr)
+        return int(exc.status)
+    except KeyboardInterrupt:
+        print("sentinel: interrupted", file=sys.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitStatus.OK)  # `sentinel ... | head` closed the pipe: not an error of ours
+    except Exception as exc:  # the one boundary where an unexpected error becomes a message
+        if debug:
+            traceback.print_exc()
+        print(f"sentinel: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+              file=sys.stderr)
+        return int(ExitStatus.ERROR)

@@ -1,0 +1,151 @@
+"""The run's shared state: engine, configuration, and facts several analyses need, computed once.
+
+A fact (per-destination totals, the IP dimension, ...) is one engine pass; analyses ask the context
+for it instead of scanning again, which keeps a run near the cost of a bare scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sentinel.config import Config
+from sentinel.engines.base import Engine
+from sentinel.enrich import ipdim
+from sentinel.enrich.geo import CountryProvider, OrgProvider
+from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo
+from sentinel.timefmt import format_ts
+
+
+@dataclass(frozen=True)
+class InputQuality:
+    flows: int
+    rejected_by_reason: dict[str, int]
+    rejected_rows: int
+    first_ts: int | None
+    last_ts: int | None
+
+
+_REASON_COLUMNS = {reason: f"bad_{i}" for i, reason in enumerate(MALFORMED)}
+
+
+class Context:
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        source: SourceInfo,
+        country_db: CountryProvider,
+        org_db: OrgProvider | None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.source = source
+        self.country_db = country_db
+        self.org_db = org_db
+        self._bad_address_rows = 0
+        self._predicate = WELL_FORMED_SQL
+        self.ip_dim_bad = False
+        self._prepare()
+
+    # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
+    def _prepare(self) -> None:
+        by_dst = self._destination_pass()
+        self.ip_dim = ipdim.build(
+            self.engine,
+            "SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' "
+            "UNION SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''",
+            self.config.internal,
+            self.country_db,
+            self.org_db,
+        )
+        if self.ip_dim.bad:
+            self.ip_dim_bad = True
+            # Rare path: rows naming a non-address are set aside too, and the totals redone without them.
+            self.engine.register("bad_ips", pa.table({"ip": pa.array(self.ip_dim.bad, pa.string())}))
+            self._bad_address_rows = self.engine.query(
+                f"SELECT count(*) AS n FROM raw_flows WHERE ({self._predicate}) AND "
+                "(src_ip IN (SELECT ip FROM bad_ips) OR dst_ip IN (SELECT ip FROM bad_ips))"
+            )["n"][0].as_py()
+            self._predicate += (
+                " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
+            )
+            by_dst = self._destination_pass()
+        self._quality = self._summarise(by_dst)
+        clean = self._quality.rejected_rows == 0
+        # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
+        where = "" if clean else f" WHERE {self._predicate}"
+        self.engine.execute(f"CREATE OR REPLACE VIEW flows AS SELECT * FROM raw_flows{where}")
+
+    def _destination_pass(self) -> pa.Table:
+        """One scan: per-destination totals of well-formed rows, plus malformed-row counts by reason.
+
+        When file statistics proved every row well formed, the scan reads just the three columns the
+        totals need.
+        """
+        if self.source.proven_clean and not self.ip_dim_bad:
+            table = self.engine.query(
+                "SELECT dst_ip, count(*) AS flows, sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes "
+                "FROM raw_flows GROUP BY dst_ip"
+            )
+            self.engine.register("dst_totals", table)
+            return table
+        reasons = ", ".join(
+            f"count(*) FILTER (WHERE {sql}) AS {_REASON_COLUMNS[r]}" for r, sql in MALFORMED.items()
+        )
+        ok = f"FILTER (WHERE {self._predicate})"
+        table = self.engine.query(
+            f"""
+            SELECT dst_ip, count(*) {ok} AS flows, sum(up_bytes) {ok} AS up_bytes,
+                   sum(down_bytes) {ok} AS down_bytes, min(timestamp) {ok} AS first_ts,
+                   max(timestamp) {ok} AS last_ts, {reasons}
+            FROM raw_flows GROUP BY dst_ip
+            """
+        )
+        ok_rows = table.filter(pc.greater(table["flows"], 0))
+        self.engine.register("dst_totals", ok_rows.select(["dst_ip", "flows", "up_bytes", "down_bytes"]))
+        return table
+
+    def _summarise(self, by_dst: pa.Table) -> InputQuality:
+        def total(column: str) -> int:
+            return int(pc.sum(by_dst[column]).as_py() or 0)
+
+        if "first_ts" not in by_dst.column_names:  # proven clean: nothing rejected, span from statistics
+            return InputQuality(
+                flows=total("flows"), rejected_by_reason={}, rejected_rows=0,
+                first_ts=self.source.first_ts, last_ts=self.source.last_ts,
+            )
+
+        rejected = {r: total(c) for r, c in _REASON_COLUMNS.items() if total(c)}
+        if self._bad_address_rows:
+            rejected[BAD_ADDRESS] = self._bad_address_rows
+        flows = total("flows")
+        first = pc.min(by_dst["first_ts"]).as_py()
+        last = pc.max(by_dst["last_ts"]).as_py()
+        return InputQuality(
+            flows=flows,
+            rejected_by_reason=rejected,
+            rejected_rows=self.source.rows - flows,
+            first_ts=first,
+            last_ts=last,
+        )
+
+    # -- facts ------------------------------------------------------------------------------------
+    @property
+    def quality(self) -> InputQuality:
+        return self._quality
+
+    @cached_property
+    def dst_totals(self) -> pa.Table:
+        """Per destination address: flows, up_bytes, down_bytes (well-formed rows only)."""
+        return self.engine.query("SELECT * FROM dst_totals ORDER BY dst_ip")
+
+    def register_ips(self, name: str, ips: list[str]) -> None:
+        """A small named set of addresses for semi-joins (`src_ip IN (SELECT ip FROM name)`)."""
+        self.engine.register(name, pa.table({"ip": pa.array(sorted(set(ips)), pa.string())}))
+
+    def fmt_time(self, centiseconds: int | None) -> str | None:
+        return format_ts(centiseconds, self.config.date)

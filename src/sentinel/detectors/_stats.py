@@ -1,0 +1,62 @@
+"""Pure statistics behind detector scores: small, deterministic, unit-tested on their own."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+# Scales the median absolute deviation to the standard deviation of a normal distribution, so a
+# robust z-score reads like an ordinary one (Iglewicz & Hoaglin).
+MAD_TO_SIGMA = 1.4826
+
+
+def median(values: Sequence[float]) -> float:
+    if len(values) == 0:
+        raise ValueError("median of no values")
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def mad(values: Sequence[float]) -> float:
+    """Median absolute deviation from the median."""
+    arr = np.asarray(values, dtype=float)
+    return float(np.median(np.abs(arr - np.median(arr))))
+
+
+def robust_z(values: Sequence[float], floor: float = 1e-9) -> np.ndarray:
+    """(x - median) / (1.4826 * MAD): how far each value stands from its peers, ignoring outliers.
+
+    `floor` keeps the scale positive when most peers are identical (MAD 0): their outliers then get
+    large but finite scores instead of infinities.
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0:
+        return arr
+    scale = max(MAD_TO_SIGMA * mad(arr), floor)
+    return (arr - np.median(arr)) / scale
+
+
+def top_share_count(n: int, percentile: float) -> int:
+    """How many of n ranked items lie above the P-th percentile: the original's int(n * (1 - P/100))."""
+    if not 0 <= percentile <= 100:
+        raise ValueError("percentile outside 0-100")
+    return int(n * (100 - percentile) / 100 + 1e-9)
+
+
+def saturating(x: float, half: float) -> float:
+    """Map x >= 0 to [0, 1): 0.5 at x == half, approaching 1 for large x. Scores stay comparable."""
+    if x <= 0:
+        return 0.0
+    return x / (x + half)
+
+
+def rate_per_second(events: int, first_cs: int, last_cs: int) -> float | None:
+    """Events per second over [first, last] (timestamps in 1/100 s); None for a single instant."""
+    span = (last_cs - first_cs) / 100
+    return events / span if span > 0 else None
+
+
+def log10_ratio(numerator: float, denominator: float) -> float:
+    """log10 of a ratio with +1 smoothing so zero counters stay finite."""
+    return math.log10((numerator + 1) / (denominator + 1))

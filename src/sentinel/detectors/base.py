@@ -1,0 +1,24 @@
+"""Helpers shared by detectors: severity scales and the host details an alert sentence quotes."""
+
+from __future__ import annotations
+
+from sentinel.context import Context
+
+
+def describe_host(ctx: Context, ip: str) -> str:
+    """'1.2.3.4 (RU, AS1234 Org)': what an analyst wants next to an address in a sentence."""
+    info = ctx.ip_dim.lookup([ip]).get(ip)
+    if not info:
+        return ip
+    bits = [b for b in (info.get("country"), info.get("as_org")) if b]
+    if not bits and info.get("class") == "internal":
+        bits = ["internal"]
+    return f"{ip} ({', '.join(bits)})" if bits else ip
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")

@@ -1,0 +1,238 @@
+"""-dx: internal hosts sending data out (possible exfiltration).
+
+The original ranked hosts by download/upload ratio, which puts a heavy uploader at the bottom and so
+never finds exfiltration. Here the direction is upload, towards external destinations only:
+
+* Ranking (the table, as the original's percentile): hosts by *excess upload*, the bytes they sent out
+  beyond what their own downloads explain at the median upload/download ratio of their peers. It keeps
+  the ratio's insight (hosts differ in volume) while a tiny host with a big ratio cannot outrank one that
+  sent gigabytes.
+* Alert (evidence of a transfer out): among the hosts listed, one that sent an external destination far
+  more than it received from it: net bytes out above `peer_factor` times what the median host uploads to
+  all external destinations (and above `min_transfer_bytes`), and `min_transfer_ratio` times what came
+  back. Browsing, streaming and updates download more than they upload per destination; a bulk or
+  low-and-slow exfiltration channel does the opposite, whatever the host's overall volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sentinel.config import describe_params, param
+from sentinel.context import Context
+from sentinel.detectors import _stats
+from sentinel.detectors.base import describe_host, human_bytes
+from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.units import UnitResult
+
+_INTERNAL = "SELECT ip FROM ip_dim WHERE class = 'internal'"
+# The complement is small (internal, reserved, invalid): an anti-join against it is the cheaper filter.
+_NOT_EXTERNAL = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+
+
+@dataclass(frozen=True)
+class Params:
+    percentile: float = param(90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload")
+    peer_factor: float = param(
+        2.0, "alert when a listed host sent one external destination this many times the median host's "
+        "whole external upload (net of what came back)"
+    )
+    min_transfer_bytes: int = param(1_000_000, "... and never for less than this many bytes net")
+    min_transfer_ratio: float = param(5.0, "... and at least this many times what that destination sent back")
+    min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
+    top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
+
+
+def host_totals(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.engine.query(
+        f"""
+        SELECT src_ip, count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes,
+               sum(down_bytes)::BIGINT AS down_bytes
+        FROM flows
+        WHERE src_ip IN ({_INTERNAL}) AND dst_ip NOT IN ({_NOT_EXTERNAL})
+        GROUP BY src_ip ORDER BY src_ip
+        """
+    ).to_pylist()
+
+
+def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
+    """Add ratio, excess upload and robust z to each host row; return them ranked by excess."""
+    if not rows:
+        return []
+    up = np.array([r["up_bytes"] for r in rows], dtype=float)
+    down = np.array([r["down_bytes"] for r in rows], dtype=float)
+    log_ratio = np.log10((up + 1) / (down + 1))
+    peers = np.array([r["flows"] >= params.min_peer_flows for r in rows])
+    if not peers.any():
+        peers[:] = True
+    centre = float(np.median(log_ratio[peers]))
+    scale = max(_stats.MAD_TO_SIGMA * _stats.mad(log_ratio[peers]), 1e-9)
+    expected_up = down * 10**centre
+    for i, r in enumerate(rows):
+        r["ratio"] = r["up_bytes"] / r["down_bytes"] if r["down_bytes"] else None
+        r["excess_bytes"] = int(round(up[i] - expected_up[i]))
+        r["z"] = float((log_ratio[i] - centre) / scale)
+        r["peer_median_ratio"] = 10**centre
+        r["peer_median_up"] = float(np.median(up[peers]))
+    return sorted(rows, key=lambda r: (-r["excess_bytes"], r["src_ip"]))
+
+
+def transfer_threshold(peer_median_up: float, params: Params) -> int:
+    """Net bytes to one destination that make an alert: relative to what peers upload, with a floor."""
+    return max(params.min_transfer_bytes, int(params.peer_factor * peer_median_up))
+
+
+def is_transfer(pair: dict[str, Any], threshold: int, params: Params) -> bool:
+    """A destination that received far more than it sent back: the shape of data leaving."""
+    net = pair["up_bytes"] - pair["down_bytes"]
+    return net >= threshold and pair["up_bytes"] >= params.min_transfer_ratio * pair["down_bytes"]
+
+
+def severity(net_bytes: int, threshold: int) -> str:
+    """Gigabytes out are critical news; ten times the alert threshold is high; the rest medium."""
+    if net_bytes >= 10_000_000_000:
+        return "critical"
+    if net_bytes >= 1_000_000_000 or net_bytes >= 10 * threshold:
+        return "high"
+    return "medium"
+
+
+def transfers(
+    ctx: Context, hosts: list[str], threshold: int, params: Params
+) -> dict[str, list[dict[str, Any]]]:
+    """Per listed host, the external destinations it sent data out to (most first).
+
+    Two cheap passes instead of a per-(host, destination) aggregate of every flow: candidates are pairs
+    with enough bytes in upload-dominant flows; only those pairs are then totalled over all their flows.
+    """
+    if not hosts:
+        return {}
+    ctx.register_ips("exfil_hosts", hosts)
+    candidates = ctx.engine.query(
+        f"""
+        SELECT src_ip, dst_ip FROM flows
+        WHERE up_bytes > down_bytes AND src_ip IN (SELECT ip FROM exfil_hosts)
+          AND dst_ip NOT IN ({_NOT_EXTERNAL})
+        GROUP BY src_ip, dst_ip HAVING sum(up_bytes) >= ?
+        """,
+        [threshold],
+    )
+    if candidates.num_rows == 0:
+        return {}
+    ctx.engine.register("exfil_pairs", candidates)
+    rows = ctx.engine.query(
+        """
+        SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::BIGINT AS up_bytes,
+               sum(f.down_bytes)::BIGINT AS down_bytes, min(f.timestamp) AS first_ts, max(f.timestamp) AS last_ts
+        FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+        GROUP BY f.src_ip, f.dst_ip
+        """
+    ).to_pylist()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["src_ip"], r["down_bytes"] - r["up_bytes"], r["dst_ip"])):
+        if is_transfer(r, threshold, params):
+            out.setdefault(r["src_ip"], []).append(r)
+    return out
+
+
+def make_alert(
+    ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], threshold: int, params: Params
+) -> Alert:
+    main = sent[0]
+    net = sum(d["up_bytes"] - d["down_bytes"] for d in sent)
+    where = describe_host(ctx, main["dst_ip"])
+    more = f" and {len(sent) - 1} more destination(s)" if len(sent) > 1 else ""
+    summary = (
+        f"{row['src_ip']} sent {human_bytes(main['up_bytes'])} to {where} in {main['flows']} flows and "
+        f"received {human_bytes(main['down_bytes'])} back{more}; its upload to external addresses is "
+        f"{human_bytes(row['up_bytes'])}, {human_bytes(row['excess_bytes'])} above what its downloads explain."
+    )
+    evidence = {
+        "transfer_out_bytes": net,
+        "alert_threshold_bytes": threshold,
+        "transfers": [
+            {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
+            | {"first_seen": ctx.fmt_time(d["first_ts"]), "last_seen": ctx.fmt_time(d["last_ts"])}
+            for d in sent[: params.top_destinations]
+        ],
+        "host_up_bytes": row["up_bytes"],
+        "host_down_bytes": row["down_bytes"],
+        "host_ratio_up_down": row["ratio"],
+        "peer_median_ratio": row["peer_median_ratio"],
+        "excess_up_bytes": row["excess_bytes"],
+        "ratio_robust_z": round(row["z"], 3),
+        "external_flows": row["flows"],
+        "percentile": params.percentile,
+    }
+    return Alert(
+        type="exfiltration",
+        severity=severity(net, threshold),
+        score=round(_stats.saturating(net / threshold, 1.0), 4),
+        hosts=[row["src_ip"]],
+        summary=summary,
+        src_ip=row["src_ip"],
+        dst_ip=main["dst_ip"],
+        first_seen=ctx.fmt_time(min(d["first_ts"] for d in sent)),
+        last_seen=ctx.fmt_time(max(d["last_ts"] for d in sent)),
+        evidence=evidence,
+    )
+
+
+class Exfiltration:
+    key: ClassVar[str] = "exfiltration"
+    title: ClassVar[str] = "Possible data exfiltration"
+    kind: ClassVar[str] = "detector"
+    Params: ClassVar[type] = Params
+
+    def run(self, ctx: Context, params: Params) -> UnitResult:
+        ranked = score_hosts(host_totals(ctx), params)
+        listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
+        threshold = transfer_threshold(ranked[0]["peer_median_up"] if ranked else 0.0, params)
+        sent = transfers(ctx, [r["src_ip"] for r in listed], threshold, params)
+        alerts = [make_alert(ctx, r, sent[r["src_ip"]], threshold, params) for r in listed if r["src_ip"] in sent]
+        for r in listed:
+            moved = sent.get(r["src_ip"], [])
+            r["transfer_bytes"] = sum(d["up_bytes"] - d["down_bytes"] for d in moved) if moved else None
+            r["alert"] = bool(moved)
+        table = Table(
+            key="exfiltration",
+            title=f"Internal hosts above the {params.percentile:g}th percentile of excess upload",
+            columns=[
+                Column("src_ip", "host", "ip"),
+                Column("up_bytes", "up_bytes (to external)", "bytes"),
+                Column("down_bytes", "down_bytes (from external)", "bytes"),
+                Column("ratio", "up/down", "float"),
+                Column("excess_bytes", "excess upload", "bytes"),
+                Column("transfer_bytes", "sent out (net)", "bytes"),
+                Column("flows", "flows", "int"),
+                Column("alert", "alert"),
+            ],
+            rows=listed,
+            note=(
+                f"{len(ranked)} internal hosts sent traffic to external addresses; listed: the top "
+                f"{100 - params.percentile:g}% by excess upload (upload beyond down_bytes x the peers' median "
+                f"up/down ratio, {ranked[0]['peer_median_ratio']:.3f})." if ranked else "No internal host sent "
+                "traffic to external addresses."
+            )
+            + f" Alert: a destination that received >= {human_bytes(threshold)} more than it sent back "
+            f"({params.peer_factor:g}x the median host's external upload) and >= {params.min_transfer_ratio:g}x "
+            "as much.",
+        )
+        keys = ("src_ip", "flows", "up_bytes", "down_bytes", "ratio", "excess_bytes", "transfer_bytes", "alert")
+        section = Section(
+            key=self.key,
+            title=self.title,
+            description="Internal hosts whose upload to external destinations is out of line with their peers, "
+            "and the transfers out that make an alert.",
+            tables=[table],
+            params=describe_params(params),
+            payload={
+                "hosts_ranked": len(ranked),
+                "alert_threshold_bytes": threshold,
+                "rows": [{k: r[k] for k in keys} for r in listed],
+            },
+        )
+        return UnitResult(section, alerts)

@@ -1,0 +1,241 @@
+"""-bn: internal hosts talking to each other like a botnet (peer-to-peer), told apart from servers.
+
+The original grouped every internal flow by destination, so every internal server (DNS, file, web)
+came out as a "botnet". Clients using a server all open connections to it and it opens none back on
+that service; peers in a P2P botnet (or lateral movement between workstations) both open and accept
+connections among themselves, on ports that are not a service. Servers are reported as context, P2P
+groups as alerts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sentinel.config import describe_params, param
+from sentinel.context import Context
+from sentinel.detectors import _stats
+from sentinel.enrich import netclass
+from sentinel.errors import ConfigError
+from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.units import UnitResult
+
+EVERY_SUBNET = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class Params:
+    cidr: str = param(EVERY_SUBNET, "-bn CIDR: the subnet whose hosts are examined; 0.0.0.0/0: every internal network")
+    server_min_clients: int = param(5, "a destination port used by this many internal clients is a service")
+    service_port_max: int = param(1023, "ports up to this are well-known services, never counted as P2P")
+    min_group: int = param(3, "hosts in a P2P group before it alerts")
+
+
+Edge = dict[str, Any]
+
+
+def internal_edges(ctx: Context, network: netclass.IPNetwork | None) -> list[Edge]:
+    """Flows between two hosts of the subnet, summed per (src, dst, proto, port)."""
+    if network is None:
+        hosts_sql = "SELECT ip FROM ip_dim WHERE class = 'internal'"
+    elif network.version == 4:
+        # Subnet membership as an integer range test on the parsed addresses (never per-flow parsing).
+        first, last = int(network.network_address), int(network.broadcast_address)
+        hosts_sql = f"SELECT ip FROM ip_dim WHERE ip_num BETWEEN {first} AND {last}"
+    else:
+        raise ConfigError(f"-bn: {network} is IPv6; only IPv4 subnets (or 0.0.0.0/0) are supported yet")
+    return ctx.engine.query(
+        f"""
+        SELECT src_ip, dst_ip, proto, port, count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes,
+               sum(down_bytes)::BIGINT AS down_bytes, min(timestamp) AS first_ts, max(timestamp) AS last_ts
+        FROM flows
+        WHERE src_ip IN ({hosts_sql}) AND dst_ip IN ({hosts_sql}) AND src_ip <> dst_ip
+        GROUP BY ALL ORDER BY src_ip, dst_ip, proto, port
+        """
+    ).to_pylist()
+
+
+def find_services(edges: list[Edge], params: Params) -> dict[tuple[str, str, int], set[str]]:
+    """(server, proto, port) -> clients, for services: many clients, and the server never calls back on it."""
+    clients: dict[tuple[str, str, int], set[str]] = defaultdict(set)
+    initiates: set[tuple[str, str, int]] = set()
+    for e in edges:
+        clients[(e["dst_ip"], e["proto"], e["port"])].add(e["src_ip"])
+        initiates.add((e["src_ip"], e["proto"], e["port"]))
+    return {
+        key: who
+        for key, who in clients.items()
+        if len(who) >= params.server_min_clients and key not in initiates
+    }
+
+
+def is_service_edge(e: Edge, services: dict, params: Params) -> bool:
+    return e["port"] <= params.service_port_max or (e["dst_ip"], e["proto"], e["port"]) in services
+
+
+def p2p_groups(edges: list[Edge], services: dict, params: Params) -> list[list[Edge]]:
+    """Connected groups of hosts that both open and accept non-service connections with each other."""
+    peer_edges = [e for e in edges if not is_service_edge(e, services, params)]
+    opens = {e["src_ip"] for e in peer_edges}
+    accepts = {e["dst_ip"] for e in peer_edges}
+    nodes = opens & accepts
+    mesh = [e for e in peer_edges if e["src_ip"] in nodes and e["dst_ip"] in nodes]
+    parent = {n: n for n in nodes}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for e in mesh:
+        a, b = root(e["src_ip"]), root(e["dst_ip"])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[Edge]] = defaultdict(list)
+    for e in mesh:
+        groups[root(e["src_ip"])].append(e)
+    found = [g for g in groups.values() if len(_members(g)) >= params.min_group]
+    return sorted(found, key=lambda g: (-len(_members(g)), min(_members(g))))
+
+
+def _members(group: list[Edge]) -> list[str]:
+    return sorted({e["src_ip"] for e in group} | {e["dst_ip"] for e in group}, key=_ip_key)
+
+
+def _ip_key(ip: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in ip.split(".")) if ip.count(".") == 3 else (1 << 16, hash(ip) & 0xFFFF)
+
+
+def group_evidence(group: list[Edge]) -> dict[str, Any]:
+    members = _members(group)
+    pairs = {(e["src_ip"], e["dst_ip"]) for e in group}
+    possible = len(members) * (len(members) - 1)
+    reciprocal = sum(1 for a, b in pairs if (b, a) in pairs)
+    flows = sum(e["flows"] for e in group)
+    first = min(e["first_ts"] for e in group)
+    last = max(e["last_ts"] for e in group)
+    ports = sorted({f"{e['proto']}/{e['port']}" for e in group})
+    return {
+        "members": members,
+        "ports": ports,
+        "flows": flows,
+        "up_bytes": sum(e["up_bytes"] for e in group),
+        "down_bytes": sum(e["down_bytes"] for e in group),
+        "connected_pairs": len(pairs),
+        "density": len(pairs) / possible if possible else 0.0,
+        "reciprocity": reciprocal / len(pairs) if pairs else 0.0,
+        "rate_per_second": _stats.rate_per_second(flows, first, last),
+        "first_ts": first,
+        "last_ts": last,
+    }
+
+
+def make_alert(ctx: Context, ev: dict[str, Any]) -> Alert:
+    members = ev["members"]
+    rate = ev["rate_per_second"]
+    rate_text = f"{rate:.4f} flows/s" if rate is not None else "a single instant"
+    summary = (
+        f"{len(members)} internal hosts ({', '.join(members)}) talk to each other peer-to-peer on "
+        f"{', '.join(ev['ports'])}: {ev['flows']} flows at {rate_text}; each both opens and accepts connections."
+    )
+    evidence = {k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")}
+    score = 0.5 * ev["density"] + 0.5 * ev["reciprocity"]
+    return Alert(
+        type="botnet",
+        severity="critical" if len(members) >= 10 else "high",
+        score=round(min(1.0, score), 4),
+        hosts=members,
+        summary=summary,
+        first_seen=ctx.fmt_time(ev["first_ts"]),
+        last_seen=ctx.fmt_time(ev["last_ts"]),
+        evidence=evidence,
+    )
+
+
+def server_rows(edges: list[Edge], services: dict) -> list[dict[str, Any]]:
+    by_server: dict[str, dict[str, Any]] = {}
+    for (server, proto, port), clients in services.items():
+        row = by_server.setdefault(server, {"server": server, "services": [], "clients": set()})
+        row["services"].append(f"{proto}/{port}")
+        row["clients"] |= clients
+    for e in edges:
+        if (e["dst_ip"], e["proto"], e["port"]) in services:
+            row = by_server[e["dst_ip"]]
+            row["flows"] = row.get("flows", 0) + e["flows"]
+            row["first_ts"] = min(row.get("first_ts", e["first_ts"]), e["first_ts"])
+            row["last_ts"] = max(row.get("last_ts", e["last_ts"]), e["last_ts"])
+    rows = []
+    for row in by_server.values():
+        rows.append(
+            {
+                "server": row["server"],
+                "services": ", ".join(sorted(row["services"])),
+                "clients": len(row["clients"]),
+                "flows": row["flows"],
+                "rate_per_second": _stats.rate_per_second(row["flows"], row["first_ts"], row["last_ts"]),
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["flows"], _ip_key(r["server"])))
+
+
+class Botnet:
+    key: ClassVar[str] = "botnet"
+    title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
+    kind: ClassVar[str] = "detector"
+    Params: ClassVar[type] = Params
+
+    def run(self, ctx: Context, params: Params) -> UnitResult:
+        network = netclass.parse_cidr(params.cidr, "-bn")
+        every = network.prefixlen == 0
+        edges = internal_edges(ctx, None if every else network)
+        services = find_services(edges, params)
+        groups = [group_evidence(g) for g in p2p_groups(edges, services, params)]
+        alerts = [make_alert(ctx, ev) for ev in groups]
+        scope = "every internal network" if every else str(network)
+        group_table = Table(
+            key="botnet_groups",
+            title=f"Peer-to-peer groups in {scope}",
+            columns=[
+                Column("members", "hosts", "list"),
+                Column("subnets", "subnets", "list"),
+                Column("ports", "ports", "list"),
+                Column("flows", "flows", "int"),
+                Column("rate_per_second", "flows/s", "rate"),
+                Column("density", "pairs connected", "percent"),
+            ],
+            rows=[ev | {"subnets": sorted({netclass.subnet_of(m) for m in ev["members"]})} for ev in groups],
+            note=f"Hosts that both open and accept connections among themselves on non-service ports "
+            f"(above {params.service_port_max}, not used as a service by >= {params.server_min_clients} clients); "
+            f"groups of >= {params.min_group} hosts alert.",
+        )
+        servers = server_rows(edges, services)
+        server_table = Table(
+            key="botnet_servers",
+            title=f"Internal servers in {scope} (context, not alerts)",
+            columns=[
+                Column("server", "server", "ip"),
+                Column("services", "services"),
+                Column("clients", "clients", "int"),
+                Column("flows", "flows", "int"),
+                Column("rate_per_second", "flows/s", "rate"),
+            ],
+            rows=servers,
+            note="Destinations that many internal clients use on a service port and that never call back on it.",
+        )
+        payload = {
+            "scope": scope,
+            "internal_flows_examined": sum(e["flows"] for e in edges),
+            "rows": [{k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")} for ev in groups],
+            "servers": servers,
+        }
+        section = Section(
+            key=self.key,
+            title=self.title,
+            description="Internal hosts that talk to each other as peers, separated from clients using servers.",
+            tables=[group_table, server_table],
+            params=describe_params(params),
+            payload=payload,
+        )
+        return UnitResult(section, alerts)

@@ -1,0 +1,99 @@
+"""The one path of a run: source -> engine view -> enrichment -> analyses and detectors -> Report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sentinel import __version__
+from sentinel.config import Config
+from sentinel.context import Context
+from sentinel.engines.duckdb_engine import DuckDBEngine
+from sentinel.enrich.geo import open_country_db, open_org_db
+from sentinel.enrich.rdns import Resolver, no_resolver
+from sentinel.registry import UNITS
+from sentinel.report.model import HostInfo, InputSummary, Report
+from sentinel.sources.parquet import open_parquet
+
+
+def run(
+    config: Config,
+    resolver: Resolver | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Report:
+    """Analyse `config.data` with the units in `config.units`; the Python API behind the CLI."""
+    country_db = open_country_db(config.country_db)
+    org_db = open_org_db(config.org_db)
+    engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
+    try:
+        source = open_parquet(engine, config.data)
+        ctx = Context(engine, config, source, country_db, org_db)
+        report = Report(
+            version=__version__,
+            generated_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+            input=_input_summary(ctx),
+            enrichment={
+                "country": country_db.source,
+                "as_org": org_db.source if org_db else "none (give -gin for AS organisations)",
+                "dns": "reverse DNS (--resolve)" if config.resolve_dns else "not resolved (--resolve to enable)",
+            },
+            settings={"internal": [str(n) for n in config.internal], "timezone": config.timezone,
+                      "date": config.date.isoformat() if config.date else None},
+        )
+        for key, params in config.units.items():
+            result = UNITS[key].run(ctx, params)
+            report.sections.append(result.section)
+            report.alerts.extend(result.alerts)
+        for number, alert in enumerate(report.alerts, start=1):
+            alert.id = number
+        report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
+        report.notes.extend(_notes(ctx))
+        return report
+    finally:
+        engine.close()
+
+
+def _input_summary(ctx: Context) -> InputSummary:
+    q = ctx.quality
+    return InputSummary(
+        sources=list(ctx.source.sources),
+        format=ctx.source.format,
+        rows=ctx.source.rows,
+        flows=q.flows,
+        rejected_rows=q.rejected_rows,
+        rejected_by_reason=q.rejected_by_reason,
+        first_seen=ctx.fmt_time(q.first_ts),
+        last_seen=ctx.fmt_time(q.last_ts),
+    )
+
+
+def _notes(ctx: Context) -> list[str]:
+    q = ctx.quality
+    notes = []
+    if q.rejected_rows:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(q.rejected_by_reason.items()))
+        notes.append(f"{q.rejected_rows} malformed rows were set aside and not analysed ({reasons}).")
+    if ctx.source.extra_columns:
+        notes.append(f"Columns not used: {', '.join(ctx.source.extra_columns)}.")
+    return notes
+
+
+def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
+    """Country, AS organisation and (optionally) DNS name of every address an alert names."""
+    named: list[str] = []
+    for alert in report.alerts:
+        named.extend(alert.hosts)
+        named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
+    ips = sorted(set(named))
+    known = ctx.ip_dim.lookup(ips)
+    names = resolver(ips) if resolve and ips else {}
+    return {
+        ip: HostInfo(
+            ip=ip,
+            scope=known.get(ip, {}).get("class"),
+            country=known.get(ip, {}).get("country"),
+            as_org=known.get(ip, {}).get("as_org"),
+            dns_name=names.get(ip),
+        )
+        for ip in ips
+    }

@@ -1,0 +1,15 @@
+"""Every analysis and detector Sentinel has, in report order. A later plug-in registers the same way."""
+
+from __future__ import annotations
+
+from sentinel.analyses.country_volume import CountryVolume
+from sentinel.analyses.hourly import Hourly
+from sentinel.detectors.exfiltration import Exfiltration
+from sentinel.detectors.p2p import Botnet
+from sentinel.units import Unit
+
+UNITS: dict[str, Unit] = {unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet())}
+
+
+def default_params(key: str) -> object:
+    return UNITS[key].Params()

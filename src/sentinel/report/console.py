@@ -1,0 +1,52 @@
+"""Plain-text rendering for the terminal: each section's tables, then the alerts."""
+
+from __future__ import annotations
+
+from sentinel.report.formatting import cell, is_numeric
+from sentinel.report.model import Report, Table
+
+
+def render_table(table: Table, max_rows: int | None = None) -> str:
+    rows = table.rows if max_rows is None else table.rows[:max_rows]
+    header = [c.label for c in table.columns]
+    body = [[cell(r.get(c.key), c) for c in table.columns] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if is_numeric(c) else v.ljust(w)
+            for v, w, c in zip(values, widths, table.columns, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])]
+    out += [line(b) for b in body] if body else ["(none)"]
+    if max_rows is not None and len(table.rows) > max_rows:
+        out.append(f"... {len(table.rows) - max_rows} more rows in the reports")
+    return "\n".join(out)
+
+
+def render(report: Report, max_rows: int = 25) -> str:
+    out: list[str] = []
+    inp = report.input
+    out.append(
+        f"Sentinel {report.version}: {inp.flows:,} flows from {', '.join(inp.sources)}"
+        f" ({inp.first_seen} to {inp.last_seen})"
+    )
+    out.extend(f"note: {n}" for n in report.notes)
+    for section in report.sections:
+        out.append("")
+        out.append(f"[!] {section.title}")
+        for table in section.tables:
+            out.append("")
+            if len(section.tables) > 1:
+                out.append(table.title)
+            out.append(render_table(table, max_rows))
+    out.append("")
+    if report.alerts:
+        out.append(f"[!] {len(report.alerts)} alert(s)")
+        for a in report.alerts:
+            out.append(f"  #{a.id} {a.type} {a.severity} (score {a.score:.2f}): {a.summary}")
+    else:
+        out.append("[ok] no alerts")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,30 @@
+"""Cell formatting shared by the console and Markdown renderers, by column kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentinel.report.model import Column
+
+
+def cell(value: Any, column: Column) -> str:
+    if value is None:
+        return "-"
+    kind = column.kind
+    if kind in ("int", "bytes"):
+        return f"{int(value):,}"
+    if kind == "float":
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if kind == "rate":
+        return f"{value:.4f}"
+    if kind == "percent":
+        return f"{100 * value:.2f}%"
+    if kind == "list":
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def is_numeric(column: Column) -> bool:
+    return column.kind in ("int", "bytes", "float", "rate", "percent")

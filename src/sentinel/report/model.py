@@ -1,0 +1,108 @@
+"""The Report: everything a run found, as plain data. Every renderer (console, Markdown, JSON; HTML and
+PDF later) reads only this, and its JSON form (schema v1) is the canonical one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | ip | int | bytes | float | rate | percent | list
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    note: str = ""  # how to read it: definitions, what was cut
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    labels: list[str]
+    values: list[float]
+    xlabel: str
+    ylabel: str
+
+
+@dataclass
+class Section:
+    """What one analysis or detector contributes: tables, charts, and its JSON payload."""
+
+    key: str
+    title: str
+    description: str
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)  # merged into report JSON analyses[key]
+
+
+@dataclass
+class Alert:
+    type: str
+    severity: str
+    score: float
+    hosts: list[str]
+    summary: str
+    src_ip: str | None = None
+    dst_ip: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    id: int = 0  # numbered by the pipeline, in report order
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"score {self.score} outside [0, 1]")
+        if not self.hosts:
+            raise ValueError("an alert implicates at least one internal host")
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    ip: str
+    scope: str | None  # internal | public | special | None (unparseable)
+    country: str | None
+    as_org: str | None
+    dns_name: str | None
+
+
+@dataclass
+class InputSummary:
+    sources: list[str]
+    format: str
+    rows: int
+    flows: int
+    rejected_rows: int
+    rejected_by_reason: dict[str, int]
+    first_seen: str | None
+    last_seen: str | None
+
+
+@dataclass
+class Report:
+    version: str
+    generated_at: str  # RFC 3339 UTC; the only part of a report that changes between identical runs
+    input: InputSummary
+    enrichment: dict[str, str]  # role -> source description (country, as_org, dns)
+    settings: dict[str, Any]  # what the run was asked to do, for the record
+    sections: list[Section] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    hosts: dict[str, HostInfo] = field(default_factory=dict)  # every address named by an alert
+    notes: list[str] = field(default_factory=list)  # warnings a reader must see (rejected rows, ...)
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
