@@ -1,0 +1,40 @@
+import pytest
+
+from sentinel import pipeline
+from sentinel.config import Config
+from tests.flows import config_for, flow, write_flows
+
+HOUR = 360_000  # 1/100 s
+
+
+def _hours(report) -> dict[int, int]:
+    return {r["hour"]: r["flows"] for r in report.section("hourly").payload["rows"] if r["flows"]}
+
+
+def test_hours_exact_including_edges(tmp_path):
+    stamps = [0, HOUR - 1, HOUR, 13 * HOUR + 5, 23 * HOUR + HOUR - 1, 24 * HOUR + 1, -1, -HOUR]
+    rows = [flow(ts, "192.168.1.2", "8.8.8.8") for ts in stamps]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "hourly"))
+    # -1 and -HOUR are the previous day's 23:59:59.99 and 23:00 (pandas' reading); 24h+1 is next day 00h.
+    assert _hours(report) == {0: 3, 1: 1, 13: 1, 23: 3}
+    assert [r["hour"] for r in report.section("hourly").payload["rows"]] == list(range(24))
+    assert report.section("hourly").payload["timezone"] == "UTC"
+
+
+def test_timezone_shifts_hours(tmp_path):
+    import datetime as dt
+
+    rows = [flow(10 * HOUR, "192.168.1.2", "8.8.8.8")]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    base = config_for(path, "hourly")
+    summer = Config(data=path, units=base.units, timezone="Europe/Lisbon", date=dt.date(2023, 6, 1))
+    winter = Config(data=path, units=base.units, timezone="Europe/Lisbon", date=dt.date(2023, 1, 15))
+    assert _hours(pipeline.run(summer)) == {11: 1}  # WEST, UTC+1
+    assert _hours(pipeline.run(winter)) == {10: 1}  # WET, UTC+0
+
+
+def test_unknown_timezone_is_a_config_error(tmp_path):
+    from sentinel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--tz"):
+        Config(data=tmp_path / "x.parquet", timezone="Mars/Olympus")

@@ -1,0 +1,77 @@
+from sentinel import pipeline
+from sentinel.detectors import exfiltration as ex
+from tests.flows import config_for, flow, write_flows
+
+MB = 1_000_000
+
+
+def _office(extra: list[dict]) -> list[dict]:
+    """Ten hosts browsing (download-heavy) plus whatever the test adds."""
+    rows = []
+    for h in range(10, 20):
+        for i in range(20):
+            rows.append(flow(i * 1000 + h, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000 + h * 1000, down=1_000_000))
+    return rows + extra
+
+
+def test_ranking_and_transfer_alert_exact(tmp_path):
+    # 192.168.1.99 sends 30 MB to one server in 30 flows and gets 30 kB back.
+    exfil = [flow(50_000 + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(30)]
+    rows = _office(exfil)
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration",
+                                     exfiltration=ex.Params(percentile=80)))
+    section = report.section("exfiltration")
+    listed = section.payload["rows"]
+    assert len(listed) == 2  # int(11 hosts * 20%)
+    assert listed[0]["src_ip"] == "192.168.1.99" and listed[0]["alert"] is True
+    assert listed[0]["up_bytes"] == 30 * MB and listed[0]["down_bytes"] == 30_000
+    assert listed[1]["alert"] is False
+    [alert] = report.alerts
+    assert alert.type == "exfiltration" and alert.hosts == ["192.168.1.99"]
+    assert alert.dst_ip == "193.136.0.1"
+    assert alert.evidence["transfer_out_bytes"] == 30 * MB - 30_000
+    assert alert.evidence["transfers"][0]["flows"] == 30
+    assert "PT" in alert.summary
+
+
+def test_download_heavy_host_is_never_an_alert(tmp_path):
+    heavy = [flow(60_000 + i, "192.168.1.98", "8.8.8.8", up=5 * MB, down=50 * MB) for i in range(30)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _office(heavy)), "exfiltration"))
+    assert report.alerts == []
+
+
+def test_internal_backup_is_not_exfiltration(tmp_path):
+    # the original counted every destination; a nightly backup to the NAS must not count as data leaving
+    backup = [flow(i, "192.168.1.200", "192.168.1.250", up=100 * MB, down=1000, port=873) for i in range(50)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _office(backup)), "exfiltration"))
+    assert report.alerts == []
+    assert "192.168.1.200" not in [r["src_ip"] for r in report.section("exfiltration").payload["rows"]]
+
+
+def test_score_hosts_excess_ranks_volume_over_ratio():
+    params = ex.Params()
+    rows = [
+        {"src_ip": "a", "flows": 100, "up_bytes": 10 * MB, "down_bytes": 100 * MB},
+        {"src_ip": "b", "flows": 100, "up_bytes": 20 * MB, "down_bytes": 100 * MB},
+        {"src_ip": "c", "flows": 100, "up_bytes": 10 * MB, "down_bytes": 100 * MB},
+        {"src_ip": "tiny", "flows": 100, "up_bytes": 1000, "down_bytes": 10},  # big ratio, no volume
+    ]
+    ranked = ex.score_hosts(rows, params)
+    assert [r["src_ip"] for r in ranked][0] == "b"
+    assert ranked[-1]["src_ip"] != "b"
+    assert ranked[0]["excess_bytes"] > ranked[[r["src_ip"] for r in ranked].index("tiny")]["excess_bytes"]
+
+
+def test_transfer_rule():
+    params = ex.Params(min_transfer_ratio=5)
+    assert ex.is_transfer({"up_bytes": 50 * MB, "down_bytes": MB}, 20 * MB, params)
+    assert not ex.is_transfer({"up_bytes": 50 * MB, "down_bytes": 20 * MB}, 20 * MB, params)  # ratio 2.5
+    assert not ex.is_transfer({"up_bytes": 10 * MB, "down_bytes": 0}, 20 * MB, params)  # too small
+    assert ex.transfer_threshold(0, params) == params.min_transfer_bytes
+    assert ex.transfer_threshold(100 * MB, params) == 200 * MB
+
+
+def test_severity_scale():
+    assert ex.severity(20 * MB, 20 * MB) == "medium"
+    assert ex.severity(250 * MB, 20 * MB) == "high"
+    assert ex.severity(11_000 * MB, 20 * MB) == "critical"

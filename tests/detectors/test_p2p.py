@@ -1,0 +1,61 @@
+from sentinel import pipeline
+from sentinel.detectors import p2p
+from tests.flows import config_for, flow, write_flows
+
+
+def _clients_and_servers() -> list[dict]:
+    rows = []
+    for c in range(10, 30):
+        client = f"192.168.5.{c}"
+        rows += [flow(c * 10 + k, client, "192.168.5.250", port=53, proto="udp") for k in range(3)]
+        rows += [flow(c * 10 + 5, client, "192.168.5.251", port=445)]
+        rows += [flow(c * 10 + 6, client, "192.168.5.252", port=8080)]  # intranet app on a high port
+    return rows
+
+
+def _mesh(members: list[str], port: int = 31337) -> list[dict]:
+    return [flow(1000 * i + j, a, b, port=port) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
+
+
+def test_servers_are_context_not_botnets(tmp_path):
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _clients_and_servers()), "botnet"))
+    assert report.alerts == []
+    servers = {r["server"]: r for r in report.section("botnet").payload["servers"]}
+    assert set(servers) == {"192.168.5.250", "192.168.5.251", "192.168.5.252"}
+    assert servers["192.168.5.250"]["clients"] == 20 and servers["192.168.5.250"]["services"] == "udp/53"
+    assert servers["192.168.5.252"]["services"] == "tcp/8080"
+
+
+def test_p2p_group_alerts_exact(tmp_path):
+    members = ["192.168.5.11", "192.168.5.12", "192.168.5.13", "192.168.5.14"]
+    rows = _clients_and_servers() + _mesh(members)
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "botnet",
+                                     botnet=p2p.Params(cidr="192.168.5.0/24")))
+    [alert] = report.alerts
+    assert alert.type == "botnet" and alert.hosts == members
+    ev = alert.evidence
+    assert ev["ports"] == ["tcp/31337"] and ev["flows"] == 12 and ev["density"] == 1.0
+    assert ev["rate_per_second"] == 12 / ((3000 + 2 - 0 - 1) / 100)  # flows per second, not per 1/100 s
+    assert alert.score == 1.0
+
+
+def test_subnet_filter_excludes_other_subnets(tmp_path):
+    rows = _mesh(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    path = write_flows(tmp_path / "f.parquet", rows)
+    assert pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="192.168.5.0/24"))).alerts == []
+    assert len(pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="0.0.0.0/0"))).alerts) == 1
+
+
+def test_pairs_and_well_known_ports_do_not_alert(tmp_path):
+    rows = _mesh(["192.168.5.11", "192.168.5.12"])  # only two hosts: below min_group
+    rows += _mesh(["192.168.5.21", "192.168.5.22", "192.168.5.23"], port=137)  # NetBIOS chatter
+    assert pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "botnet")).alerts == []
+
+
+def test_one_way_high_port_fan_out_is_not_p2p():
+    edges = [
+        {"src_ip": "a", "dst_ip": d, "proto": "tcp", "port": 5000, "flows": 1, "up_bytes": 1, "down_bytes": 1,
+         "first_ts": 0, "last_ts": 1}
+        for d in ("b", "c", "d")
+    ]
+    assert p2p.p2p_groups(edges, p2p.find_services(edges, p2p.Params()), p2p.Params()) == []
