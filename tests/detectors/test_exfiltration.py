@@ -10,7 +10,9 @@ def _office(extra: list[dict]) -> list[dict]:
     rows = []
     for h in range(10, 20):
         for i in range(20):
-            rows.append(flow(i * 1000 + h, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000 + h * 1000, down=1_000_000))
+            rows.append(
+                flow(i * 1000 + h, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000 + h * 1000, down=1_000_000)
+            )
     return rows + extra
 
 
@@ -18,8 +20,11 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
     # 192.168.1.99 sends 30 MB to one server in 30 flows and gets 30 kB back.
     exfil = [flow(50_000 + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(30)]
     rows = _office(exfil)
-    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration",
-                                     exfiltration=ex.Params(percentile=80)))
+    report = pipeline.run(
+        config_for(
+            write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80)
+        )
+    )
     section = report.section("exfiltration")
     listed = section.payload["rows"]
     assert len(listed) == 2  # int(11 hosts * 20%)
@@ -57,7 +62,7 @@ def test_score_hosts_excess_ranks_volume_over_ratio():
         {"src_ip": "tiny", "flows": 100, "up_bytes": 1000, "down_bytes": 10},  # big ratio, no volume
     ]
     ranked = ex.score_hosts(rows, params)
-    assert [r["src_ip"] for r in ranked][0] == "b"
+    assert ranked[0]["src_ip"] == "b"
     assert ranked[-1]["src_ip"] != "b"
     assert ranked[0]["excess_bytes"] > ranked[[r["src_ip"] for r in ranked].index("tiny")]["excess_bytes"]
 

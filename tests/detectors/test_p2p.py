@@ -14,7 +14,12 @@ def _clients_and_servers() -> list[dict]:
 
 
 def _mesh(members: list[str], port: int = 31337) -> list[dict]:
-    return [flow(1000 * i + j, a, b, port=port) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
+    return [
+        flow(1000 * i + j, a, b, port=port)
+        for i, a in enumerate(members)
+        for j, b in enumerate(members)
+        if a != b
+    ]
 
 
 def test_servers_are_context_not_botnets(tmp_path):
@@ -29,8 +34,11 @@ def test_servers_are_context_not_botnets(tmp_path):
 def test_p2p_group_alerts_exact(tmp_path):
     members = ["192.168.5.11", "192.168.5.12", "192.168.5.13", "192.168.5.14"]
     rows = _clients_and_servers() + _mesh(members)
-    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "botnet",
-                                     botnet=p2p.Params(cidr="192.168.5.0/24")))
+    report = pipeline.run(
+        config_for(
+            write_flows(tmp_path / "f.parquet", rows), "botnet", botnet=p2p.Params(cidr="192.168.5.0/24")
+        )
+    )
     [alert] = report.alerts
     assert alert.type == "botnet" and alert.hosts == members
     ev = alert.evidence
@@ -54,8 +62,17 @@ def test_pairs_and_well_known_ports_do_not_alert(tmp_path):
 
 def test_one_way_high_port_fan_out_is_not_p2p():
     edges = [
-        {"src_ip": "a", "dst_ip": d, "proto": "tcp", "port": 5000, "flows": 1, "up_bytes": 1, "down_bytes": 1,
-         "first_ts": 0, "last_ts": 1}
+        {
+            "src_ip": "a",
+            "dst_ip": d,
+            "proto": "tcp",
+            "port": 5000,
+            "flows": 1,
+            "up_bytes": 1,
+            "down_bytes": 1,
+            "first_ts": 0,
+            "last_ts": 1,
+        }
         for d in ("b", "c", "d")
     ]
     assert p2p.p2p_groups(edges, p2p.find_services(edges, p2p.Params()), p2p.Params()) == []

@@ -20,9 +20,20 @@ DEFAULT_INTERNAL = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 #: IPv4 ranges that are not globally reachable (IANA special-purpose registry, RFC 6890 and successors):
 #: a destination here is neither internal nor external — it is broadcast, multicast, reserved, CGN, ...
 SPECIAL_IPV4 = (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
-    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
 )
 
 INTERNAL, PUBLIC, SPECIAL = "internal", "public", "special"
@@ -70,7 +81,9 @@ def classify_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
     return out
 
 
-def classify_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]) -> str:
+def classify_one(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]
+) -> str:
     """The same rule for a single address (IPv6 goes through here; it is rare in course data)."""
     if any(address.version == n.version and address in n for n in internal):
         return INTERNAL

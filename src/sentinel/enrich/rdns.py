@@ -29,8 +29,6 @@ def system_resolver(timeout_s: float = 3.0, workers: int = 16) -> Resolver:
         futures = {ip: pool.submit(_lookup, ip) for ip in ips}
         wait(futures.values(), timeout=timeout_s)
         pool.shutdown(wait=False, cancel_futures=True)
-        return {
-            ip: f.result() for ip, f in futures.items() if f.done() and not f.cancelled() and f.result()
-        }
+        return {ip: f.result() for ip, f in futures.items() if f.done() and not f.cancelled() and f.result()}
 
     return resolve

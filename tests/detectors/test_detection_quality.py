@@ -1,0 +1,56 @@
+"""-dx and -bn against the simulator's ground truth: several seeds and sizes, P and R >= 0.9 overall,
+and no internal server ever listed as a botnet."""
+
+import pytest
+
+from sentinel import pipeline, quality
+from sentinel.simulate import SimulationConfig, simulate, write_simulation
+from tests.flows import config_for
+
+DAYS = [  # (hosts, flows, seed)
+    (60, 150_000, 1),
+    (120, 300_000, 2),
+    (200, 500_000, 3),
+    (200, 1_000_000, 4),
+    (240, 600_000, 5),
+    (100, 400_000, 6),
+]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = []
+    for hosts, flows, seed in DAYS:
+        sim = simulate(SimulationConfig(hosts=hosts, flows=flows, seed=seed, attacks=True))
+        path, _ = write_simulation(sim, tmp_path_factory.mktemp("day") / "day.parquet")
+        report = pipeline.run(config_for(path, "exfiltration", "botnet"))
+        out.append((sim.labels, report))
+    return out
+
+
+@pytest.mark.parametrize("alert_type", ["exfiltration", "botnet"])
+def test_precision_and_recall(runs, alert_type):
+    scores = [quality.score(report, labels, alert_type) for labels, report in runs]
+    total = quality.Score(
+        alert_type,
+        sum(s.true_positives for s in scores),
+        sum(s.false_positives for s in scores),
+        sum(s.false_negatives for s in scores),
+    )
+    assert total.true_positives > 0
+    assert total.precision >= 0.9, scores
+    assert total.recall >= 0.9, scores
+
+
+def test_no_server_is_a_botnet(runs):
+    for labels, report in runs:
+        servers = quality.servers(labels)
+        assert servers  # the simulator labels its servers
+        assert not servers & quality.alerted_hosts(report, "botnet")
+        listed_servers = {r["server"] for r in report.section("botnet").payload["servers"]}
+        assert set(labels["servers"]["dns"]) <= listed_servers  # servers appear as context
+
+
+def test_benign_backup_host_is_not_exfiltration(runs):
+    for labels, report in runs:
+        assert not set(labels["servers"]["backup_host"]) & quality.alerted_hosts(report, "exfiltration")
