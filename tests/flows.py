@@ -13,12 +13,23 @@ from sentinel.config import Config
 from sentinel.registry import default_params
 
 
-def flow(ts: int, src: str, dst: str, up: int = 100, down: int = 1000, port: int = 443, proto: str = "tcp") -> dict:
-    return {"timestamp": ts, "src_ip": src, "dst_ip": dst, "proto": proto, "port": port,
-            "up_bytes": up, "down_bytes": down}
+def flow(
+    ts: int, src: str, dst: str, up: int = 100, down: int = 1000, port: int = 443, proto: str = "tcp"
+) -> dict:
+    return {
+        "timestamp": ts,
+        "src_ip": src,
+        "dst_ip": dst,
+        "proto": proto,
+        "port": port,
+        "up_bytes": up,
+        "down_bytes": down,
+    }
 
 
-def write_flows(path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.ARROW_SCHEMA) -> Path:
+def write_flows(
+    path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.ARROW_SCHEMA
+) -> Path:
     columns = {name: [r[name] for r in rows] for name in arrow_schema.names}
     pq.write_table(pa.table(columns, schema=arrow_schema), path)
     return path

@@ -69,42 +69,98 @@ def analysis_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", metavar="FILE", help="Parquet file of flows to analyse (required)")
-    p.add_argument("-gi", metavar="GeoIP.dat", help="legacy MaxMind country database "
-                   "(default: embedded offline country data)")
-    p.add_argument("-gin", metavar="GeoIPASNum.dat", help="legacy MaxMind AS-number/organisation database "
-                   "(default: none, AS organisations shown as unknown)")
+    p.add_argument(
+        "-gi",
+        metavar="GeoIP.dat",
+        help="legacy MaxMind country database (default: embedded offline country data)",
+    )
+    p.add_argument(
+        "-gin",
+        metavar="GeoIPASNum.dat",
+        help="legacy MaxMind AS-number/organisation database "
+        "(default: none, AS organisations shown as unknown)",
+    )
     a = p.add_argument_group("analyses (default when none is chosen: --all)")
-    a.add_argument("-cv", "--countryVolume", action="store_true", help="flows and bytes per destination country, "
-                   "table and PNG chart")
-    a.add_argument("-td", "--trafficDistribution", action="store_true", help="flows per hour of day, table and "
-                   "PNG chart (UTC unless --tz)")
-    a.add_argument("-dx", "--dataExfiltration", metavar="P", type=_percentile,
-                   help="possible exfiltration: internal hosts above the P-th percentile of upload to external "
-                   "destinations (0-100, e.g. 90); outliers among them alert")
-    a.add_argument("-bn", "--botnet", metavar="CIDR", help="possible internal botnet: hosts of CIDR talking "
-                   "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network")
-    a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
+    a.add_argument(
+        "-cv",
+        "--countryVolume",
+        action="store_true",
+        help="flows and bytes per destination country, table and PNG chart",
+    )
+    a.add_argument(
+        "-td",
+        "--trafficDistribution",
+        action="store_true",
+        help="flows per hour of day, table and PNG chart (UTC unless --tz)",
+    )
+    a.add_argument(
+        "-dx",
+        "--dataExfiltration",
+        metavar="P",
+        type=_percentile,
+        help="possible exfiltration: internal hosts above the P-th percentile of upload to external "
+        "destinations (0-100, e.g. 90); outliers among them alert",
+    )
+    a.add_argument(
+        "-bn",
+        "--botnet",
+        metavar="CIDR",
+        help="possible internal botnet: hosts of CIDR talking "
+        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network",
+    )
+    a.add_argument(
+        "--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0"
+    )
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
-    o.add_argument("-o", "--outfileMd", action="store_true", help="write a Markdown report with PNG charts "
-                   "into --out-dir, under a new name (never overwrites)")
-    o.add_argument("--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)")
-    o.add_argument("--json", metavar="PATH", help="write the JSON report (schema v1) to PATH; '-' prints it on "
-                   "stdout instead of the tables")
+    o.add_argument(
+        "-o",
+        "--outfileMd",
+        action="store_true",
+        help="write a Markdown report with PNG charts into --out-dir, under a new name (never overwrites)",
+    )
+    o.add_argument(
+        "--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)"
+    )
+    o.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
+    )
     o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
     s = p.add_argument_group("settings")
-    s.add_argument("--internal", metavar="CIDR[,CIDR...]", default="10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
-                   help="internal networks (default: RFC 1918 and IPv6 ULA: %(default)s)")
-    s.add_argument("--tz", metavar="ZONE", default="UTC", help="time zone for hours of the day, an IANA name "
-                   "(default: %(default)s, the original's definition)")
-    s.add_argument("--date", metavar="YYYY-MM-DD", help="the capture day: timestamps count from its 00:00 UTC "
-                   "(default: unknown; times are shown relative to 00:00)")
-    s.add_argument("--resolve", action="store_true", help="look up DNS names of alert addresses (off by default: "
-                   "a reverse lookup tells your resolver what you are investigating)")
-    s.add_argument("--threads", metavar="N", type=_positive_int("--threads"), help="engine threads "
-                   "(default: all cores)")
-    s.add_argument("--memory-limit", metavar="SIZE", help="engine memory before spilling to disk, e.g. 4GB "
-                   "(default: DuckDB's, 80%% of RAM)")
+    s.add_argument(
+        "--internal",
+        metavar="CIDR[,CIDR...]",
+        default="10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        help="internal networks (default: RFC 1918 and IPv6 ULA: %(default)s)",
+    )
+    s.add_argument(
+        "--tz",
+        metavar="ZONE",
+        default="UTC",
+        help="time zone for hours of the day, an IANA name (default: %(default)s, the original's definition)",
+    )
+    s.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="the capture day: timestamps count from its 00:00 UTC "
+        "(default: unknown; times are shown relative to 00:00)",
+    )
+    s.add_argument(
+        "--resolve",
+        action="store_true",
+        help="look up DNS names of alert addresses (off by default: "
+        "a reverse lookup tells your resolver what you are investigating)",
+    )
+    s.add_argument(
+        "--threads", metavar="N", type=_positive_int("--threads"), help="engine threads (default: all cores)"
+    )
+    s.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="engine memory before spilling to disk, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
+    )
     s.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     s.add_argument("--version", action="version", version=f"sentinel {__version__}")
     return p
@@ -119,7 +175,9 @@ def build_config(args: argparse.Namespace):
 
     if not args.data:
         raise ConfigError("--data FILE is required (see 'sentinel --help')")
-    chosen = args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
+    chosen = (
+        args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
+    )
     run_all = args.all or not chosen
     units: dict[str, object] = {}
     if run_all or args.countryVolume:
@@ -196,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the one boundary where an unexpected error becomes a message
         if debug:
             traceback.print_exc()
-        print(f"sentinel: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
-              file=sys.stderr)
+        print(
+            f"sentinel: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+            file=sys.stderr,
+        )
         return int(ExitStatus.ERROR)

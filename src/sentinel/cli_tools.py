@@ -15,12 +15,24 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     from sentinel.cli import _Parser, _positive_int
 
     p = _Parser(prog=prog, description=description)
-    p.add_argument("--hosts", type=_positive_int("--hosts"), default=200,
-                   help="internal client workstations (default: %(default)s)")
-    p.add_argument("--flows", type=_positive_int("--flows"), default=1_000_000,
-                   help="flows in the day (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same day "
-                   "(default: %(default)s)")
+    p.add_argument(
+        "--hosts",
+        type=_positive_int("--hosts"),
+        default=200,
+        help="internal client workstations (default: %(default)s)",
+    )
+    p.add_argument(
+        "--flows",
+        type=_positive_int("--flows"),
+        default=1_000_000,
+        help="flows in the day (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed; the same seed gives the same day (default: %(default)s)",
+    )
     p.add_argument("--network", default="192.168.104.0/24", help="office network (default: %(default)s)")
     return p
 
@@ -28,15 +40,22 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
 def simulate_main(argv: Sequence[str]) -> int:
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
-    p = _parser("sentinel simulate", "Write a simulated office day of flows (course-schema Parquet) and, "
-                "beside it, OUT.labels.json with the ground truth.")
+    p = _parser(
+        "sentinel simulate",
+        "Write a simulated office day of flows (course-schema Parquet) and, "
+        "beside it, OUT.labels.json with the ground truth.",
+    )
     p.add_argument("out", metavar="OUT.parquet", help="file to write (not replaced unless --force)")
-    p.add_argument("--attacks", action="store_true", help="inject labelled attacks: bulk and low-and-slow "
-                   "exfiltration, a P2P group")
+    p.add_argument(
+        "--attacks",
+        action="store_true",
+        help="inject labelled attacks: bulk and low-and-slow exfiltration, a P2P group",
+    )
     p.add_argument("--force", action="store_true", help="replace OUT and its labels if they exist")
     args = p.parse_args(argv)
-    config = SimulationConfig(hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network,
-                              attacks=args.attacks)
+    config = SimulationConfig(
+        hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=args.attacks
+    )
     sim = simulate(config)
     data, labels = write_simulation(sim, Path(args.out), overwrite=args.force)
     print(f"wrote {data} ({sim.flows.num_rows:,} flows) and {labels}", file=sys.stderr)
@@ -49,10 +68,16 @@ def demo_main(argv: Sequence[str]) -> int:
     from sentinel.report import console, writer
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
-    p = _parser("sentinel demo", "Simulate an office day with attacks into a fresh folder, run every "
-                "analysis on it and write the reports there.")
-    p.add_argument("--out-dir", metavar="DIR", help="folder to create (default: sentinel-demo-<time> in the "
-                   "current directory); must not exist yet")
+    p = _parser(
+        "sentinel demo",
+        "Simulate an office day with attacks into a fresh folder, run every "
+        "analysis on it and write the reports there.",
+    )
+    p.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="folder to create (default: sentinel-demo-<time> in the current directory); must not exist yet",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
     args = p.parse_args(argv)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
@@ -63,8 +88,11 @@ def demo_main(argv: Sequence[str]) -> int:
         raise OutputError(f"{folder}: exists already; the demo writes into a new folder") from None
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create ({exc.strerror})") from exc
-    sim = simulate(SimulationConfig(hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network,
-                                    attacks=True))
+    sim = simulate(
+        SimulationConfig(
+            hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=True
+        )
+    )
     data, labels = write_simulation(sim, folder / "office-day.parquet")
     config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))
     report = pipeline.run(config)
@@ -75,8 +103,10 @@ def demo_main(argv: Sequence[str]) -> int:
             print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
     md = writer.write_markdown(report, folder)
     js = writer.write_json(report, str(folder / "report.json"), force=False)
-    print(f"\ndemo written to {folder}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
-          file=sys.stderr)
+    print(
+        f"\ndemo written to {folder}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
+        file=sys.stderr,
+    )
     return ExitStatus.OK
 
 

@@ -115,8 +115,11 @@ class Context:
 
         if "first_ts" not in by_dst.column_names:  # proven clean: nothing rejected, span from statistics
             return InputQuality(
-                flows=total("flows"), rejected_by_reason={}, rejected_rows=0,
-                first_ts=self.source.first_ts, last_ts=self.source.last_ts,
+                flows=total("flows"),
+                rejected_by_reason={},
+                rejected_rows=0,
+                first_ts=self.source.first_ts,
+                last_ts=self.source.last_ts,
             )
 
         rejected = {r: total(c) for r, c in _REASON_COLUMNS.items() if total(c)}

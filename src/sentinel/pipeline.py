@@ -35,10 +35,15 @@ def run(
             enrichment={
                 "country": country_db.source,
                 "as_org": org_db.source if org_db else "none (give -gin for AS organisations)",
-                "dns": "reverse DNS (--resolve)" if config.resolve_dns else "not resolved (--resolve to enable)",
+                "dns": "reverse DNS (--resolve)"
+                if config.resolve_dns
+                else "not resolved (--resolve to enable)",
             },
-            settings={"internal": [str(n) for n in config.internal], "timezone": config.timezone,
-                      "date": config.date.isoformat() if config.date else None},
+            settings={
+                "internal": [str(n) for n in config.internal],
+                "timezone": config.timezone,
+                "date": config.date.isoformat() if config.date else None,
+            },
         )
         for key, params in config.units.items():
             result = UNITS[key].run(ctx, params)

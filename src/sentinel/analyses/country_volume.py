@@ -11,7 +11,12 @@ from sentinel.report.model import Chart, Column, Section, Table
 from sentinel.units import UnitResult
 
 # A destination without a country is labelled by why it has none: private is not "unknown".
-NO_COUNTRY_LABELS = {"internal": "(internal)", "special": "(reserved)", "public": "(unknown)", None: "(invalid)"}
+NO_COUNTRY_LABELS = {
+    "internal": "(internal)",
+    "special": "(reserved)",
+    "public": "(unknown)",
+    None: "(invalid)",
+}
 
 
 @dataclass(frozen=True)

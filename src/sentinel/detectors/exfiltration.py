@@ -3,10 +3,11 @@
 The original ranked hosts by download/upload ratio, which puts a heavy uploader at the bottom and so
 never finds exfiltration. Here the direction is upload, towards external destinations only:
 
-* Ranking (the table, as the original's percentile): hosts by *excess upload*, the bytes they sent out
-  beyond what their own downloads explain at the median upload/download ratio of their peers. It keeps
-  the ratio's insight (hosts differ in volume) while a tiny host with a big ratio cannot outrank one that
-  sent gigabytes.
+* Ranking (the table, as the original's percentile): hosts by *unexplained upload*, the bytes they sent
+  out beyond what their own downloads explain at the median upload/download ratio of their peers, or,
+  where larger, the bytes they sent out net to destinations that sent little back (a heavy downloader
+  hides a transfer in its totals, not per destination). It keeps the ratio's insight (hosts differ in
+  volume) while a tiny host with a big ratio cannot outrank one that sent gigabytes.
 * Alert (evidence of a transfer out): among the hosts listed, one that sent an external destination far
   more than it received from it: net bytes out above `peer_factor` times what the median host uploads to
   all external destinations (and above `min_transfer_bytes`), and `min_transfer_ratio` times what came
@@ -35,14 +36,19 @@ _NOT_EXTERNAL = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
 
 @dataclass(frozen=True)
 class Params:
-    percentile: float = param(90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload")
+    percentile: float = param(
+        90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload"
+    )
     peer_factor: float = param(
-        2.0, "alert when a listed host sent one external destination this many times the median host's "
-        "whole external upload (net of what came back)"
+        2.0,
+        "alert when a listed host sent one external destination this many times the median host's "
+        "whole external upload (net of what came back)",
     )
     min_transfer_bytes: int = param(1_000_000, "... and never for less than this many bytes net")
     min_transfer_ratio: float = param(5.0, "... and at least this many times what that destination sent back")
-    min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
+    min_peer_flows: int = param(
+        10, "hosts with fewer external flows are ranked but do not set the peer ratio"
+    )
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
 
 
@@ -59,7 +65,7 @@ def host_totals(ctx: Context) -> list[dict[str, Any]]:
 
 
 def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
-    """Add ratio, excess upload and robust z to each host row; return them ranked by excess."""
+    """Add ratio, excess upload and robust z to each host row (ordered by excess)."""
     if not rows:
         return []
     up = np.array([r["up_bytes"] for r in rows], dtype=float)
@@ -73,7 +79,7 @@ def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, An
     expected_up = down * 10**centre
     for i, r in enumerate(rows):
         r["ratio"] = r["up_bytes"] / r["down_bytes"] if r["down_bytes"] else None
-        r["excess_bytes"] = int(round(up[i] - expected_up[i]))
+        r["excess_bytes"] = round(float(up[i] - expected_up[i]))
         r["z"] = float((log_ratio[i] - centre) / scale)
         r["peer_median_ratio"] = 10**centre
         r["peer_median_up"] = float(np.median(up[peers]))
@@ -100,21 +106,17 @@ def severity(net_bytes: int, threshold: int) -> str:
     return "medium"
 
 
-def transfers(
-    ctx: Context, hosts: list[str], threshold: int, params: Params
-) -> dict[str, list[dict[str, Any]]]:
-    """Per listed host, the external destinations it sent data out to (most first).
+def transfers(ctx: Context, threshold: int, params: Params) -> dict[str, list[dict[str, Any]]]:
+    """Per internal host, the external destinations it sent data out to (most first).
 
     Two cheap passes instead of a per-(host, destination) aggregate of every flow: candidates are pairs
-    with enough bytes in upload-dominant flows; only those pairs are then totalled over all their flows.
+    with enough bytes in upload-dominant flows (few flows are); only those pairs are then totalled over
+    all their flows.
     """
-    if not hosts:
-        return {}
-    ctx.register_ips("exfil_hosts", hosts)
     candidates = ctx.engine.query(
         f"""
         SELECT src_ip, dst_ip FROM flows
-        WHERE up_bytes > down_bytes AND src_ip IN (SELECT ip FROM exfil_hosts)
+        WHERE up_bytes > down_bytes AND src_ip IN ({_INTERNAL})
           AND dst_ip NOT IN ({_NOT_EXTERNAL})
         GROUP BY src_ip, dst_ip HAVING sum(up_bytes) >= ?
         """,
@@ -148,7 +150,7 @@ def make_alert(
     summary = (
         f"{row['src_ip']} sent {human_bytes(main['up_bytes'])} to {where} in {main['flows']} flows and "
         f"received {human_bytes(main['down_bytes'])} back{more}; its upload to external addresses is "
-        f"{human_bytes(row['up_bytes'])}, {human_bytes(row['excess_bytes'])} above what its downloads explain."
+        f"{human_bytes(row['up_bytes'])} against {human_bytes(row['down_bytes'])} downloaded."
     )
     evidence = {
         "transfer_out_bytes": net,
@@ -181,6 +183,16 @@ def make_alert(
     )
 
 
+def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Order hosts by unexplained upload: host-level excess, or net transfers out where larger."""
+    for r in scored:
+        moved = sent.get(r["src_ip"], [])
+        r["transfer_bytes"] = sum(d["up_bytes"] - d["down_bytes"] for d in moved) if moved else None
+        r["unexplained_bytes"] = max(r["excess_bytes"], r["transfer_bytes"] or 0)
+        r["alert"] = bool(moved)
+    return sorted(scored, key=lambda r: (-r["unexplained_bytes"], r["src_ip"]))
+
+
 class Exfiltration:
     key: ClassVar[str] = "exfiltration"
     title: ClassVar[str] = "Possible data exfiltration"
@@ -188,40 +200,49 @@ class Exfiltration:
     Params: ClassVar[type] = Params
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
-        ranked = score_hosts(host_totals(ctx), params)
+        scored = score_hosts(host_totals(ctx), params)
+        threshold = transfer_threshold(scored[0]["peer_median_up"] if scored else 0.0, params)
+        sent = transfers(ctx, threshold, params)
+        ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
-        threshold = transfer_threshold(ranked[0]["peer_median_up"] if ranked else 0.0, params)
-        sent = transfers(ctx, [r["src_ip"] for r in listed], threshold, params)
-        alerts = [make_alert(ctx, r, sent[r["src_ip"]], threshold, params) for r in listed if r["src_ip"] in sent]
-        for r in listed:
-            moved = sent.get(r["src_ip"], [])
-            r["transfer_bytes"] = sum(d["up_bytes"] - d["down_bytes"] for d in moved) if moved else None
-            r["alert"] = bool(moved)
+        alerts = [make_alert(ctx, r, sent[r["src_ip"]], threshold, params) for r in listed if r["alert"]]
         table = Table(
             key="exfiltration",
-            title=f"Internal hosts above the {params.percentile:g}th percentile of excess upload",
+            title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",
             columns=[
                 Column("src_ip", "host", "ip"),
                 Column("up_bytes", "up_bytes (to external)", "bytes"),
                 Column("down_bytes", "down_bytes (from external)", "bytes"),
                 Column("ratio", "up/down", "float"),
                 Column("excess_bytes", "excess upload", "bytes"),
-                Column("transfer_bytes", "sent out (net)", "bytes"),
+                Column("transfer_bytes", "transfers out (net)", "bytes"),
                 Column("flows", "flows", "int"),
                 Column("alert", "alert"),
             ],
             rows=listed,
             note=(
                 f"{len(ranked)} internal hosts sent traffic to external addresses; listed: the top "
-                f"{100 - params.percentile:g}% by excess upload (upload beyond down_bytes x the peers' median "
-                f"up/down ratio, {ranked[0]['peer_median_ratio']:.3f})." if ranked else "No internal host sent "
-                "traffic to external addresses."
+                f"{100 - params.percentile:g}% by unexplained upload: excess upload (beyond down_bytes x the "
+                f"peers' median up/down ratio, {ranked[0]['peer_median_ratio']:.3f}) or transfers out, whichever "
+                "is larger."
+                if ranked
+                else "No internal host sent traffic to external addresses."
             )
             + f" Alert: a destination that received >= {human_bytes(threshold)} more than it sent back "
             f"({params.peer_factor:g}x the median host's external upload) and >= {params.min_transfer_ratio:g}x "
             "as much.",
         )
-        keys = ("src_ip", "flows", "up_bytes", "down_bytes", "ratio", "excess_bytes", "transfer_bytes", "alert")
+        keys = (
+            "src_ip",
+            "flows",
+            "up_bytes",
+            "down_bytes",
+            "ratio",
+            "excess_bytes",
+            "transfer_bytes",
+            "unexplained_bytes",
+            "alert",
+        )
         section = Section(
             key=self.key,
             title=self.title,

@@ -26,7 +26,9 @@ EVERY_SUBNET = "0.0.0.0/0"
 
 @dataclass(frozen=True)
 class Params:
-    cidr: str = param(EVERY_SUBNET, "-bn CIDR: the subnet whose hosts are examined; 0.0.0.0/0: every internal network")
+    cidr: str = param(
+        EVERY_SUBNET, "-bn CIDR: the subnet whose hosts are examined; 0.0.0.0/0: every internal network"
+    )
     server_min_clients: int = param(5, "a destination port used by this many internal clients is a service")
     service_port_max: int = param(1023, "ports up to this are well-known services, never counted as P2P")
     min_group: int = param(3, "hosts in a P2P group before it alerts")

@@ -15,8 +15,12 @@ def render_png(chart: Chart) -> bytes:
     ax = fig.subplots()
     positions = range(len(chart.values))
     ax.bar(positions, chart.values, color="#3b6ea8")
-    ax.set_xticks(list(positions), chart.labels, rotation=45 if len(chart.labels) > 24 else 0,
-                  fontsize=8 if len(chart.labels) > 12 else 10)
+    ax.set_xticks(
+        list(positions),
+        chart.labels,
+        rotation=45 if len(chart.labels) > 24 else 0,
+        fontsize=8 if len(chart.labels) > 12 else 10,
+    )
     ax.set_xlabel(chart.xlabel)
     ax.set_ylabel(chart.ylabel)
     ax.set_title(chart.title)

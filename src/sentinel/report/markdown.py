@@ -50,7 +50,10 @@ def _alert(alert: Alert, report: Report) -> list[str]:
         "",
     ]
     named = list(dict.fromkeys([*alert.hosts, *([alert.dst_ip] if alert.dst_ip else [])]))
-    lines += ["| IP address | role | scope | country | AS organisation | DNS name |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| IP address | role | scope | country | AS organisation | DNS name |",
+        "|---|---|---|---|---|---|",
+    ]
     for ip in named:
         info = report.hosts.get(ip)
         role = "implicated host" if ip in alert.hosts else "counterpart"
