@@ -13,9 +13,7 @@ from sentinel.config import Config
 from sentinel.registry import default_params
 
 
-def flow(
-    ts: int, src: str, dst: str, up: int = 100, down: int = 1000, port: int = 443, proto: str = "tcp"
-) -> dict:
+def flow(ts: int, src: str, dst: str, up: int = 100, down: int = 1000, port: int = 443, proto: str = "tcp") -> dict:
     return {
         "timestamp": ts,
         "src_ip": src,
@@ -27,9 +25,7 @@ def flow(
     }
 
 
-def write_flows(
-    path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.ARROW_SCHEMA
-) -> Path:
+def write_flows(path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.ARROW_SCHEMA) -> Path:
     columns = {name: [r[name] for r in rows] for name in arrow_schema.names}
     pq.write_table(pa.table(columns, schema=arrow_schema), path)
     return path

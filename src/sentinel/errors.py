@@ -50,9 +50,14 @@ class GeoIPError(SentinelError):
 
     status = ExitStatus.GEOIP
 
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, path: str, problem: str, option: str | None = None) -> None:
+        super().__init__(f"{option} {path}: {problem}" if option else f"{path}: {problem}")
         self.path = path
+        self.problem = problem
+
+    def for_option(self, option: str) -> GeoIPError:
+        """The same error, saying which command-line option named the file."""
+        return GeoIPError(self.path, self.problem, option)
 
 
 class OutputError(SentinelError):

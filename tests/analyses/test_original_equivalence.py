@@ -18,9 +18,7 @@ def capture(tmp_path_factory):
     """Private and public destinations, every hour, some negative and next-day timestamps."""
     rng = np.random.default_rng(7)
     n = 60_000
-    public = [
-        f"{a}.{b}.{c}.{d}" for a, b, c, d in rng.integers([1, 0, 0, 1], [224, 256, 256, 255], (3000, 4))
-    ]
+    public = [f"{a}.{b}.{c}.{d}" for a, b, c, d in rng.integers([1, 0, 0, 1], [224, 256, 256, 255], (3000, 4))]
     private = [f"192.168.104.{i}" for i in range(1, 60)] + [
         "10.1.2.3",
         "172.16.5.4",
@@ -57,9 +55,7 @@ def test_country_volume_matches_original(capture, shared_data, dat):
         (country or None): (int(row[("dst_ip", "count")]), int(row[("down_bytes", "sum")]))
         for country, row in expected.iterrows()
     }
-    config = Config(
-        data=path, country_db=str(geoip), units={"country_volume": default_params("country_volume")}
-    )
+    config = Config(data=path, country_db=str(geoip), units={"country_volume": default_params("country_volume")})
     got: dict = {}
     for r in pipeline.run(config).section("country_volume").payload["rows"]:
         flows, down = got.get(r["country"], (0, 0))  # the original lumped every no-country row together

@@ -10,9 +10,7 @@ def _office(extra: list[dict]) -> list[dict]:
     rows = []
     for h in range(10, 20):
         for i in range(20):
-            rows.append(
-                flow(i * 1000 + h, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000 + h * 1000, down=1_000_000)
-            )
+            rows.append(flow(i * 1000 + h, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000 + h * 1000, down=1_000_000))
     return rows + extra
 
 
@@ -21,9 +19,7 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
     exfil = [flow(50_000 + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(30)]
     rows = _office(exfil)
     report = pipeline.run(
-        config_for(
-            write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80)
-        )
+        config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
     )
     section = report.section("exfiltration")
     listed = section.payload["rows"]

@@ -14,12 +14,7 @@ def _clients_and_servers() -> list[dict]:
 
 
 def _mesh(members: list[str], port: int = 31337) -> list[dict]:
-    return [
-        flow(1000 * i + j, a, b, port=port)
-        for i, a in enumerate(members)
-        for j, b in enumerate(members)
-        if a != b
-    ]
+    return [flow(1000 * i + j, a, b, port=port) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
 
 
 def test_servers_are_context_not_botnets(tmp_path):
@@ -35,9 +30,7 @@ def test_p2p_group_alerts_exact(tmp_path):
     members = ["192.168.5.11", "192.168.5.12", "192.168.5.13", "192.168.5.14"]
     rows = _clients_and_servers() + _mesh(members)
     report = pipeline.run(
-        config_for(
-            write_flows(tmp_path / "f.parquet", rows), "botnet", botnet=p2p.Params(cidr="192.168.5.0/24")
-        )
+        config_for(write_flows(tmp_path / "f.parquet", rows), "botnet", botnet=p2p.Params(cidr="192.168.5.0/24"))
     )
     [alert] = report.alerts
     assert alert.type == "botnet" and alert.hosts == members

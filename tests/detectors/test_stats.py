@@ -21,9 +21,7 @@ def test_robust_z_with_identical_peers_stays_finite():
     assert np.isfinite(z).all() and z[-1] > 1e6 and z[0] == 0
 
 
-@pytest.mark.parametrize(
-    ("n", "p", "k"), [(200, 90, 20), (199, 90, 19), (10, 100, 0), (10, 0, 10), (3, 50, 1)]
-)
+@pytest.mark.parametrize(("n", "p", "k"), [(200, 90, 20), (199, 90, 19), (10, 100, 0), (10, 0, 10), (3, 50, 1)])
 def test_top_share_count_matches_original(n, p, k):
     # the original listed ratios.head(int(len(ratios) * (1 - P/100)))
     assert _stats.top_share_count(n, p) == k == int(n * (1 - p / 100) + 1e-9)

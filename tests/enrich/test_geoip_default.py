@@ -57,9 +57,7 @@ def test_empty_batch(db: CountryProvider) -> None:
 
 def test_dotted_matches_inet_ntoa() -> None:
     rng = np.random.default_rng(6)
-    ips = np.concatenate(([0, 1, 255, 256, 2**32 - 1], rng.integers(0, 2**32, 10_000, np.uint64))).astype(
-        np.uint32
-    )
+    ips = np.concatenate(([0, 1, 255, 256, 2**32 - 1], rng.integers(0, 2**32, 10_000, np.uint64))).astype(np.uint32)
     assert dotted(ips) == [socket.inet_ntoa(struct.pack("!I", i)) for i in ips.tolist()]
 
 

@@ -169,8 +169,7 @@ def build_dat(
 ) -> bytes:
     """A legacy .dat: trie, org strings, NUL NUL NUL + description, structure info (unless edition None)."""
     trie = b"".join(
-        left.to_bytes(record_length, "little") + right.to_bytes(record_length, "little")
-        for left, right in nodes
+        left.to_bytes(record_length, "little") + right.to_bytes(record_length, "little") for left, right in nodes
     )
     tail = b""
     if edition is not None:
@@ -288,7 +287,8 @@ def assert_geoip_error(opener: Callable[[str], object], path: Path | str, match:
     with pytest.raises(GeoIPError, match=match) as err:
         opener(str(path))
     message = str(err.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message
+    # one line naming the file, and the option it came from when opened through open_*_db
+    assert message.startswith((f"{path}: ", f"-gi {path}: ", f"-gin {path}: ")) and "\n" not in message
     assert err.value.status == ExitStatus.GEOIP
 
 
@@ -305,9 +305,7 @@ def test_unusable_files(tmp_path: Path, opener: Callable[[str], object]) -> None
     assert_geoip_error(opener, write(tmp_path, "tiny.dat", b"GeoIP"), "not a legacy GeoIP database")
     gz = write(tmp_path, "GeoIP.dat.gz", gzip.compress(build_dat(chain_nodes())))
     assert_geoip_error(opener, gz, "gzip-compressed")
-    parquet = write(
-        tmp_path, "flows.parquet", b"PAR1" + rng.integers(0, 256, 5_000, np.uint8).tobytes() + b"PAR1"
-    )
+    parquet = write(tmp_path, "flows.parquet", b"PAR1" + rng.integers(0, 256, 5_000, np.uint8).tobytes() + b"PAR1")
     assert_geoip_error(opener, parquet, "it is a Parquet file")
 
 
@@ -340,9 +338,7 @@ def test_wrong_edition_for_the_role(tmp_path: Path) -> None:
         "is an ASN database; -gi needs a country database$",
     )
     country_path = write(tmp_path, "chain.dat", build_dat(chain_nodes()))
-    assert_geoip_error(
-        lambda p: open_org_db(p, option="-gin"), country_path, "is a country database; -gin needs"
-    )
+    assert_geoip_error(lambda p: open_org_db(p, option="-gin"), country_path, "is a country database; -gin needs")
     ipv6 = write(tmp_path, "v6.dat", build_dat(chain_nodes(), edition=const.COUNTRY_EDITION_V6))
     assert_geoip_error(open_country_db, ipv6, "IPv6 country database.*IPv6 editions are not supported")
     city = write(tmp_path, "city.dat", build_dat(chain_nodes(), edition=const.CITY_EDITION_REV1, segments=32))
@@ -355,9 +351,7 @@ def test_structure_info_cut_short(tmp_path: Path) -> None:
     # The delimiter and edition byte of an ASN database, but only 1 of its 3 segment bytes.
     content = build_dat(chain_nodes(), edition=const.ASNUM_EDITION) + b"\x05"
     assert_geoip_error(open_org_db, write(tmp_path, "short.dat", content), "not a legacy GeoIP database")
-    assert_geoip_error(
-        open_country_db, write(tmp_path, "cut.dat", b"\x00" * 30 + b"\xff\xff\xff"), "cut short"
-    )
+    assert_geoip_error(open_country_db, write(tmp_path, "cut.dat", b"\x00" * 30 + b"\xff\xff\xff"), "cut short")
 
 
 def test_corrupt_tries(tmp_path: Path) -> None:
@@ -367,13 +361,9 @@ def test_corrupt_tries(tmp_path: Path) -> None:
     loop = [(1, country("US")), (0, country("DE"))]  # node 1 points back to the root
     assert_geoip_error(open_country_db, write(tmp_path, "loop.dat", build_dat(loop)), "longer than 32 bits")
     bad_code = [(1, const.COUNTRY_BEGIN + 255), (country("US"), country("DE"))]  # beyond COUNTRY_CODES
-    assert_geoip_error(
-        open_country_db, write(tmp_path, "code.dat", build_dat(bad_code)), "corrupt GeoIP database"
-    )
+    assert_geoip_error(open_country_db, write(tmp_path, "code.dat", build_dat(bad_code)), "corrupt GeoIP database")
     # Without the marker the same damage means "not a GeoIP database" (markerless files are only presumed).
-    assert_geoip_error(
-        open_country_db, write(tmp_path, "nm.dat", build_dat(loop, edition=None)), "not a legacy"
-    )
+    assert_geoip_error(open_country_db, write(tmp_path, "nm.dat", build_dat(loop, edition=None)), "not a legacy")
 
 
 def test_corrupt_org_records(tmp_path: Path) -> None:
@@ -381,9 +371,7 @@ def test_corrupt_org_records(tmp_path: Path) -> None:
     past_end = build_dat([(1, seg + 10_000), (seg, seg)], edition=const.ASNUM_EDITION, segments=seg)
     assert_geoip_error(open_org_db, write(tmp_path, "past.dat", past_end), "corrupt GeoIP database")
     long_name = b"\x00AS9 " + b"x" * 400 + b"\x00"
-    too_long = build_dat(
-        [(1, seg + 1), (seg, seg)], edition=const.ASNUM_EDITION, segments=seg, strings=long_name
-    )
+    too_long = build_dat([(1, seg + 1), (seg, seg)], edition=const.ASNUM_EDITION, segments=seg, strings=long_name)
     assert_geoip_error(open_org_db, write(tmp_path, "long.dat", too_long), "longer than 299 bytes")
     too_many = build_dat([(1, 2), (2, 2)], edition=const.ASNUM_EDITION, segments=100_000)
     assert_geoip_error(open_org_db, write(tmp_path, "many.dat", too_many), "declares 100000 trie nodes")

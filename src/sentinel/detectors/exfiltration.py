@@ -29,6 +29,7 @@ from sentinel.detectors.base import describe_host, human_bytes
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import UnitResult
 
+MIN_PEERS = 5
 _INTERNAL = "SELECT ip FROM ip_dim WHERE class = 'internal'"
 # The complement is small (internal, reserved, invalid): an anti-join against it is the cheaper filter.
 _NOT_EXTERNAL = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
@@ -36,9 +37,7 @@ _NOT_EXTERNAL = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
 
 @dataclass(frozen=True)
 class Params:
-    percentile: float = param(
-        90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload"
-    )
+    percentile: float = param(90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload")
     peer_factor: float = param(
         2.0,
         "alert when a listed host sent one external destination this many times the median host's "
@@ -46,9 +45,7 @@ class Params:
     )
     min_transfer_bytes: int = param(1_000_000, "... and never for less than this many bytes net")
     min_transfer_ratio: float = param(5.0, "... and at least this many times what that destination sent back")
-    min_peer_flows: int = param(
-        10, "hosts with fewer external flows are ranked but do not set the peer ratio"
-    )
+    min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
 
 
@@ -72,7 +69,7 @@ def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, An
     down = np.array([r["down_bytes"] for r in rows], dtype=float)
     log_ratio = np.log10((up + 1) / (down + 1))
     peers = np.array([r["flows"] >= params.min_peer_flows for r in rows])
-    if not peers.any():
+    if peers.sum() < MIN_PEERS:  # too few busy hosts to stand for "the peers": everyone counts
         peers[:] = True
     centre = float(np.median(log_ratio[peers]))
     scale = max(_stats.MAD_TO_SIGMA * _stats.mad(log_ratio[peers]), 1e-9)
@@ -140,9 +137,7 @@ def transfers(ctx: Context, threshold: int, params: Params) -> dict[str, list[di
     return out
 
 
-def make_alert(
-    ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], threshold: int, params: Params
-) -> Alert:
+def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], threshold: int, params: Params) -> Alert:
     main = sent[0]
     net = sum(d["up_bytes"] - d["down_bytes"] for d in sent)
     where = describe_host(ctx, main["dst_ip"])

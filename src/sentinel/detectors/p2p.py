@@ -26,9 +26,7 @@ EVERY_SUBNET = "0.0.0.0/0"
 
 @dataclass(frozen=True)
 class Params:
-    cidr: str = param(
-        EVERY_SUBNET, "-bn CIDR: the subnet whose hosts are examined; 0.0.0.0/0: every internal network"
-    )
+    cidr: str = param(EVERY_SUBNET, "-bn CIDR: the subnet whose hosts are examined; 0.0.0.0/0: every internal network")
     server_min_clients: int = param(5, "a destination port used by this many internal clients is a service")
     service_port_max: int = param(1023, "ports up to this are well-known services, never counted as P2P")
     min_group: int = param(3, "hosts in a P2P group before it alerts")
@@ -65,11 +63,7 @@ def find_services(edges: list[Edge], params: Params) -> dict[tuple[str, str, int
     for e in edges:
         clients[(e["dst_ip"], e["proto"], e["port"])].add(e["src_ip"])
         initiates.add((e["src_ip"], e["proto"], e["port"]))
-    return {
-        key: who
-        for key, who in clients.items()
-        if len(who) >= params.server_min_clients and key not in initiates
-    }
+    return {key: who for key, who in clients.items() if len(who) >= params.server_min_clients and key not in initiates}
 
 
 def is_service_edge(e: Edge, services: dict, params: Params) -> bool:

@@ -11,10 +11,15 @@ Providers: `geoip_legacy.LegacyGeoIP` (MaxMind legacy .dat, walked with numpy) a
 from __future__ import annotations
 
 import os
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+from sentinel.errors import GeoIPError
+
+if TYPE_CHECKING:
+    from sentinel.enrich.geoip_legacy import LegacyGeoIP
 
 __all__ = [
     "CountryProvider",
@@ -60,9 +65,7 @@ def open_country_db(path: str | os.PathLike[str] | None, option: str = "-gi") ->
         from sentinel.enrich.geoip_default import EmbeddedCountryDB
 
         return EmbeddedCountryDB()
-    from sentinel.enrich.geoip_legacy import LegacyGeoIP
-
-    return LegacyGeoIP(path, role="country", option=option)
+    return _open_legacy(path, "country", option)
 
 
 def open_org_db(path: str | os.PathLike[str] | None, option: str = "-gin") -> OrgProvider | None:
@@ -72,9 +75,16 @@ def open_org_db(path: str | os.PathLike[str] | None, option: str = "-gin") -> Or
     """
     if path is None:
         return None
+    return _open_legacy(path, "org", option)
+
+
+def _open_legacy(path: str | os.PathLike[str], role: str, option: str) -> LegacyGeoIP:
     from sentinel.enrich.geoip_legacy import LegacyGeoIP
 
-    return LegacyGeoIP(path, role="org", option=option)
+    try:
+        return LegacyGeoIP(path, role=role, option=option)  # type: ignore[arg-type]
+    except GeoIPError as exc:
+        raise exc.for_option(option) from exc
 
 
 def as_ipv4_array(ipv4: npt.ArrayLike) -> npt.NDArray[np.uint32]:

@@ -100,9 +100,7 @@ class LegacyGeoIP:
     edition_name: str
     info: str | None
 
-    def __init__(
-        self, path: str | os.PathLike[str], role: Role = "country", option: str | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], role: Role = "country", option: str | None = None) -> None:
         if role not in _WANTED:
             raise ValueError(f"role must be 'country' or 'org', not {role!r}")
         self.path = os.fspath(path)
@@ -173,9 +171,7 @@ class LegacyGeoIP:
         self._table = np.concatenate((table, self_loops)).astype(np.uint32, copy=False)
         self._n_nodes = n_nodes
         self._n_leaves = n_leaves
-        self._jump = self._walk(
-            np.arange(1 << _JUMP_BITS, dtype=np.uint32), np.zeros(1, np.uint32), _JUMP_BITS
-        )
+        self._jump = self._walk(np.arange(1 << _JUMP_BITS, dtype=np.uint32), np.zeros(1, np.uint32), _JUMP_BITS)
 
         if kind == "country":
             codes = [_country(const.COUNTRY_CODES[i]) for i in leaves.tolist()]
@@ -188,9 +184,7 @@ class LegacyGeoIP:
             self._decoded = np.zeros(n_leaves + 1, dtype=bool)
             self._decoded[n_leaves] = True  # the "bad" leaf: never read (lookups that reach it raise)
 
-    def _walk(
-        self, ipv4: npt.NDArray[np.uint32], start: npt.NDArray[np.uint32], bits: int
-    ) -> npt.NDArray[np.uint32]:
+    def _walk(self, ipv4: npt.NDArray[np.uint32], start: npt.NDArray[np.uint32], bits: int) -> npt.NDArray[np.uint32]:
         """Follow the low `bits` bits of each address (high to low) from `start` (a node each, or one)."""
         table = self._table
         node = np.broadcast_to(start, ipv4.shape).copy()
@@ -312,9 +306,7 @@ def _records(trie: npt.NDArray[np.uint8], record_length: int) -> npt.NDArray[np.
     return padded.view("<u4").reshape(-1).astype(np.uint32)
 
 
-def _check_trie(
-    records: npt.NDArray[np.uint32], n_nodes: int, segments: int, n_values: int
-) -> npt.NDArray[np.bool_]:
+def _check_trie(records: npt.NDArray[np.uint32], n_nodes: int, segments: int, n_values: int) -> npt.NDArray[np.bool_]:
     """Walk every node reachable from the root, level by level; mark the terminal values reached.
 
     A terminal value is record - segments. Raises _Corrupt when a reachable record points past the nodes the
@@ -331,17 +323,13 @@ def _check_trie(
         terminal = children >= segments
         value = children[terminal] - np.uint32(segments)
         if value.size and int(value.max()) >= n_values:
-            raise _Corrupt(
-                f"a trie record holds {int(value.max()) + segments}, beyond this edition's records"
-            )
+            raise _Corrupt(f"a trie record holds {int(value.max()) + segments}, beyond this edition's records")
         reached[value] = True
         inner = children[~terminal]
         if not inner.size:
             return reached
         if int(inner.max()) >= n_nodes:
-            raise _Corrupt(
-                f"a trie record points to node {int(inner.max())}, beyond the {n_nodes} the file holds"
-            )
+            raise _Corrupt(f"a trie record points to node {int(inner.max())}, beyond the {n_nodes} the file holds")
         pending[inner] = True
         frontier = np.flatnonzero(pending)
         pending[frontier] = False

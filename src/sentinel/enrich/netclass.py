@@ -81,13 +81,14 @@ def classify_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
     return out
 
 
-def classify_one(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]
-) -> str:
+def classify_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]) -> str:
     """The same rule for a single address (IPv6 goes through here; it is rare in course data)."""
-    if any(address.version == n.version and address in n for n in internal):
+    if address.version == 4:
+        return str(classify_v4(np.array([int(address)], dtype=np.uint32), internal)[0])
+    if any(n.version == 6 and address in n for n in internal):
         return INTERNAL
-    return PUBLIC if address.is_global else SPECIAL
+    # Python counts multicast as global; for traffic it is neither internal nor an external peer.
+    return PUBLIC if address.is_global and not address.is_multicast else SPECIAL
 
 
 def subnet_of(address: str, prefix_v4: int = 24, prefix_v6: int = 64) -> str:

@@ -14,8 +14,7 @@ def render_table(table: Table, max_rows: int | None = None) -> str:
 
     def line(values: list[str]) -> str:
         parts = [
-            v.rjust(w) if is_numeric(c) else v.ljust(w)
-            for v, w, c in zip(values, widths, table.columns, strict=True)
+            v.rjust(w) if is_numeric(c) else v.ljust(w) for v, w, c in zip(values, widths, table.columns, strict=True)
         ]
         return "  ".join(parts).rstrip()
 

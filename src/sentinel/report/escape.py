@@ -28,14 +28,6 @@ def md_para(value: object) -> str:
     return _BLOCK_START.sub(r"\1\\\2", md_text(value))
 
 
-def md_code(value: object) -> str:
-    """Inline code span that cannot be closed early by backticks in the value."""
-    text = " ".join(str(value).split())
-    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def md_link_target(name: str) -> str:
     """A relative link target for a file Sentinel itself named: percent-encode anything unusual."""
     from urllib.parse import quote

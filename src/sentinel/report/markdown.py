@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentinel.report.escape import md_code, md_link_target, md_para, md_text
+from sentinel.report.escape import md_link_target, md_para, md_text
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import Alert, Report, Table
 
@@ -92,7 +92,7 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
     ]
     lines += _kv(
         [
-            ("data", ", ".join(md_code(s) for s in inp.sources) + f" ({md_text(inp.format)})"),
+            ("data", ", ".join(md_text(s) for s in inp.sources) + f" ({md_text(inp.format)})"),
             ("flows analysed", f"{inp.flows:,} of {inp.rows:,} rows ({rejected})"),
             ("time span", f"{md_text(inp.first_seen or '-')} to {md_text(inp.last_seen or '-')}"),
             ("country database", md_text(report.enrichment.get("country", "-"))),

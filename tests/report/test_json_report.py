@@ -1,0 +1,46 @@
+import json
+
+import jsonschema
+import pytest
+
+from sentinel import pipeline
+from sentinel.detectors.exfiltration import Params
+from sentinel.report import json_report
+from tests.conftest import REPO
+from tests.flows import config_for, flow, write_flows
+
+SCHEMA_PATH = REPO.parent / "shared" / "spec" / "report.schema.json"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    if not SCHEMA_PATH.exists():
+        pytest.skip(f"report schema {SCHEMA_PATH} is absent")
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def _report(tmp_path):
+    members = ["192.168.1.11", "192.168.1.12", "192.168.1.13"]
+    rows = [flow(i, f"192.168.1.{20 + i % 5}", "8.8.8.8") for i in range(20)]
+    rows += [flow(100 + i, "192.168.1.99", "193.136.0.1", up=5_000_000, down=100) for i in range(10)]
+    rows += [flow(200 + i, a, b, port=40000) for i, a in enumerate(members) for b in members if a != b]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    # six hosts talk to external addresses: the top half (P50) holds the one with the transfer out
+    return pipeline.run(
+        config_for(path, "country_volume", "hourly", "exfiltration", "botnet", exfiltration=Params(percentile=50))
+    )
+
+
+def test_report_validates_against_schema_v1(tmp_path, schema):
+    report = _report(tmp_path)
+    document = json.loads(json_report.render(report))
+    jsonschema.Draft202012Validator(schema).validate(document)
+    assert {a["type"] for a in document["alerts"]} == {"exfiltration", "botnet"}
+    assert document["input"]["flows"] == 20 + 10 + 6
+    assert [a["id"] for a in document["alerts"]] == [1, 2]
+    assert document["hosts"]["193.136.0.1"]["country"] == "PT"
+
+
+def test_json_is_strict_json(tmp_path):
+    text = json_report.render(_report(tmp_path))
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}"))

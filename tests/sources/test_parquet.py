@@ -1,0 +1,99 @@
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sentinel import pipeline
+from sentinel.errors import InputError
+from sentinel.sources.parquet import statistics_prove_clean
+from tests.flows import config_for, flow, write_flows
+
+UNITS = ("country_volume", "hourly", "exfiltration", "botnet")
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(InputError, match="nope.parquet: no such file"):
+        pipeline.run(config_for(tmp_path / "nope.parquet", "hourly"))
+
+
+def test_not_parquet(tmp_path):
+    bad = tmp_path / "flows.parquet"
+    bad.write_text("timestamp,src_ip\n1,2\n")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        pipeline.run(config_for(bad, "hourly"))
+
+
+def test_directory(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        pipeline.run(config_for(tmp_path, "hourly"))
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"timestamp": [1], "src_ip": ["10.0.0.1"]}), path)
+    with pytest.raises(InputError, match="missing column.*dst_ip, proto, port, up_bytes, down_bytes"):
+        pipeline.run(config_for(path, "hourly"))
+
+
+def test_wrong_column_type(tmp_path):
+    path = tmp_path / "f.parquet"
+    table = pa.table({c: ["x"] for c in ("timestamp", "src_ip", "dst_ip", "proto", "port", "up_bytes", "down_bytes")})
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match="column timestamp is string, expected integer"):
+        pipeline.run(config_for(path, "hourly"))
+
+
+def test_malformed_rows_are_counted_not_analysed(tmp_path):
+    good = [flow(i, "192.168.1.2", "8.8.8.8") for i in range(5)]
+    bad = [
+        flow(10, "192.168.1.2", "8.8.8.8", up=-5),
+        flow(11, "not-an-ip", "8.8.8.8"),
+        flow(12, "192.168.1.2", "999.1.1.1"),
+        {**flow(13, "192.168.1.2", "8.8.8.8"), "dst_ip": None},
+        {**flow(14, "192.168.1.2", "8.8.8.8"), "timestamp": None},
+        flow(15, "192.168.1.2", "8.8.8.8", port=70000),
+    ]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", good + bad), *UNITS))
+    assert report.input.rows == 11
+    assert report.input.flows == 5
+    assert report.input.rejected_rows == 6
+    assert report.input.rejected_by_reason == {
+        "missing or negative bytes": 1,
+        "unparseable src_ip or dst_ip": 2,
+        "missing dst_ip": 1,
+        "missing timestamp": 1,
+        "port outside 0-65535": 1,
+    }
+    assert sum(r["flows"] for r in report.section("hourly").payload["rows"]) == 5
+    assert report.section("country_volume").payload["rows"] == [
+        {"country": "US", "flows": 5, "share": 1.0, "up_bytes": 500, "down_bytes": 5000}
+    ]
+    assert any("6 malformed rows" in n for n in report.notes)
+
+
+def test_statistics_prove_clean_only_when_they_can(tmp_path):
+    clean = write_flows(tmp_path / "clean.parquet", [flow(1, "10.0.0.1", "8.8.8.8")])
+    assert statistics_prove_clean(pq.ParquetFile(clean).metadata) == (True, 1, 1)
+    negative = write_flows(tmp_path / "neg.parquet", [flow(1, "10.0.0.1", "8.8.8.8", up=-1)])
+    assert statistics_prove_clean(pq.ParquetFile(negative).metadata)[0] is False
+
+
+def test_validated_and_proven_paths_agree(tmp_path):
+    """The statistics shortcut must give the results the row-by-row validation gives."""
+    rows = [flow(i * 1000, f"192.168.1.{i % 7}", f"8.8.{i % 5}.{i % 3}", up=i, down=2 * i) for i in range(200)]
+    clean = write_flows(tmp_path / "clean.parquet", rows)
+    # Same rows plus one malformed row force the validating path.
+    dirty = write_flows(tmp_path / "dirty.parquet", [*rows, flow(5, "192.168.1.1", "8.8.8.8", down=-1)])
+    a = pipeline.run(config_for(clean, *UNITS))
+    b = pipeline.run(config_for(dirty, *UNITS))
+    assert b.input.rejected_rows == 1
+    for key in UNITS:
+        assert a.section(key).payload == b.section(key).payload
+
+
+def test_extra_columns_are_noted(tmp_path):
+    path = tmp_path / "f.parquet"
+    rows = [flow(1, "10.0.0.1", "8.8.8.8")]
+    table = pa.table({**{k: [r[k] for r in rows] for k in rows[0]}, "label": ["Benign"]})
+    pq.write_table(table, path)
+    report = pipeline.run(config_for(path, "hourly"))
+    assert any("label" in n for n in report.notes)

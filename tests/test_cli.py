@@ -1,0 +1,181 @@
+"""The command line as users meet it: the original course invocation, -q, -o, --json, errors and codes."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from sentinel import cli
+from sentinel.errors import ExitStatus
+from sentinel.simulate import SimulationConfig, simulate, write_simulation
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory):
+    sim = simulate(SimulationConfig(hosts=80, flows=120_000, seed=11, attacks=True))
+    path, _ = write_simulation(sim, tmp_path_factory.mktemp("cli") / "data4.parquet")
+    return path, sim.labels
+
+
+@pytest.fixture(scope="module")
+def geoip(shared_data):
+    folder = shared_data / "geoip-legacy"
+    return str(folder / "GeoIP-course-GeoLite2-20230414.dat"), str(folder / "GeoIPASNum-20140916.dat")
+
+
+def test_original_command_line(capture, geoip, tmp_path, capsys, monkeypatch):
+    path, labels = capture
+    monkeypatch.chdir(tmp_path)  # -o writes into the current directory, as the original did
+    argv = [
+        "--data",
+        str(path),
+        "-gi",
+        geoip[0],
+        "-gin",
+        geoip[1],
+        "-cv",
+        "-td",
+        "-dx",
+        "90",
+        "-bn",
+        "192.168.104.0/24",
+        "-o",
+    ]
+    assert cli.main(argv) == ExitStatus.OK
+    out = capsys.readouterr().out
+    for title in (
+        "Connections per destination country",
+        "Connections per hour of the day",
+        "Possible data exfiltration",
+        "Possible internal botnet",
+    ):
+        assert title in out
+    [report] = tmp_path.glob("sentinel-report-*.md")
+    text = report.read_text()
+    charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(charts) == 2 and all((tmp_path / c).stat().st_size > 1000 for c in charts)
+    assert "### Alert 1:" in text and "AS organisation" in text
+    truth = {h for a in labels["attacks"] for h in a["hosts"]}
+    assert truth <= set(re.findall(r"192\.168\.104\.\d+", text))  # every injected host is named
+    # A second run never overwrites the first report.
+    assert cli.main(argv) == ExitStatus.OK
+    assert len(list(tmp_path.glob("sentinel-report-*.md"))) == 2
+
+
+def test_quiet_prints_nothing(capture, tmp_path, capsys):
+    assert cli.main(["--data", str(capture[0]), "-cv", "-q", "--json", str(tmp_path / "r.json")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+
+
+def test_json_to_stdout_is_only_json(capture, capsys):
+    assert cli.main(["--data", str(capture[0]), "--all", "--json", "-"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["analyses"]) == {"country_volume", "hourly", "exfiltration", "botnet"}
+
+
+def test_json_never_overwrites_without_force(capture, tmp_path, capsys):
+    target = tmp_path / "r.json"
+    target.write_text("mine")
+    assert cli.main(["--data", str(capture[0]), "-td", "--json", str(target)]) == ExitStatus.OUTPUT
+    assert target.read_text() == "mine"
+    assert "exists already" in capsys.readouterr().err
+    assert cli.main(["--data", str(capture[0]), "-td", "-q", "--json", str(target), "--force"]) == 0
+    assert json.loads(target.read_text())["analyses"]["hourly"]
+
+
+def _error(argv, capsys) -> tuple[int, str]:
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    return code, err
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "message"),
+    [
+        (["-dx", "150"], ExitStatus.USAGE, "-dx: 150 is outside 0-100"),
+        (["-dx", "ninety"], ExitStatus.USAGE, "-dx: 'ninety' is not a number"),
+        (["-bn", "192.168.104.0/33"], ExitStatus.USAGE, "-bn: '192.168.104.0/33' is not a valid network"),
+        (["--internal", "10.0.0.0/8,nope"], ExitStatus.USAGE, "--internal: 'nope'"),
+        (["--tz", "Mars/Base"], ExitStatus.USAGE, "--tz: unknown time zone"),
+        (["--bogus"], ExitStatus.USAGE, "unrecognized arguments: --bogus"),
+    ],
+)
+def test_usage_errors(capture, capsys, extra, status, message):
+    code, err = _error(["--data", str(capture[0]), *extra], capsys)
+    assert code == status and message in err
+
+
+def test_input_errors(tmp_path, capsys):
+    code, err = _error(["--data", str(tmp_path / "missing.parquet")], capsys)
+    assert code == ExitStatus.INPUT and "missing.parquet: no such file" in err
+    notparquet = tmp_path / "x.parquet"
+    notparquet.write_text("hello")
+    code, err = _error(["--data", str(notparquet)], capsys)
+    assert code == ExitStatus.INPUT and "not a readable Parquet file" in err
+    code, err = _error([], capsys)
+    assert code == ExitStatus.USAGE and "--data FILE is required" in err
+
+
+def test_geoip_errors(capture, tmp_path, capsys):
+    fake = tmp_path / "GeoIP.dat"
+    fake.write_bytes(b"this is not a GeoIP database" * 100)
+    code, err = _error(["--data", str(capture[0]), "-gi", str(fake)], capsys)
+    assert code == ExitStatus.GEOIP and "-gi" in err and "GeoIP.dat" in err
+    code, err = _error(["--data", str(capture[0]), "-gin", str(tmp_path / "none.dat")], capsys)
+    assert code == ExitStatus.GEOIP and "none.dat" in err
+
+
+def test_help_documents_options_defaults_and_exit_codes(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in (
+        "--data",
+        "-gi",
+        "-gin",
+        "-cv",
+        "-td",
+        "-dx",
+        "-bn",
+        "-q",
+        "-o",
+        "--all",
+        "--json",
+        "--internal",
+        "--tz",
+        "--out-dir",
+        "--force",
+        "exit status",
+        "default: UTC",
+    ):
+        assert option in text, option
+
+
+def test_console_script_runs_as_a_process(capture):
+    done = subprocess.run(
+        [sys.executable, "-m", "sentinel", "--data", str(capture[0]), "-td"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "Connections per hour" in done.stdout
+
+
+def test_simulate_and_demo(tmp_path, capsys):
+    out = tmp_path / "day.parquet"
+    assert cli.main(["simulate", str(out), "--flows", "20000", "--hosts", "30", "--attacks"]) == 0
+    assert out.exists() and (tmp_path / "day.labels.json").exists()
+    assert cli.main(["simulate", str(out), "--flows", "20000", "--hosts", "30"]) == ExitStatus.OUTPUT
+    demo = tmp_path / "demo"
+    assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
+    names = {p.name for p in demo.iterdir()}
+    assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
+    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 2
+    assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
