@@ -77,8 +77,7 @@ def analysis_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-gin",
         metavar="GeoIPASNum.dat",
-        help="legacy MaxMind AS-number/organisation database "
-        "(default: none, AS organisations shown as unknown)",
+        help="legacy MaxMind AS-number/organisation database (default: none, AS organisations shown as unknown)",
     )
     a = p.add_argument_group("analyses (default when none is chosen: --all)")
     a.add_argument(
@@ -108,9 +107,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         help="possible internal botnet: hosts of CIDR talking "
         "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network",
     )
-    a.add_argument(
-        "--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0"
-    )
+    a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
     o = p.add_argument_group("output")
     o.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
     o.add_argument(
@@ -119,9 +116,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write a Markdown report with PNG charts into --out-dir, under a new name (never overwrites)",
     )
-    o.add_argument(
-        "--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)"
-    )
+    o.add_argument("--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)")
     o.add_argument(
         "--json",
         metavar="PATH",
@@ -175,9 +170,7 @@ def build_config(args: argparse.Namespace):
 
     if not args.data:
         raise ConfigError("--data FILE is required (see 'sentinel --help')")
-    chosen = (
-        args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
-    )
+    chosen = args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
     run_all = args.all or not chosen
     units: dict[str, object] = {}
     if run_all or args.countryVolume:

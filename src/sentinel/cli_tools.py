@@ -89,9 +89,7 @@ def demo_main(argv: Sequence[str]) -> int:
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create ({exc.strerror})") from exc
     sim = simulate(
-        SimulationConfig(
-            hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=True
-        )
+        SimulationConfig(hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=True)
     )
     data, labels = write_simulation(sim, folder / "office-day.parquet")
     config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))

@@ -25,9 +25,7 @@ def parse_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"--tz: unknown time zone {name!r} (use an IANA name such as Europe/Lisbon)"
-        ) from exc
+        raise ConfigError(f"--tz: unknown time zone {name!r} (use an IANA name such as Europe/Lisbon)") from exc
     return name
 
 

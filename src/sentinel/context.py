@@ -70,9 +70,7 @@ class Context:
                 f"SELECT count(*) AS n FROM raw_flows WHERE ({self._predicate}) AND "
                 "(src_ip IN (SELECT ip FROM bad_ips) OR dst_ip IN (SELECT ip FROM bad_ips))"
             )["n"][0].as_py()
-            self._predicate += (
-                " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
-            )
+            self._predicate += " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
             by_dst = self._destination_pass()
         self._quality = self._summarise(by_dst)
         clean = self._quality.rejected_rows == 0
@@ -93,9 +91,7 @@ class Context:
             )
             self.engine.register("dst_totals", table)
             return table
-        reasons = ", ".join(
-            f"count(*) FILTER (WHERE {sql}) AS {_REASON_COLUMNS[r]}" for r, sql in MALFORMED.items()
-        )
+        reasons = ", ".join(f"count(*) FILTER (WHERE {sql}) AS {_REASON_COLUMNS[r]}" for r, sql in MALFORMED.items())
         ok = f"FILTER (WHERE {self._predicate})"
         table = self.engine.query(
             f"""

@@ -35,9 +35,7 @@ def run(
             enrichment={
                 "country": country_db.source,
                 "as_org": org_db.source if org_db else "none (give -gin for AS organisations)",
-                "dns": "reverse DNS (--resolve)"
-                if config.resolve_dns
-                else "not resolved (--resolve to enable)",
+                "dns": "reverse DNS (--resolve)" if config.resolve_dns else "not resolved (--resolve to enable)",
             },
             settings={
                 "internal": [str(n) for n in config.internal],

@@ -32,9 +32,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column(
-        TIMESTAMP, pa.int64(), "integer", "start of the flow in 1/100 s since 00:00 (UTC) of the capture day"
-    ),
+    Column(TIMESTAMP, pa.int64(), "integer", "start of the flow in 1/100 s since 00:00 (UTC) of the capture day"),
     Column(SRC_IP, pa.string(), "string", "address that opened the flow (dotted IPv4 or IPv6 text)"),
     Column(DST_IP, pa.string(), "string", "address the flow went to"),
     Column(PROTO, pa.string(), "string", "transport protocol, lower case: tcp or udp"),

@@ -11,7 +11,7 @@ UNITS = ("country_volume", "hourly", "exfiltration", "botnet")
 
 
 def test_missing_file_names_it(tmp_path):
-    with pytest.raises(InputError, match="nope.parquet: no such file"):
+    with pytest.raises(InputError, match=r"nope\.parquet: no such file"):
         pipeline.run(config_for(tmp_path / "nope.parquet", "hourly"))
 
 
@@ -30,7 +30,7 @@ def test_directory(tmp_path):
 def test_missing_columns_are_named(tmp_path):
     path = tmp_path / "f.parquet"
     pq.write_table(pa.table({"timestamp": [1], "src_ip": ["10.0.0.1"]}), path)
-    with pytest.raises(InputError, match="missing column.*dst_ip, proto, port, up_bytes, down_bytes"):
+    with pytest.raises(InputError, match=r"missing column.*dst_ip, proto, port, up_bytes, down_bytes"):
         pipeline.run(config_for(path, "hourly"))
 
 

@@ -59,9 +59,7 @@ def validate_columns(path: Path, file_schema: pa.Schema) -> tuple[str, ...]:
         # Byte counters and ports written as floats by pandas (NaN-able) are accepted; anything else is not.
         ok = kind == col.kind or (col.kind == "integer" and kind == "float" and col.name != schema.TIMESTAMP)
         if not ok:
-            raise InputError(
-                str(path), f"column {col.name} is {file_schema.field(col.name).type}, expected {col.kind}"
-            )
+            raise InputError(str(path), f"column {col.name} is {file_schema.field(col.name).type}, expected {col.kind}")
     return tuple(n for n in file_schema.names if n not in schema.COLUMN_NAMES)
 
 
@@ -109,9 +107,7 @@ def open_parquet(engine: Engine, path: Path) -> SourceInfo:
     extra = validate_columns(path, file_schema)
     metadata = pq.ParquetFile(path).metadata
     clean, first, last = statistics_prove_clean(metadata)
-    projection = ", ".join(
-        f"TRY_CAST({c.name} AS {_duck_type(c.arrow_type)}) AS {c.name}" for c in schema.COLUMNS
-    )
+    projection = ", ".join(f"TRY_CAST({c.name} AS {_duck_type(c.arrow_type)}) AS {c.name}" for c in schema.COLUMNS)
     # The path is a literal in the view definition (DuckDB cannot bind a table-function argument in a
     # view); it is quoted, never interpolated raw.
     engine.execute(
