@@ -19,9 +19,16 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("SENTINEL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def require_shared(path: Path) -> Path:
+    """`path` from ../shared, or skip the test saying why (fail instead where CI requires shared data)."""
+    if not path.exists():
+        reason = f"needs {path}, which is absent (set SENTINEL_SHARED_DATA to the shared/data folder)"
+        if os.environ.get("SENTINEL_REQUIRE_SHARED_DATA"):  # .ci/run sets it: there, absence is a failure
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    path = shared_data_dir()
-    if not path.is_dir():
-        pytest.skip(f"real-data test: {path} is absent (set SENTINEL_SHARED_DATA to the shared/data folder)")
-    return path
+    return require_shared(shared_data_dir())

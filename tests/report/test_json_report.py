@@ -6,17 +6,12 @@ import pytest
 from sentinel import pipeline
 from sentinel.detectors.exfiltration import Params
 from sentinel.report import json_report
-from tests.conftest import REPO
+from tests.conftest import require_shared, shared_data_dir
 from tests.flows import config_for, flow, write_flows
-
-SCHEMA_PATH = REPO.parent / "shared" / "spec" / "report.schema.json"
-
 
 @pytest.fixture(scope="module")
 def schema():
-    if not SCHEMA_PATH.exists():
-        pytest.skip(f"report schema {SCHEMA_PATH} is absent")
-    return json.loads(SCHEMA_PATH.read_text())
+    return json.loads(require_shared(shared_data_dir().parent / "spec" / "report.schema.json").read_text())
 
 
 def _report(tmp_path):
