@@ -1,0 +1,56 @@
+"""SimulationConfig validation: every bad value is a one-line ConfigError."""
+
+from __future__ import annotations
+
+import pytest
+
+from sentinel.errors import ConfigError
+from sentinel.simulate import ATTACK_KINDS, AttackKind, SimulationConfig, simulate
+from sentinel.simulate.config import min_flows
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"hosts": 9}, "hosts=9"),
+    ({"flows": 999}, "flows=999"),
+    ({"network": "192.168.104.0/28"}, "too small"),
+    ({"network": "192.168.104.0/24", "hosts": 247}, "too small"),
+    ({"network": "10.0.0.0/33"}, "not a valid IPv4 CIDR"),
+    ({"network": "office"}, "not a valid IPv4 CIDR"),
+    ({"network": "192.168.104.7/24"}, "host bits"),
+    ({"network": "fd00::/64"}, "must be IPv4"),
+    ({"seed": -1}, "seed=-1"),
+    ({"hosts": 20.5}, "hosts must be an integer"),
+    ({"attacks": "yes"}, "attacks must be true or false"),
+    ({"hosts": 200, "flows": 5_000}, "use flows >="),
+])
+def test_invalid_config_is_a_one_line_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        SimulationConfig(**kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_attacks_need_enough_distinct_clients(monkeypatch):
+    SimulationConfig(hosts=10, flows=20_000, attacks=True)
+    monkeypatch.setitem(ATTACK_KINDS, "big_botnet", AttackKind("big_botnet", "botnet", 10, 5, lambda ctx: None))
+    with pytest.raises(ConfigError, match="need 13 distinct clients"):
+        SimulationConfig(hosts=10, flows=20_000, attacks=True)
+    SimulationConfig(hosts=10, flows=20_000, attacks=False)
+
+
+def test_largest_office_that_fits_a_slash_24():
+    simulate(SimulationConfig(hosts=246, flows=20_000))
+
+
+def test_the_suggested_minimum_flow_count_is_exact():
+    for hosts, attacks in ((200, True), (200, False), (40, True)):
+        need = min_flows(hosts, attacks)
+        SimulationConfig(hosts=hosts, flows=need, attacks=attacks)
+        with pytest.raises(ConfigError, match=f"use flows >= {need}"):
+            SimulationConfig(hosts=hosts, flows=need - 1, attacks=attacks)
+
+
+def test_minimal_config_and_larger_networks_work():
+    assert simulate(SimulationConfig(hosts=10, flows=1000)).flows.num_rows == 1000
+    sim = simulate(SimulationConfig(hosts=600, flows=100_000, network="10.20.0.0/16", attacks=True))
+    assert sim.flows.num_rows == 100_000
+    assert sim.labels["clients"][0] == "10.20.0.2" and sim.labels["servers"]["dns"][0] == "10.20.255.254"
