@@ -1,0 +1,309 @@
+"""Benchmark: whole-process speed and peak memory of Sentinel against the original course tool and a bare DuckDB scan.
+
+    python bench/bench_speed.py                                  # 10M flows for Sentinel, 1M for the original
+    python bench/bench_speed.py --sentinel-flows 2000000 --original-flows 200000 --repeat 5 --original-repeat 3
+
+Every run is a fresh process, timed from start to exit (interpreter start-up and imports included, as a user
+sees it), stdout sent to /dev/null; the median of the repeats is reported, with the peak resident memory of the
+process tree (ru_maxrss from wait4: the largest of the process and its waited-for descendants). The runs:
+
+- original: bench/original_sentinel.py, the 2023 course code's way (pandas, per-row pygeoip and ipaddress);
+- sentinel: `sentinel ... -cv -td -dx 90 -bn 192.168.104.0/24 -o -q` on the same-size capture and a 10× larger one;
+- scan: a bare DuckDB scan summing every column Sentinel reads (the floor for anything reading that Parquet).
+
+Captures come from `sentinel simulate --seed 1 --attacks` and are kept in --workdir for the next run. The legacy
+GeoIP files are looked up in ../shared/data/geoip-legacy (SENTINEL_SHARED_DATA replaces ../shared/data); without
+them Sentinel runs on its embedded country data and the original, which cannot, is skipped.
+
+A benchmark, not a test: nothing is asserted on speed. Exit status 0, or 1 if a run failed (its error is shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ORIGINAL = REPO / "bench" / "original_sentinel.py"
+COUNTRY_DAT = "GeoIP-course-GeoLite2-20230414.dat"
+ASN_DAT = "GeoIPASNum-20140916.dat"
+SUBNET = "192.168.104.0/24"
+ANALYSES = ["-cv", "-td", "-dx", "90", "-bn", SUBNET]
+
+
+@dataclass
+class Run:
+    """One kind of run: a command repeated as separate processes."""
+
+    name: str
+    flows: int
+    make_command: Callable[[Path], list[str]]  # the command, given a fresh output folder
+    repeat: int
+    seconds: list[float] = field(default_factory=list)
+    peak_kb: list[int] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def total_ram_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return None
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):  # not on Windows
+        return "n/a"
+
+
+def version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def sentinel_executable() -> str:
+    # The console script beside this interpreter first (the venv running the benchmark), else the PATH's.
+    beside = Path(sys.executable).with_name("sentinel")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("sentinel")
+    if found is None:
+        sys.exit("bench_speed: the 'sentinel' command is not installed (pip install -e .)")
+    return found
+
+
+def parquet_rows(path: Path) -> int | None:
+    """Row count from the Parquet footer, or None when the file is missing or unreadable (e.g. half-written)."""
+    try:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:
+        return None
+
+
+def ensure_capture(sentinel: str, workdir: Path, flows: int) -> Path:
+    path = workdir / f"flows-{flows}-seed1-attacks.parquet"
+    if parquet_rows(path) == flows:
+        print(f"capture: reusing {path}")
+        return path
+    command = [sentinel, "simulate", str(path), "--flows", str(flows), "--seed", "1", "--attacks", "--force"]
+    print(f"capture: {shlex.join(command)}", flush=True)
+    start = time.perf_counter()
+    try:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    except subprocess.CalledProcessError as error:  # its message went to stderr above
+        sys.exit(f"bench_speed: the simulator failed (exit status {error.returncode}): {shlex.join(command)}")
+    print(f"         written in {time.perf_counter() - start:.1f} s")
+    return path
+
+
+def run_measured(command: list[str], cwd: Path) -> tuple[float, int | None, int, str]:
+    """Run one process to its end: (wall seconds, peak RSS KB of its tree or None, exit status, stderr)."""
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        if hasattr(os, "wait4"):
+            # wait4 gives this child's own rusage, which getrusage(RUSAGE_CHILDREN) deltas cannot across children.
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            peak_kb: int | None = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+        else:  # no wait4 (Windows): time only
+            process.wait()
+            seconds = time.perf_counter() - start
+            peak_kb = None
+        stderr.seek(0)
+        return seconds, peak_kb, process.returncode, stderr.read().decode(errors="replace")
+
+
+def measure(run: Run, workdir: Path) -> None:
+    print(f"running {run.name} ({run.flows:,} flows) × {run.repeat} ...", flush=True)
+    for _ in range(run.repeat):
+        out_dir = Path(tempfile.mkdtemp(prefix=f"out-{run.name.split()[0]}-", dir=workdir))
+        command = run.make_command(out_dir)
+        run.commands.append(shlex.join(command))
+        try:
+            seconds, peak_kb, status, stderr = run_measured(command, workdir)
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)  # a fresh folder each run: -o never finds an old report
+        if status != 0:
+            run.error = f"exit status {status}: {stderr.strip()[-2000:] or '(no stderr)'}"
+            print(f"  FAILED, {run.error}", flush=True)
+            return
+        run.seconds.append(seconds)
+        if peak_kb is not None:
+            run.peak_kb.append(peak_kb)
+        print(f"  {seconds:8.2f} s  {peak_kb / 1024 if peak_kb else float('nan'):8.0f} MB", flush=True)
+
+
+def scan_command(capture: Path) -> list[str]:
+    # Every column Sentinel reads, each one fully consumed, through the same interpreter + duckdb import.
+    literal = str(capture).replace("'", "''")
+    sql = (
+        "SELECT count(*), sum(timestamp), sum(port), sum(up_bytes), sum(down_bytes), min(src_ip), min(dst_ip), "
+        f"min(proto) FROM read_parquet('{literal}')"
+    )
+    return [sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r}).fetchall()"]
+
+
+def fmt_ratio(value: float | None, aim: str) -> str:
+    return "n/a (a run is missing)" if value is None else f"{value:,.1f}×   (aim {aim})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentinel-flows", type=int, default=10_000_000, help="large capture (default 10M)")
+    parser.add_argument("--original-flows", type=int, default=1_000_000, help="same-size capture (default 1M)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of Sentinel and of the bare scan (default 3)")
+    parser.add_argument("--original-repeat", type=int, default=1, help="runs of the original (default 1: ~1-2 min)")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "sentinel-bench")
+    args = parser.parse_args()
+    if min(args.repeat, args.original_repeat, args.sentinel_flows, args.original_flows) < 1:
+        parser.error("flow counts and repeats must be at least 1")
+
+    workdir: Path = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    sentinel = sentinel_executable()
+    ram = total_ram_gb()
+    print(
+        f"machine: {usable_cpus()} CPUs (nproc), {cpu_model()}, "
+        f"{f'{ram:.1f} GB RAM' if ram else 'RAM unknown'}, {platform.system()} {platform.release()}"
+    )
+    print(
+        f"software: Python {platform.python_version()}, duckdb {version('duckdb')}, "
+        f"sentinel-analysis {version('sentinel-analysis')}, pandas {version('pandas')}, pygeoip {version('pygeoip')}"
+    )
+    print(f"load average before: {load_average()}  (other work on the machine makes every number slower)")
+
+    shared = Path(os.environ.get("SENTINEL_SHARED_DATA", REPO.parent / "shared" / "data"))
+    country_dat, asn_dat = shared / "geoip-legacy" / COUNTRY_DAT, shared / "geoip-legacy" / ASN_DAT
+    have_geoip = country_dat.is_file() and asn_dat.is_file()
+    geoip = ["-gi", str(country_dat), "-gin", str(asn_dat)] if have_geoip else []
+    if have_geoip:
+        print(f"GeoIP: {country_dat}, {asn_dat}")
+    else:
+        print(
+            f"GeoIP: {COUNTRY_DAT} / {ASN_DAT} not found in {shared / 'geoip-legacy'} (set SENTINEL_SHARED_DATA): "
+            "Sentinel runs on its embedded country data, the original (which needs both files) is skipped"
+        )
+
+    big = ensure_capture(sentinel, workdir, args.sentinel_flows)
+    small = ensure_capture(sentinel, workdir, args.original_flows)
+
+    def sentinel_run(capture: Path) -> Callable[[Path], list[str]]:
+        return lambda out: [sentinel, "--data", str(capture), *geoip, *ANALYSES, "-o", "-q", "--out-dir", str(out)]
+
+    scan = Run("bare DuckDB scan", args.sentinel_flows, lambda _out: scan_command(big), args.repeat)
+    sentinel_big = Run("sentinel", args.sentinel_flows, sentinel_run(big), args.repeat)
+    sentinel_small = Run("sentinel", args.original_flows, sentinel_run(small), args.repeat)
+    original: Run | None = None
+    if have_geoip:
+        # -o as Sentinel gets it: the Markdown report with the per-alert GeoIP lookups, charts in the run's folder.
+        original = Run(
+            "original (pandas)",
+            args.original_flows,
+            lambda out: [
+                sys.executable,
+                str(ORIGINAL),
+                "--data",
+                str(small),
+                *geoip,
+                *ANALYSES,
+                "-o",
+                "--out-dir",
+                str(out),
+            ],
+            args.original_repeat,
+        )
+    runs = [scan, sentinel_big, sentinel_small, *([original] if original else [])]
+    print()
+    for run in runs:
+        measure(run, workdir)
+
+    print(f"\nload average after: {load_average()}")
+    print("\nresults (wall time of the whole process, median of the repeats; peak RSS: largest of the repeats)\n")
+    print(f"{'run':<20} {'flows':>12} {'runs':>5} {'median s':>10} {'flows/s':>14} {'peak RSS MB':>12}")
+    for run in runs:
+        if run.error or not run.seconds:
+            print(f"{run.name:<20} {run.flows:>12,} {'':>5} {'FAILED':>10}")
+            continue
+        peak = f"{max(run.peak_kb) / 1024:,.0f}" if run.peak_kb else "n/a"
+        print(
+            f"{run.name:<20} {run.flows:>12,} {len(run.seconds):>5} {run.median:>10.2f} "
+            f"{run.flows / run.median:>14,.0f} {peak:>12}"
+        )
+
+    def ok(run: Run | None) -> bool:
+        return run is not None and not run.error and bool(run.seconds)
+
+    def throughput(run: Run) -> float:
+        return run.flows / run.median
+
+    print()
+    big_vs_original = throughput(sentinel_big) / throughput(original) if ok(sentinel_big) and ok(original) else None
+    small_vs_original = (
+        throughput(sentinel_small) / throughput(original) if ok(sentinel_small) and ok(original) else None
+    )
+    big_vs_scan = sentinel_big.median / scan.median if ok(sentinel_big) and ok(scan) else None
+    n_big, n_small = f"{args.sentinel_flows / 1e6:g}M", f"{args.original_flows / 1e6:g}M"
+    if original is None:
+        print("original skipped (no legacy GeoIP files): no ratios against it")
+    else:
+        print(f"throughput Sentinel({n_big}) / original({n_small}): {fmt_ratio(big_vs_original, '≥ 200×')}")
+        print(f"throughput Sentinel({n_small}) / original({n_small}): {fmt_ratio(small_vs_original, '–')}")
+    print(f"time Sentinel({n_big}) / bare scan({n_big}):        {fmt_ratio(big_vs_scan, '≤ 3×')}")
+
+    print(f"\ncommands, in order (cwd {workdir}; each --out-dir was a fresh temporary folder, removed afterwards):")
+    for run in runs:
+        for command in run.commands:
+            print(f"  {command}")
+    failed = [run for run in runs if run.error]
+    for run in failed:
+        print(f"\n{run.name} ({run.flows:,} flows) failed: {run.error}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
