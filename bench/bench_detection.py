@@ -52,9 +52,7 @@ def simulated(seeds: int) -> None:
     print()
     for t, (tp, fp, fn) in totals.items():
         s = quality.Score(t, tp, fp, fn)
-        print(
-            f"simulated {t:13s} precision {s.precision:.3f}  recall {s.recall:.3f}  (TP {tp}, FP {fp}, FN {fn})"
-        )
+        print(f"simulated {t:13s} precision {s.precision:.3f}  recall {s.recall:.3f}  (TP {tp}, FP {fp}, FN {fn})")
     print(f"internal servers alerted as botnet: {servers_flagged}")
 
 
@@ -91,16 +89,12 @@ def real(shared: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument(
         "--shared",
         type=Path,
-        default=Path(
-            os.environ.get("SENTINEL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-        ),
+        default=Path(os.environ.get("SENTINEL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")),
     )
     args = parser.parse_args()
     simulated(args.seeds)

@@ -44,8 +44,10 @@ def run(flows: int, hosts: int, attacks: bool, folder: Path) -> None:
     written = time.perf_counter()
     total = written - start
     size_mb = parquet.stat().st_size / 1e6
-    print(f"{flows:>11,} flows  simulate {generated - start:6.2f} s  write {written - generated:6.2f} s  "
-          f"total {total:6.2f} s  {flows / total / 1e6:5.2f} M flows/s  ({size_mb:,.0f} MB Parquet)")
+    print(
+        f"{flows:>11,} flows  simulate {generated - start:6.2f} s  write {written - generated:6.2f} s  "
+        f"total {total:6.2f} s  {flows / total / 1e6:5.2f} M flows/s  ({size_mb:,.0f} MB Parquet)"
+    )
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from sentinel.report import json_report
 from tests.conftest import require_shared, shared_data_dir
 from tests.flows import config_for, flow, write_flows
 
+
 @pytest.fixture(scope="module")
 def schema():
     return json.loads(require_shared(shared_data_dir().parent / "spec" / "report.schema.json").read_text())

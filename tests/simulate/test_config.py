@@ -9,20 +9,23 @@ from sentinel.simulate import ATTACK_KINDS, AttackKind, SimulationConfig, simula
 from sentinel.simulate.config import min_flows
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"hosts": 9}, "hosts=9"),
-    ({"flows": 999}, "flows=999"),
-    ({"network": "192.168.104.0/28"}, "too small"),
-    ({"network": "192.168.104.0/24", "hosts": 247}, "too small"),
-    ({"network": "10.0.0.0/33"}, "not a valid IPv4 CIDR"),
-    ({"network": "office"}, "not a valid IPv4 CIDR"),
-    ({"network": "192.168.104.7/24"}, "host bits"),
-    ({"network": "fd00::/64"}, "must be IPv4"),
-    ({"seed": -1}, "seed=-1"),
-    ({"hosts": 20.5}, "hosts must be an integer"),
-    ({"attacks": "yes"}, "attacks must be true or false"),
-    ({"hosts": 200, "flows": 5_000}, "use flows >="),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hosts": 9}, "hosts=9"),
+        ({"flows": 999}, "flows=999"),
+        ({"network": "192.168.104.0/28"}, "too small"),
+        ({"network": "192.168.104.0/24", "hosts": 247}, "too small"),
+        ({"network": "10.0.0.0/33"}, "not a valid IPv4 CIDR"),
+        ({"network": "office"}, "not a valid IPv4 CIDR"),
+        ({"network": "192.168.104.7/24"}, "host bits"),
+        ({"network": "fd00::/64"}, "must be IPv4"),
+        ({"seed": -1}, "seed=-1"),
+        ({"hosts": 20.5}, "hosts must be an integer"),
+        ({"attacks": "yes"}, "attacks must be true or false"),
+        ({"hosts": 200, "flows": 5_000}, "use flows >="),
+    ],
+)
 def test_invalid_config_is_a_one_line_config_error(kwargs, message):
     with pytest.raises(ConfigError, match=message) as caught:
         SimulationConfig(**kwargs)

@@ -43,11 +43,16 @@ def attack(kind: str) -> dict:
 def rows_of(df: pd.DataFrame, label: dict) -> pd.DataFrame:
     """The table rows a label describes: its hosts to its counterparts (or to each other) on its port."""
     peers = label["counterparts"] or label["hosts"]
-    return df[df.src_ip.isin(label["hosts"]) & df.dst_ip.isin(peers) & (df.port == label["port"])
-              & (df.proto == label["proto"])]
+    return df[
+        df.src_ip.isin(label["hosts"])
+        & df.dst_ip.isin(peers)
+        & (df.port == label["port"])
+        & (df.proto == label["proto"])
+    ]
 
 
 # --- reproducibility, schema, size ---------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_table_and_labels():
     config = SimulationConfig(hosts=30, flows=20_000, seed=7, attacks=True)
@@ -84,8 +89,7 @@ def test_timestamps_in_the_day_and_sorted():
 def test_labels_are_json_serialisable_and_echo_the_config():
     labels = json.loads(json.dumps(day().labels))
     assert labels["format"] == "sentinel-simulation-labels" and labels["version"] == 1
-    assert labels["config"] == {"hosts": 50, "flows": 50_000, "seed": 0, "network": "192.168.104.0/24",
-                                "attacks": True}
+    assert labels["config"] == {"hosts": 50, "flows": 50_000, "seed": 0, "network": "192.168.104.0/24", "attacks": True}
     assert labels["network"] == "192.168.104.0/24"
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
@@ -95,6 +99,7 @@ def test_labels_are_json_serialisable_and_echo_the_config():
 
 
 # --- the office layout and its traffic ----------------------------------------------------------
+
 
 def test_layout_clients_low_servers_high_never_network_gateway_broadcast():
     labels = day().labels
@@ -124,8 +129,12 @@ def test_hosts_differ_a_lot_in_volume():
 
 def test_every_client_uses_dns_file_and_web_servers():
     df, servers = frame(), day().labels["servers"]
-    for ips, proto, port in ((servers["dns"][:1], "udp", 53), (servers["dns"][1:], "udp", 53),
-                             (servers["file"], "tcp", 445), (servers["web"], "tcp", 443)):
+    for ips, proto, port in (
+        (servers["dns"][:1], "udp", 53),
+        (servers["dns"][1:], "udp", 53),
+        (servers["file"], "tcp", 445),
+        (servers["web"], "tcp", 443),
+    ):
         used = df[df.dst_ip.isin(ips) & (df.proto == proto) & (df.port == port)].src_ip
         assert set(day().labels["clients"]) <= set(used)
 
@@ -178,6 +187,7 @@ def test_bytes_are_heavy_tailed():
 
 # --- benign periodic traffic ----------------------------------------------------------------------
 
+
 def test_hourly_update_checks():
     df, labels = frame(), day().labels
     (update,) = [b for b in labels["benign"] if b["kind"] == "update_check"]
@@ -216,6 +226,7 @@ def test_nightly_backup_is_internal_and_matches_its_label():
 
 
 # --- attacks ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", list(ATTACK_KINDS))
 def test_attack_label_totals_match_the_table(kind):

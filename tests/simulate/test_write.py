@@ -18,12 +18,15 @@ def sim():
     return simulate(SimulationConfig(hosts=20, flows=20_000, attacks=True))
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("out/day.parquet", "out/day.labels.json"),
-    ("day.PARQUET", "day.labels.json"),
-    ("out/day", "out/day.labels.json"),
-    ("day.pq", "day.pq.labels.json"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("out/day.parquet", "out/day.labels.json"),
+        ("day.PARQUET", "day.labels.json"),
+        ("out/day", "out/day.labels.json"),
+        ("day.pq", "day.pq.labels.json"),
+    ],
+)
 def test_labels_path_for(given, expected):
     assert labels_path_for(Path(given)) == Path(expected)
 

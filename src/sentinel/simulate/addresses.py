@@ -98,10 +98,37 @@ PUBLIC_BLOCKS: tuple[tuple[str, str, bool], ...] = (
 # Share of the external address pool per country (split evenly over the country's blocks):
 # a Portuguese office talks mostly to US clouds, then home and nearby European networks.
 COUNTRY_WEIGHTS: dict[str, float] = {
-    "US": 30, "PT": 12, "ES": 6, "GB": 6, "DE": 6, "FR": 5, "NL": 5, "IE": 4, "BR": 2, "IT": 2,
-    "CA": 2, "CN": 1.5, "JP": 1.5, "RU": 1, "IN": 1.5, "AU": 1, "KR": 1, "SE": 1, "PL": 1, "CH": 1,
-    "TW": 1, "TR": 1, "AR": 1, "MX": 1, "SG": 1, "HK": 1, "ZA": 0.5, "NO": 0.7, "FI": 0.7,
-    "NG": 0.3, "EG": 0.3,
+    "US": 30,
+    "PT": 12,
+    "ES": 6,
+    "GB": 6,
+    "DE": 6,
+    "FR": 5,
+    "NL": 5,
+    "IE": 4,
+    "BR": 2,
+    "IT": 2,
+    "CA": 2,
+    "CN": 1.5,
+    "JP": 1.5,
+    "RU": 1,
+    "IN": 1.5,
+    "AU": 1,
+    "KR": 1,
+    "SE": 1,
+    "PL": 1,
+    "CH": 1,
+    "TW": 1,
+    "TR": 1,
+    "AR": 1,
+    "MX": 1,
+    "SG": 1,
+    "HK": 1,
+    "ZA": 0.5,
+    "NO": 0.7,
+    "FI": 0.7,
+    "NG": 0.3,
+    "EG": 0.3,
 }
 
 # Where exfiltration goes: countries an office hardly ever talks to (never among top destinations).
@@ -120,7 +147,12 @@ PUBLIC_NTP = ("216.239.35.0", "162.159.200.1", "129.6.15.28")  # time.google, ti
 
 # Internal servers, highest address first, taken from the top of the office network.
 SERVER_ROLES: tuple[tuple[str, int], ...] = (
-    ("dns", 2), ("file", 1), ("web", 1), ("ntp", 1), ("backup_nas", 1), ("backup_host", 1),
+    ("dns", 2),
+    ("file", 1),
+    ("web", 1),
+    ("ntp", 1),
+    ("backup_nas", 1),
+    ("backup_host", 1),
 )
 SERVER_COUNT = sum(n for _, n in SERVER_ROLES)
 RESERVED_LOW = 2  # the network address and the .1 gateway
@@ -196,8 +228,9 @@ def _blocks(cidrs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return base, size
 
 
-def draw_in_blocks(rng: np.random.Generator, cidrs: list[str], weights: np.ndarray, n: int) -> tuple[
-        np.ndarray, np.ndarray]:
+def draw_in_blocks(
+    rng: np.random.Generator, cidrs: list[str], weights: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """n random host addresses in the blocks (block chosen by weight); returns (uint32, block index)."""
     base, size = _blocks(cidrs)
     block = rng.choice(len(cidrs), size=n, p=weights / weights.sum())
@@ -222,8 +255,9 @@ class ExternalPool:
     countries: np.ndarray  # ISO codes (str), the country each address was drawn from
 
 
-def external_pool(rng: np.random.Generator, n: int, exclude: np.ndarray,
-                  network: ipaddress.IPv4Network | None = None) -> ExternalPool:
+def external_pool(
+    rng: np.random.Generator, n: int, exclude: np.ndarray, network: ipaddress.IPv4Network | None = None
+) -> ExternalPool:
     """n distinct public addresses: popular cloud/CDN blocks first, then the long tail by country weight."""
     cidrs = [c for c, _, _ in PUBLIC_BLOCKS]
     ccs = np.array([cc for _, cc, _ in PUBLIC_BLOCKS])

@@ -89,9 +89,11 @@ class AttackKind:
     def __call__(self, ctx: AttackContext) -> Attack:
         result = self.generate(ctx)
         if len(result.flows) > self.max_flows or len(result.hosts) > self.clients or result.proto not in PROTOS:
-            raise AssertionError(f"attack {self.name} broke its contract: {len(result.flows)} flows "
-                                 f"(max {self.max_flows}), {len(result.hosts)} hosts (max {self.clients}), "
-                                 f"proto {result.proto!r}")
+            raise AssertionError(
+                f"attack {self.name} broke its contract: {len(result.flows)} flows "
+                f"(max {self.max_flows}), {len(result.hosts)} hosts (max {self.clients}), "
+                f"proto {result.proto!r}"
+            )
         return result
 
 
@@ -100,9 +102,11 @@ ATTACK_KINDS: dict[str, AttackKind] = {}
 
 def attack(name: str, alert_type: str, max_flows: int, clients: int) -> Callable[[AttackFunction], AttackFunction]:
     """Register an attack function under `name`."""
+
     def register(fn: AttackFunction) -> AttackFunction:
         ATTACK_KINDS[name] = AttackKind(name, alert_type, max_flows, clients, fn)
         return fn
+
     return register
 
 
@@ -130,8 +134,12 @@ SLOW_MIN_PERIOD = 3 * MINUTE
 SLOW_WINDOW = (8 * HOUR, 18 * HOUR + 30 * MINUTE)
 
 
-@attack("exfil_slow", alert_type="exfiltration",
-        max_flows=(SLOW_WINDOW[1] - SLOW_WINDOW[0]) // SLOW_MIN_PERIOD + 1, clients=1)
+@attack(
+    "exfil_slow",
+    alert_type="exfiltration",
+    max_flows=(SLOW_WINDOW[1] - SLOW_WINDOW[0]) // SLOW_MIN_PERIOD + 1,
+    clients=1,
+)
 def exfil_slow(ctx: AttackContext) -> Attack:
     """Low and slow: 3-6x the median client's daily upload, small flows every few minutes all day."""
     rng = ctx.rng
@@ -153,8 +161,14 @@ P2P_MIN_PERIOD = 5 * MINUTE
 P2P_LATEST_WINDOW = (7 * HOUR, 20 * HOUR)  # machines are on from 07:00-08:30 to 18:00-20:00
 
 
-@attack("p2p", alert_type="botnet", max_flows=P2P_MAX_MEMBERS * (P2P_MAX_MEMBERS - 1)
-        * ((P2P_LATEST_WINDOW[1] - P2P_LATEST_WINDOW[0]) // P2P_MIN_PERIOD + 1), clients=P2P_MAX_MEMBERS)
+@attack(
+    "p2p",
+    alert_type="botnet",
+    max_flows=P2P_MAX_MEMBERS
+    * (P2P_MAX_MEMBERS - 1)
+    * ((P2P_LATEST_WINDOW[1] - P2P_LATEST_WINDOW[0]) // P2P_MIN_PERIOD + 1),
+    clients=P2P_MAX_MEMBERS,
+)
 def p2p(ctx: AttackContext) -> Attack:
     """4-6 clients form a mesh on one high port: each ordered pair connects every 5-20 minutes."""
     rng = ctx.rng

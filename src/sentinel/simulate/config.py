@@ -41,16 +41,20 @@ class SimulationConfig:
         network = self.ipv4_network()
         if not Layout.fits(network, self.hosts):
             room = network.num_addresses - RESERVED_LOW - SERVER_COUNT - 1
-            raise ConfigError(f"network {self.network} is too small for {self.hosts} clients and "
-                              f"{SERVER_COUNT} servers (room for {max(room, 0)} clients); use a larger one")
+            raise ConfigError(
+                f"network {self.network} is too small for {self.hosts} clients and "
+                f"{SERVER_COUNT} servers (room for {max(room, 0)} clients); use a larger one"
+            )
         attack_clients = sum(kind.clients for kind in ATTACK_KINDS.values())
         if self.attacks and self.hosts < attack_clients:
             raise ConfigError(f"hosts={self.hosts}: the attacks need {attack_clients} distinct clients")
         if not flows_suffice(self.flows, self.hosts, self.attacks):
             what = "periodic and attack traffic" if self.attacks else "periodic traffic"
             need = min_flows(self.hosts, self.attacks)
-            raise ConfigError(f"flows={self.flows} is too few for hosts={self.hosts}: the {what} would leave "
-                              f"too little ordinary traffic; use flows >= {need}")
+            raise ConfigError(
+                f"flows={self.flows} is too few for hosts={self.hosts}: the {what} would leave "
+                f"too little ordinary traffic; use flows >= {need}"
+            )
 
     def ipv4_network(self) -> ipaddress.IPv4Network:
         try:
@@ -62,8 +66,13 @@ class SimulationConfig:
         return network
 
     def as_dict(self) -> dict[str, object]:
-        return {"hosts": self.hosts, "flows": self.flows, "seed": self.seed, "network": self.network,
-                "attacks": self.attacks}
+        return {
+            "hosts": self.hosts,
+            "flows": self.flows,
+            "seed": self.seed,
+            "network": self.network,
+            "attacks": self.attacks,
+        }
 
 
 def attack_flows_max(attacks: bool) -> int:

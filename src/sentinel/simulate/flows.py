@@ -34,8 +34,16 @@ class FlowBatch:
     down: np.ndarray  # int64 bytes received by src
 
     @classmethod
-    def make(cls, ts: ArrayLike, src: ArrayLike, dst: ArrayLike, proto: ArrayLike, port: ArrayLike,
-             up: ArrayLike, down: ArrayLike) -> FlowBatch:
+    def make(
+        cls,
+        ts: ArrayLike,
+        src: ArrayLike,
+        dst: ArrayLike,
+        proto: ArrayLike,
+        port: ArrayLike,
+        up: ArrayLike,
+        down: ArrayLike,
+    ) -> FlowBatch:
         """Build a batch, broadcasting scalars (one protocol, one port...) to the length of `ts`."""
         n = len(ts)
 
@@ -45,8 +53,12 @@ class FlowBatch:
 
         return cls(
             ts=np.clip(np.asarray(ts, dtype=np.int64), 0, DAY - 1),
-            src=col(src, np.int32), dst=col(dst, np.int32), proto=col(proto, np.int8),
-            port=col(port, np.int32), up=col(up, np.int64), down=col(down, np.int64),
+            src=col(src, np.int32),
+            dst=col(dst, np.int32),
+            proto=col(proto, np.int8),
+            port=col(port, np.int32),
+            up=col(up, np.int64),
+            down=col(down, np.int64),
         )
 
     def __len__(self) -> int:
@@ -96,8 +108,9 @@ def groups_laid_end_to_end(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return group, np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def lognormal_bytes(rng: np.random.Generator, median: float | np.ndarray, sigma: float | np.ndarray,
-                    n: int, floor: int = 40) -> np.ndarray:
+def lognormal_bytes(
+    rng: np.random.Generator, median: float | np.ndarray, sigma: float | np.ndarray, n: int, floor: int = 40
+) -> np.ndarray:
     """Heavy-tailed byte counts with the given median, never below `floor` (headers alone)."""
     values = rng.lognormal(np.log(median), sigma, n)
     return np.maximum(values, floor).astype(np.int64)

@@ -28,10 +28,34 @@ from sentinel.simulate.sampling import Alias, zipf_ranks
 
 # Relative flow volume per hour of the day: quiet night, ramp-up 7-9 h, plateau 10-16 h with a
 # lunch dip, falling evening.
-HOURLY_PROFILE = np.array([
-    0.5, 0.4, 0.35, 0.35, 0.35, 0.45, 0.9, 2.5, 6.0, 9.0, 10.0, 10.0,
-    8.0, 8.5, 10.0, 10.0, 9.0, 7.0, 4.0, 2.5, 1.8, 1.3, 0.9, 0.7,
-])
+HOURLY_PROFILE = np.array(
+    [
+        0.5,
+        0.4,
+        0.35,
+        0.35,
+        0.35,
+        0.45,
+        0.9,
+        2.5,
+        6.0,
+        9.0,
+        10.0,
+        10.0,
+        8.0,
+        8.5,
+        10.0,
+        10.0,
+        9.0,
+        7.0,
+        4.0,
+        2.5,
+        1.8,
+        1.3,
+        0.9,
+        0.7,
+    ]
+)
 
 EXTERNAL_SHARE = 0.55  # of the non-periodic flows: client traffic to the Internet
 MIN_INTERNAL_SHARE = 0.10  # of all flows, left for internal traffic once attacks are taken out
@@ -52,7 +76,12 @@ EXTERNAL_SERVICES: tuple[tuple[int, int, float, float, float], ...] = (
 
 # Internal traffic categories and their shares of the internal flows.
 INTERNAL_SHARES: dict[str, float] = {
-    "dns": 0.62, "forward": 0.06, "file": 0.14, "web443": 0.12, "web80": 0.03, "ntp": 0.03,
+    "dns": 0.62,
+    "forward": 0.06,
+    "file": 0.14,
+    "web443": 0.12,
+    "web80": 0.03,
+    "ntp": 0.03,
 }
 
 UPDATES_PER_DAY = 24  # hourly update check per client
@@ -154,12 +183,23 @@ def external_traffic(rng: np.random.Generator, n: int, places: Places, hosts: Ho
     service = Alias(share).draw(rng, n)
     down = lognormal_bytes(rng, np.take(median, service), np.take(sigma, service), n, floor=120)
     up = upload_for(rng, down, np.take(hosts.ratio, src), floor=200)
-    return FlowBatch.make(ts, np.take(places.clients, src), dst, np.take(proto, service),
-                          np.take(port, service), up, down)
+    return FlowBatch.make(
+        ts, np.take(places.clients, src), dst, np.take(proto, service), np.take(port, service), up, down
+    )
 
 
-def _client_service(rng: np.random.Generator, n: int, places: Places, hosts: Hosts, dst: int, proto: int,
-                    port: int, down_median: float, down_sigma: float, ratio_scale: float) -> FlowBatch:
+def _client_service(
+    rng: np.random.Generator,
+    n: int,
+    places: Places,
+    hosts: Hosts,
+    dst: int,
+    proto: int,
+    port: int,
+    down_median: float,
+    down_sigma: float,
+    ratio_scale: float,
+) -> FlowBatch:
     """Clients to one office server; ratio_scale < 1 means more upload than their Internet traffic."""
     src = pick_clients(rng, hosts, n)
     down = lognormal_bytes(rng, down_median, down_sigma, n, floor=120)
@@ -184,17 +224,21 @@ def internal_traffic(rng: np.random.Generator, n: int, places: Places, hosts: Ho
 
     src = pick_clients(rng, hosts, counts["dns"])
     primary = rng.random(len(src)) < 0.7  # clients prefer the first DNS server
-    queries = _dns_queries(rng, np.take(places.clients, src), np.where(primary, dns[0], dns[-1]),
-                           client_times(rng, hosts, src))
+    queries = _dns_queries(
+        rng, np.take(places.clients, src), np.where(primary, dns[0], dns[-1]), client_times(rng, hosts, src)
+    )
     k = counts["forward"]  # cache misses, forwarded out
     forwards = _dns_queries(rng, rng.choice(dns, k), rng.choice(places.resolvers, k), diurnal_times(rng, k))
     k = counts["ntp"]
     src = pick_clients(rng, hosts, k)
-    ntp = FlowBatch.make(client_times(rng, hosts, src), np.take(places.clients, src), places.server("ntp"),
-                         UDP, 123, 76, 76)
+    ntp = FlowBatch.make(
+        client_times(rng, hosts, src), np.take(places.clients, src), places.server("ntp"), UDP, 123, 76, 76
+    )
     file, web = places.server("file"), places.server("web")
     return [
-        queries, forwards, ntp,
+        queries,
+        forwards,
+        ntp,
         _client_service(rng, counts["file"], places, hosts, file, TCP, 445, 30_000, 1.8, 0.5),
         _client_service(rng, counts["web443"], places, hosts, web, TCP, 443, 30_000, 1.4, 1.0),
         _client_service(rng, counts["web80"], places, hosts, web, TCP, 80, 10_000, 1.2, 1.0),
@@ -207,8 +251,10 @@ def login_traffic(rng: np.random.Generator, places: Places, hosts: Hosts) -> Flo
     start = 8 * HOUR + hosts.shift + rng.integers(0, 20 * MINUTE, n)
     dns = places.servers["dns"]
     services = (
-        (dns[0], UDP, 53, 75, 180), (dns[-1], UDP, 53, 75, 180),
-        (places.server("file"), TCP, 445, 20_000, 150_000), (places.server("web"), TCP, 443, 2_000, 40_000),
+        (dns[0], UDP, 53, 75, 180),
+        (dns[-1], UDP, 53, 75, 180),
+        (places.server("file"), TCP, 445, 20_000, 150_000),
+        (places.server("web"), TCP, 443, 2_000, 40_000),
     )
     batches = []
     for step, (dst, proto, port, up, down) in enumerate(services):

@@ -48,10 +48,9 @@ def build_places(config: SimulationConfig, book: AddressBook) -> Places:
     first_external = len(book)
     specials = [ip_int(a) for a in (UPDATE_SERVER, *PUBLIC_RESOLVERS, *PUBLIC_NTP)]
     update, *_ = book.add(specials[:1])
-    resolvers = book.add(specials[1:1 + len(PUBLIC_RESOLVERS)])
-    public_ntp = book.add(specials[1 + len(PUBLIC_RESOLVERS):])
-    pool = external_pool(stream(config.seed, "pool"), pool_size(config.flows), np.array(specials, np.uint32),
-                         network)
+    resolvers = book.add(specials[1 : 1 + len(PUBLIC_RESOLVERS)])
+    public_ntp = book.add(specials[1 + len(PUBLIC_RESOLVERS) :])
+    pool = external_pool(stream(config.seed, "pool"), pool_size(config.flows), np.array(specials, np.uint32), network)
     return Places(clients, servers, int(update), resolvers, public_ntp, book.add(pool.ints), first_external)
 
 
@@ -60,19 +59,23 @@ def median_client_upload(places: Places, batches: list[FlowBatch]) -> int:
     per_client = np.zeros(len(places.clients))
     for flows in batches:
         outbound = (flows.src < len(places.clients)) & (flows.dst >= places.first_external)
-        per_client += np.bincount(flows.src[outbound], weights=flows.up[outbound],
-                                  minlength=len(places.clients))[: len(places.clients)]
+        per_client += np.bincount(flows.src[outbound], weights=flows.up[outbound], minlength=len(places.clients))[
+            : len(places.clients)
+        ]
     return int(np.median(per_client))
 
 
-def inject_attacks(config: SimulationConfig, places: Places, book: AddressBook,
-                   benign_outbound: list[FlowBatch]) -> list[tuple[AttackKind, Attack]]:
+def inject_attacks(
+    config: SimulationConfig, places: Places, book: AddressBook, benign_outbound: list[FlowBatch]
+) -> list[tuple[AttackKind, Attack]]:
     if not config.attacks:
         return []
     median = median_client_upload(places, benign_outbound)
     free = places.clients.tolist()  # shared, so no client is in two attacks
-    return [(kind, kind(AttackContext(stream(config.seed, f"attack:{name}"), places, book, median, free)))
-            for name, kind in ATTACK_KINDS.items()]
+    return [
+        (kind, kind(AttackContext(stream(config.seed, f"attack:{name}"), places, book, median, free)))
+        for name, kind in ATTACK_KINDS.items()
+    ]
 
 
 def simulate(config: SimulationConfig) -> Simulation:
@@ -96,8 +99,7 @@ def simulate(config: SimulationConfig) -> Simulation:
     used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
 
-    day = FlowBatch.concat([updates, ntp, backup, login, external, *internal,
-                            *(result.flows for _, result in attacks)])
+    day = FlowBatch.concat([updates, ntp, backup, login, external, *internal, *(result.flows for _, result in attacks)])
     book_strings = book.strings()
     labels = build_labels(config, places, Names(book_strings), backup, attacks)
     return Simulation(day.sorted_table(book_strings), labels)

@@ -56,8 +56,11 @@ def write_simulation(sim: Simulation, path: Path, overwrite: bool = False) -> tu
     labels_text = json.dumps(sim.labels, indent=2, sort_keys=True) + "\n"
     temps: list[Path] = []
     try:
-        temps.append(_write_temp(path, lambda t: pq.write_table(
-            sim.flows, t, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)))
+        temps.append(
+            _write_temp(
+                path, lambda t: pq.write_table(sim.flows, t, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
+            )
+        )
         temps.append(_write_temp(labels_path, lambda t: t.write_text(labels_text, encoding="utf-8")))
         os.replace(temps[0], path)
         os.replace(temps[1], labels_path)
