@@ -180,15 +180,18 @@ def build_config(args: argparse.Namespace):
     if args.dataExfiltration is not None or run_all:
         pct = args.dataExfiltration if args.dataExfiltration is not None else ExfilParams().percentile
         units["exfiltration"] = ExfilParams(percentile=pct)
+    internal = netclass.parse_cidrs(args.internal, "--internal")
     if args.botnet or run_all:
         cidr = args.botnet or BotnetParams().cidr
-        netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
+        network = netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
         units["botnet"] = BotnetParams(cidr=cidr)
+        if network.prefixlen and not any(network.version == n.version and network.subnet_of(n) for n in internal):
+            internal = (*internal, network)  # the subnet examined for a botnet is one of yours
     return Config(
         data=Path(args.data),
         country_db=args.gi,
         org_db=args.gin,
-        internal=netclass.parse_cidrs(args.internal, "--internal"),
+        internal=internal,
         timezone=args.tz,
         date=parse_date(args.date) if args.date else None,
         units=units,
@@ -201,13 +204,15 @@ def build_config(args: argparse.Namespace):
 def run_analysis(argv: Sequence[str]) -> int:
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
-    from sentinel.report import console, writer
+    from sentinel.report import charts, console, writer
 
     args = analysis_parser().parse_args(argv)
     config = build_config(args)
     if args.json and args.json != "-" and Path(args.json).exists() and not args.force:
         # Checked before the analysis so a long run does not end in a refusal to write.
         raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
+    if args.outfileMd:
+        charts.preload()
     report = pipeline.run(config, resolver=system_resolver())
     json_to_stdout = args.json == "-"
     if not args.quiet and not json_to_stdout:

@@ -142,6 +142,37 @@ class Context:
         """Per destination address: flows, up_bytes, down_bytes (well-formed rows only)."""
         return self.engine.query("SELECT * FROM dst_totals ORDER BY dst_ip")
 
+    @cached_property
+    def internal_sources(self) -> pa.Table:
+        """Traffic opened by internal hosts, summarised in one pass for every detector that needs it.
+
+        One row per group: `scope` says where the flows went (internal, external, other). Internal
+        destinations keep (dst_ip, proto, port): the edges between internal hosts. External ones keep dst_ip
+        only for upload-dominant flows (up > down; few flows are), the raw material of transfers out; the
+        rest collapses to one row per host and scope. So the table stays small while host totals,
+        internal edges and transfer candidates all come from it, and the flows are read once for them.
+        """
+        internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
+        not_public = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+        return self.engine.query(
+            f"""
+            WITH f AS (
+                SELECT src_ip, dst_ip, proto, port, timestamp, up_bytes, down_bytes,
+                       dst_ip IN ({internal}) AS to_internal, dst_ip NOT IN ({not_public}) AS to_external
+                FROM flows WHERE src_ip IN ({internal})
+            )
+            SELECT src_ip,
+                   CASE WHEN to_internal THEN 'internal' WHEN to_external THEN 'external' ELSE 'other' END AS scope,
+                   CASE WHEN to_internal OR (to_external AND up_bytes > down_bytes) THEN dst_ip END AS dst_ip,
+                   CASE WHEN to_internal THEN proto END AS proto,
+                   CASE WHEN to_internal THEN port END AS port,
+                   count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes, sum(down_bytes)::BIGINT AS down_bytes,
+                   min(timestamp) AS first_ts, max(timestamp) AS last_ts
+            FROM f GROUP BY ALL
+            ORDER BY src_ip, scope, dst_ip NULLS FIRST, proto NULLS FIRST, port NULLS FIRST
+            """
+        )
+
     def register_ips(self, name: str, ips: list[str]) -> None:
         """A small named set of addresses for semi-joins (`src_ip IN (SELECT ip FROM name)`)."""
         self.engine.register(name, pa.table({"ip": pa.array(sorted(set(ips)), pa.string())}))

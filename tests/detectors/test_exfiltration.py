@@ -35,6 +35,23 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
     assert "PT" in alert.summary
 
 
+def test_transfer_totals_count_every_flow_of_the_pair(tmp_path):
+    # The same server also answered two ordinary requests (down > up) and another host downloads from it:
+    # the pair's totals then come from a pass over all its flows, not only the upload-dominant ones.
+    exfil = [flow(50_000 + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(30)]
+    exfil += [flow(60_000 + i, "192.168.1.99", "193.136.0.1", up=1000, down=200_000) for i in range(2)]
+    exfil += [flow(70_000, "192.168.1.10", "193.136.0.1", up=100, down=5_000)]
+    report = pipeline.run(
+        config_for(
+            write_flows(tmp_path / "f.parquet", _office(exfil)), "exfiltration", exfiltration=ex.Params(percentile=80)
+        )
+    )
+    [alert] = report.alerts
+    [transfer] = alert.evidence["transfers"]
+    assert (transfer["flows"], transfer["up_bytes"], transfer["down_bytes"]) == (32, 30 * MB + 2000, 430_000)
+    assert alert.first_seen == "+00:08:20.00" and alert.last_seen == "+00:10:00.01"
+
+
 def test_download_heavy_host_is_never_an_alert(tmp_path):
     heavy = [flow(60_000 + i, "192.168.1.98", "8.8.8.8", up=5 * MB, down=50 * MB) for i in range(30)]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _office(heavy)), "exfiltration"))

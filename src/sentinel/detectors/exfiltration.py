@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sentinel.config import describe_params, param
 from sentinel.context import Context
@@ -30,9 +32,7 @@ from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import UnitResult
 
 MIN_PEERS = 5
-_INTERNAL = "SELECT ip FROM ip_dim WHERE class = 'internal'"
-# The complement is small (internal, reserved, invalid): an anti-join against it is the cheaper filter.
-_NOT_EXTERNAL = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+_PAIR_SCHEMA = pa.schema([("src_ip", pa.string()), ("dst_ip", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,27 @@ class Params:
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
 
 
-def host_totals(ctx: Context) -> list[dict[str, Any]]:
-    return ctx.engine.query(
-        f"""
-        SELECT src_ip, count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes,
-               sum(down_bytes)::BIGINT AS down_bytes
-        FROM flows
-        WHERE src_ip IN ({_INTERNAL}) AND dst_ip NOT IN ({_NOT_EXTERNAL})
-        GROUP BY src_ip ORDER BY src_ip
-        """
-    ).to_pylist()
+def external_traffic(ctx: Context) -> pa.Table:
+    """Internal hosts' traffic to external destinations (from the context's one pass over internal sources).
+
+    Rows with `dst_ip` NULL hold a host's flows that received at least what they sent; the others are its
+    upload-dominant flows per destination, the only per-destination figures the transfer search needs.
+    """
+    sources = ctx.internal_sources
+    return sources.filter(pc.equal(sources["scope"], "external")).select(
+        ["src_ip", "dst_ip", "flows", "up_bytes", "down_bytes", "first_ts", "last_ts"]
+    )
+
+
+def host_totals(traffic: pa.Table) -> list[dict[str, Any]]:
+    totals = traffic.group_by("src_ip").aggregate([("flows", "sum"), ("up_bytes", "sum"), ("down_bytes", "sum")])
+    rows = totals.rename_columns(["src_ip", "flows", "up_bytes", "down_bytes"]).to_pylist()
+    return sorted(rows, key=lambda r: r["src_ip"])
+
+
+def candidate_pairs(traffic: pa.Table, threshold: int) -> pa.Table:
+    """(host, destination) pairs whose upload-dominant flows alone carry at least `threshold` bytes."""
+    return traffic.filter(pc.and_(pc.is_valid(traffic["dst_ip"]), pc.greater_equal(traffic["up_bytes"], threshold)))
 
 
 def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
@@ -103,33 +114,38 @@ def severity(net_bytes: int, threshold: int) -> str:
     return "medium"
 
 
-def transfers(ctx: Context, threshold: int, params: Params) -> dict[str, list[dict[str, Any]]]:
-    """Per internal host, the external destinations it sent data out to (most first).
+def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params) -> dict[str, list[dict[str, Any]]]:
+    """Per internal host, the external destinations it sent data out to (most first): each candidate pair's
+    totals over all its flows, kept where it received far more than it sent back.
 
-    Two cheap passes instead of a per-(host, destination) aggregate of every flow: candidates are pairs
-    with enough bytes in upload-dominant flows (few flows are); only those pairs are then totalled over
-    all their flows.
+    A candidate whose destination saw no other flow than these (from the shared per-destination totals:
+    the usual shape of a dedicated exfiltration server) already has its exact totals; only the others
+    need a pass over the flows.
     """
-    candidates = ctx.engine.query(
-        f"""
-        SELECT src_ip, dst_ip FROM flows
-        WHERE up_bytes > down_bytes AND src_ip IN ({_INTERNAL})
-          AND dst_ip NOT IN ({_NOT_EXTERNAL})
-        GROUP BY src_ip, dst_ip HAVING sum(up_bytes) >= ?
-        """,
-        [threshold],
-    )
     if candidates.num_rows == 0:
         return {}
-    ctx.engine.register("exfil_pairs", candidates)
-    rows = ctx.engine.query(
+    ctx.engine.register("exfil_candidates", candidates)
+    checked = ctx.engine.query(
         """
-        SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::BIGINT AS up_bytes,
-               sum(f.down_bytes)::BIGINT AS down_bytes, min(f.timestamp) AS first_ts, max(f.timestamp) AS last_ts
-        FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
-        GROUP BY f.src_ip, f.dst_ip
+        SELECT c.*, c.flows = t.flows AS complete
+        FROM exfil_candidates c JOIN dst_totals t ON c.dst_ip = t.dst_ip
         """
     ).to_pylist()
+    rows: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    for r in checked:
+        (rows if r.pop("complete") else pending).append(r)
+    if pending:
+        pairs = pa.table({k: [r[k] for r in pending] for k in ("src_ip", "dst_ip")}, schema=_PAIR_SCHEMA)
+        ctx.engine.register("exfil_pairs", pairs)
+        rows += ctx.engine.query(
+            """
+            SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::BIGINT AS up_bytes,
+                   sum(f.down_bytes)::BIGINT AS down_bytes, min(f.timestamp) AS first_ts, max(f.timestamp) AS last_ts
+            FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+            GROUP BY f.src_ip, f.dst_ip
+            """
+        ).to_pylist()
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r["src_ip"], r["down_bytes"] - r["up_bytes"], r["dst_ip"])):
         if is_transfer(r, threshold, params):
@@ -195,9 +211,10 @@ class Exfiltration:
     Params: ClassVar[type] = Params
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
-        scored = score_hosts(host_totals(ctx), params)
+        traffic = external_traffic(ctx)
+        scored = score_hosts(host_totals(traffic), params)
         threshold = transfer_threshold(scored[0]["peer_median_up"] if scored else 0.0, params)
-        sent = transfers(ctx, threshold, params)
+        sent = transfers(ctx, candidate_pairs(traffic, threshold), threshold, params)
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
         alerts = [make_alert(ctx, r, sent[r["src_ip"]], threshold, params) for r in listed if r["alert"]]

@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pyarrow.compute as pc
+
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
@@ -36,24 +38,23 @@ Edge = dict[str, Any]
 
 
 def internal_edges(ctx: Context, network: netclass.IPNetwork | None) -> list[Edge]:
-    """Flows between two hosts of the subnet, summed per (src, dst, proto, port)."""
-    if network is None:
-        hosts_sql = "SELECT ip FROM ip_dim WHERE class = 'internal'"
-    elif network.version == 4:
-        # Subnet membership as an integer range test on the parsed addresses (never per-flow parsing).
+    """Flows between two internal hosts (of `network`, when given), per (src, dst, proto, port).
+
+    Taken from the context's one pass over internal sources; the subnet test is an integer range test
+    on the parsed addresses of the IP dimension, never per flow.
+    """
+    sources = ctx.internal_sources
+    edges = sources.filter(
+        pc.and_(pc.equal(sources["scope"], "internal"), pc.not_equal(sources["src_ip"], sources["dst_ip"]))
+    )
+    if network is not None:
+        if network.version != 4:
+            raise ConfigError(f"-bn: {network} is IPv6; only IPv4 subnets (or 0.0.0.0/0) are supported yet")
         first, last = int(network.network_address), int(network.broadcast_address)
-        hosts_sql = f"SELECT ip FROM ip_dim WHERE ip_num BETWEEN {first} AND {last}"
-    else:
-        raise ConfigError(f"-bn: {network} is IPv6; only IPv4 subnets (or 0.0.0.0/0) are supported yet")
-    return ctx.engine.query(
-        f"""
-        SELECT src_ip, dst_ip, proto, port, count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes,
-               sum(down_bytes)::BIGINT AS down_bytes, min(timestamp) AS first_ts, max(timestamp) AS last_ts
-        FROM flows
-        WHERE src_ip IN ({hosts_sql}) AND dst_ip IN ({hosts_sql}) AND src_ip <> dst_ip
-        GROUP BY ALL ORDER BY src_ip, dst_ip, proto, port
-        """
-    ).to_pylist()
+        dim = ctx.ip_dim.table
+        inside = dim.filter(pc.and_(pc.greater_equal(dim["ip_num"], first), pc.less_equal(dim["ip_num"], last)))["ip"]
+        edges = edges.filter(pc.and_(pc.is_in(edges["src_ip"], inside), pc.is_in(edges["dst_ip"], inside)))
+    return edges.drop_columns(["scope"]).to_pylist()
 
 
 def find_services(edges: list[Edge], params: Params) -> dict[tuple[str, str, int], set[str]]:
