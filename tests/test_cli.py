@@ -179,3 +179,15 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
     assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 2
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
+
+
+def test_botnet_subnet_outside_internal_networks_is_examined(tmp_path, capsys):
+    from tests.flows import flow, write_flows
+
+    members = ["100.70.0.1", "100.70.0.2", "100.70.0.3"]  # CGN space: neither RFC 1918 nor public
+    rows = [flow(10 * i + j, a, b, port=40000) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    assert cli.main(["--data", str(path), "-bn", "100.70.0.0/16", "--json", "-"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [a["hosts"] for a in document["alerts"]] == [members]
+    assert "100.70.0.0/16" in document["settings"]["internal"]
