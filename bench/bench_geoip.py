@@ -27,29 +27,13 @@ from pathlib import Path
 import numpy as np
 import pygeoip
 
+from machine import cpu_model, usable_cpus  # bench/machine.py
 from sentinel.enrich.geo import open_country_db, open_org_db
 from sentinel.enrich.geoip_default import dotted
 
 REPO = Path(__file__).resolve().parents[1]
 COUNTRY_FILES = ["GeoIP-course-GeoLite2-20230414.dat", "GeoIP-debian-20191224.dat", "GeoIP-20140902.dat"]
 ASN_FILES = ["GeoIPASNum-20140916.dat"]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:

@@ -9,30 +9,13 @@ A benchmark, not a test: it prints numbers with the machine they were measured o
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model, usable_cpus  # bench/machine.py
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def run(flows: int, hosts: int, attacks: bool, folder: Path) -> None:

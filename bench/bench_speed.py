@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
+
 REPO = Path(__file__).resolve().parents[1]
 ORIGINAL = REPO / "bench" / "original_sentinel.py"
 COUNTRY_DAT = "GeoIP-course-GeoLite2-20230414.dat"
@@ -59,40 +61,6 @@ class Run:
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def total_ram_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    return None
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except (AttributeError, OSError):  # not on Windows
-        return "n/a"
 
 
 def version(package: str) -> str:
