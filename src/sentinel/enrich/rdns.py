@@ -1,13 +1,16 @@
 """Reverse DNS for the few addresses alerts name: opt-in (a lookup tells the resolver what you hunt),
-bounded in time, concurrent, and cached per run."""
+bounded in time, concurrent."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 
 Resolver = Callable[[Sequence[str]], dict[str, str]]
+
+MAX_LOOKUPS = 256  # alerts name a handful of addresses; more would be a flood of queries
 
 
 def no_resolver(ips: Sequence[str]) -> dict[str, str]:
@@ -21,14 +24,29 @@ def _lookup(ip: str) -> str | None:
         return None
 
 
-def system_resolver(timeout_s: float = 3.0, workers: int = 16) -> Resolver:
-    """Resolve with the system resolver; whatever has not answered within `timeout_s` stays unnamed."""
+def system_resolver(timeout_s: float = 3.0, lookup: Callable[[str], str | None] = _lookup) -> Resolver:
+    """Resolve with the system resolver; what has not answered within `timeout_s` stays unnamed.
+
+    Daemon threads, not a pool: a resolver that never answers must not hold up the end of the run.
+    """
 
     def resolve(ips: Sequence[str]) -> dict[str, str]:
-        pool = ThreadPoolExecutor(max_workers=workers)
-        futures = {ip: pool.submit(_lookup, ip) for ip in ips}
-        wait(futures.values(), timeout=timeout_s)
-        pool.shutdown(wait=False, cancel_futures=True)
-        return {ip: f.result() for ip, f in futures.items() if f.done() and not f.cancelled() and f.result()}
+        names: dict[str, str] = {}
+        lock = threading.Lock()
+
+        def work(ip: str) -> None:
+            name = lookup(ip)
+            if name:
+                with lock:
+                    names[ip] = name
+
+        threads = [threading.Thread(target=work, args=(ip,), daemon=True) for ip in list(ips)[:MAX_LOOKUPS]]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + timeout_s
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        with lock:
+            return dict(names)
 
     return resolve
