@@ -11,10 +11,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sentinel import __version__
 from sentinel.errors import ConfigError, ExitStatus, OutputError, SentinelError
+
+if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
+    from sentinel.report.charts import BackgroundCharts
+    from sentinel.report.model import Report
 
 EXIT_CODES = """exit status:
   0    success (alerts or not)
@@ -204,22 +208,31 @@ def build_config(args: argparse.Namespace):
 def run_analysis(argv: Sequence[str]) -> int:
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
-    from sentinel.report import charts, console, writer
+    from sentinel.report import charts
 
     args = analysis_parser().parse_args(argv)
     config = build_config(args)
     if args.json and args.json != "-" and Path(args.json).exists() and not args.force:
         # Checked before the analysis so a long run does not end in a refusal to write.
         raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
-    if args.outfileMd:
-        charts.preload()
-    report = pipeline.run(config, resolver=system_resolver())
+    drawing = charts.BackgroundCharts() if args.outfileMd else None
+    try:
+        report = pipeline.run(config, resolver=system_resolver(), on_section=drawing.submit if drawing else None)
+        return _render(args, report, drawing)
+    finally:
+        if drawing:
+            drawing.close()
+
+
+def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None) -> int:
+    from sentinel.report import console, writer
+
     json_to_stdout = args.json == "-"
     if not args.quiet and not json_to_stdout:
         sys.stdout.write(console.render(report))
     written = []
     if args.outfileMd:
-        written.append(writer.write_markdown(report, Path(args.out_dir)))
+        written.append(writer.write_markdown(report, Path(args.out_dir), drawing))
     if args.json:
         path = writer.write_json(report, args.json, args.force)
         if path:

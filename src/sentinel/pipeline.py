@@ -12,7 +12,7 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geo import open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.registry import UNITS
-from sentinel.report.model import HostInfo, InputSummary, Report
+from sentinel.report.model import HostInfo, InputSummary, Report, Section
 from sentinel.sources.parquet import open_parquet
 
 
@@ -20,8 +20,12 @@ def run(
     config: Config,
     resolver: Resolver | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    on_section: Callable[[Section], None] | None = None,
 ) -> Report:
-    """Analyse `config.data` with the units in `config.units`; the Python API behind the CLI."""
+    """Analyse `config.data` with the units in `config.units`; the Python API behind the CLI.
+
+    `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile).
+    """
     country_db = open_country_db(config.country_db)
     org_db = open_org_db(config.org_db)
     engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
@@ -45,6 +49,8 @@ def run(
         )
         for key, params in config.units.items():
             result = UNITS[key].run(ctx, params)
+            if on_section:
+                on_section(result.section)
             report.sections.append(result.section)
             report.alerts.extend(result.alerts)
         for number, alert in enumerate(report.alerts, start=1):

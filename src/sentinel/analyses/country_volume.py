@@ -21,7 +21,7 @@ NO_COUNTRY_LABELS = {
 
 @dataclass(frozen=True)
 class Params:
-    chart_top: int = param(20, "countries shown in the bar chart (the table lists all)")
+    chart_top: int = param(20, "countries shown in the bar chart (the table lists all, and destinations without one)")
 
 
 def query(ctx: Context) -> list[dict]:
@@ -70,7 +70,8 @@ class CountryVolume:
             "(internal) your networks, (reserved) multicast/broadcast/non-routable, (unknown) public but "
             "absent from the database.",
         )
-        top = rows[: params.chart_top]
+        # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest).
+        top = [r for r in rows if r["country"]][: params.chart_top]
         chart = Chart(
             key="country_volume",
             title="Connections per destination country",

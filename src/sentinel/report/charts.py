@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
 
-from sentinel.report.model import Chart
+from sentinel.report.model import Chart, Section
 
-_preloaded: threading.Thread | None = None
+
+class BackgroundCharts:
+    """Renders charts on one worker thread while the engine computes the rest of the report.
+
+    The engine runs in native code with the GIL released, so importing matplotlib (~0.4 s) and drawing
+    overlap with the heavier detector passes instead of following them.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-charts")
+        self._pool.submit(_import_matplotlib)
+        self._pending: dict[str, Future[bytes]] = {}
+
+    def submit(self, section: Section) -> None:
+        for chart in section.charts:
+            self._pending[chart.key] = self._pool.submit(render_png, chart)
+
+    def png(self, chart: Chart) -> bytes:
+        pending = self._pending.pop(chart.key, None)
+        return pending.result() if pending else render_png(chart)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _import_matplotlib() -> None:
+    # Imported for the loading itself: the modules the drawing will need.
     import matplotlib.backends.backend_agg
     import matplotlib.figure  # noqa: F401
 
 
-def preload() -> None:
-    """Import matplotlib (~0.4 s) in the background while the engine works: it runs in native code with
-    the GIL released, so the import is off the critical path when charts are wanted."""
-    global _preloaded
-    if _preloaded is None:
-        _preloaded = threading.Thread(target=_import_matplotlib, name="sentinel-preload-charts", daemon=True)
-        _preloaded.start()
-
-
 def render_png(chart: Chart) -> bytes:
-    if _preloaded is not None:
-        _preloaded.join()
     # Figure without pyplot: no global state, no GUI backend.
     from matplotlib.figure import Figure
+    from matplotlib.ticker import StrMethodFormatter
 
     many = len(chart.labels) > 24
     fig = Figure(figsize=(10, 5.5))
     # Fixed margins: a layout engine costs more time than the drawing itself.
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.2 if many or _long(chart.labels) else 0.12)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.2 if many or _long(chart.labels) else 0.12)
     ax = fig.subplots()
     positions = range(len(chart.values))
     ax.bar(positions, chart.values, color="#3b6ea8")
@@ -46,6 +59,7 @@ def render_png(chart: Chart) -> bytes:
     )
     ax.set_xlabel(chart.xlabel)
     ax.set_ylabel(chart.ylabel)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_title(chart.title)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)

@@ -14,8 +14,11 @@ def report_stem(report: Report) -> str:
     return f"sentinel-report-{compact}"
 
 
-def write_markdown(report: Report, out_dir: Path) -> Path:
-    """Write `<stem>.md` and `<stem>-<chart>.png` files in out_dir under a name not taken yet."""
+def write_markdown(report: Report, out_dir: Path, rendered: charts.BackgroundCharts | None = None) -> Path:
+    """Write `<stem>.md` and `<stem>-<chart>.png` files in out_dir under a name not taken yet.
+
+    `rendered` holds charts drawn in the background during the run; others are drawn here.
+    """
     output.ensure_directory(out_dir)
     chart_keys = [c.key for s in report.sections for c in s.charts]
     suffixes = (".md", *(f"-{k}.png" for k in chart_keys))
@@ -24,7 +27,8 @@ def write_markdown(report: Report, out_dir: Path) -> Path:
     for section in report.sections:
         for chart in section.charts:
             name = f"{stem}-{chart.key}.png"
-            output.write_new(out_dir / name, charts.render_png(chart))
+            png = rendered.png(chart) if rendered else charts.render_png(chart)
+            output.write_new(out_dir / name, png)
             files[chart.key] = name
     path = out_dir / f"{stem}.md"
     output.write_new(path, markdown.render(report, files).encode())
