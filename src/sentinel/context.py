@@ -138,11 +138,6 @@ class Context:
         return self._quality
 
     @cached_property
-    def dst_totals(self) -> pa.Table:
-        """Per destination address: flows, up_bytes, down_bytes (well-formed rows only)."""
-        return self.engine.query("SELECT * FROM dst_totals ORDER BY dst_ip")
-
-    @cached_property
     def internal_sources(self) -> pa.Table:
         """Traffic opened by internal hosts, summarised in one pass for every detector that needs it.
 
@@ -172,10 +167,6 @@ class Context:
             ORDER BY src_ip, scope, dst_ip NULLS FIRST, proto NULLS FIRST, port NULLS FIRST
             """
         )
-
-    def register_ips(self, name: str, ips: list[str]) -> None:
-        """A small named set of addresses for semi-joins (`src_ip IN (SELECT ip FROM name)`)."""
-        self.engine.register(name, pa.table({"ip": pa.array(sorted(set(ips)), pa.string())}))
 
     def fmt_time(self, centiseconds: int | None) -> str | None:
         return format_ts(centiseconds, self.config.date)

@@ -6,14 +6,19 @@ from hypothesis import strategies as st
 from sentinel.detectors import _stats
 
 
-def test_median_and_mad():
-    assert _stats.median([3, 1, 2]) == 2
+def test_mad():
     assert _stats.mad([1, 2, 3, 4, 100]) == 1  # deviations 2,1,0,1,97 -> median 1
 
 
 def test_robust_z_ignores_the_outlier():
     z = _stats.robust_z([10, 11, 9, 10, 12, 8, 1000])
     assert abs(z[0]) < 1 and z[-1] > 100
+
+
+def test_robust_z_against_reference_peers():
+    z = _stats.robust_z([10, 50], reference=[9, 10, 11])  # median 10, MAD 1
+    assert z[0] == 0 and z[1] == pytest.approx(40 / 1.4826)
+    assert np.isnan(_stats.robust_z([1.0], reference=[])).all()
 
 
 def test_robust_z_with_identical_peers_stays_finite():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,29 +11,25 @@ import numpy as np
 MAD_TO_SIGMA = 1.4826
 
 
-def median(values: Sequence[float]) -> float:
-    if len(values) == 0:
-        raise ValueError("median of no values")
-    return float(np.median(np.asarray(values, dtype=float)))
-
-
 def mad(values: Sequence[float]) -> float:
     """Median absolute deviation from the median."""
     arr = np.asarray(values, dtype=float)
     return float(np.median(np.abs(arr - np.median(arr))))
 
 
-def robust_z(values: Sequence[float], floor: float = 1e-9) -> np.ndarray:
+def robust_z(values: Sequence[float], reference: Sequence[float] | None = None, floor: float = 1e-9) -> np.ndarray:
     """(x - median) / (1.4826 * MAD): how far each value stands from its peers, ignoring outliers.
 
+    The median and MAD come from `reference` (the peers) when given, else from the values themselves.
     `floor` keeps the scale positive when most peers are identical (MAD 0): their outliers then get
     large but finite scores instead of infinities.
     """
     arr = np.asarray(values, dtype=float)
-    if arr.size == 0:
-        return arr
-    scale = max(MAD_TO_SIGMA * mad(arr), floor)
-    return (arr - np.median(arr)) / scale
+    ref = arr if reference is None else np.asarray(reference, dtype=float)
+    if arr.size == 0 or ref.size == 0:
+        return np.full(arr.shape, np.nan)
+    scale = max(MAD_TO_SIGMA * mad(ref), floor)
+    return (arr - np.median(ref)) / scale
 
 
 def top_share_count(n: int, percentile: float) -> int:
@@ -55,8 +50,3 @@ def rate_per_second(events: int, first_cs: int, last_cs: int) -> float | None:
     """Events per second over [first, last] (timestamps in 1/100 s); None for a single instant."""
     span = (last_cs - first_cs) / 100
     return events / span if span > 0 else None
-
-
-def log10_ratio(numerator: float, denominator: float) -> float:
-    """log10 of a ratio with +1 smoothing so zero counters stay finite."""
-    return math.log10((numerator + 1) / (denominator + 1))

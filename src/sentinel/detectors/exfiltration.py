@@ -83,12 +83,12 @@ def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, An
     if peers.sum() < MIN_PEERS:  # too few busy hosts to stand for "the peers": everyone counts
         peers[:] = True
     centre = float(np.median(log_ratio[peers]))
-    scale = max(_stats.MAD_TO_SIGMA * _stats.mad(log_ratio[peers]), 1e-9)
+    z = _stats.robust_z(log_ratio, reference=log_ratio[peers])
     expected_up = down * 10**centre
     for i, r in enumerate(rows):
         r["ratio"] = r["up_bytes"] / r["down_bytes"] if r["down_bytes"] else None
         r["excess_bytes"] = round(float(up[i] - expected_up[i]))
-        r["z"] = float((log_ratio[i] - centre) / scale)
+        r["z"] = float(z[i])
         r["peer_median_ratio"] = 10**centre
         r["peer_median_up"] = float(np.median(up[peers]))
     return sorted(rows, key=lambda r: (-r["excess_bytes"], r["src_ip"]))
