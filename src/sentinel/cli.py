@@ -206,11 +206,11 @@ def build_config(args: argparse.Namespace):
 
 
 def run_analysis(argv: Sequence[str]) -> int:
+    args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
     from sentinel.report import charts
 
-    args = analysis_parser().parse_args(argv)
     config = build_config(args)
     if args.json and args.json != "-" and Path(args.json).exists() and not args.force:
         # Checked before the analysis so a long run does not end in a refusal to write.
