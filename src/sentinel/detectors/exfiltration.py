@@ -37,14 +37,14 @@ _PAIR_SCHEMA = pa.schema([("src_ip", pa.string()), ("dst_ip", pa.string())])
 
 @dataclass(frozen=True)
 class Params:
-    percentile: float = param(90.0, "-dx P: list the internal hosts above the P-th percentile of excess upload")
+    percentile: float = param(90.0, "-dx P: list the internal hosts above the P-th percentile of unexplained upload")
     peer_factor: float = param(
         2.0,
         "alert when a listed host sent one external destination this many times the median host's "
         "whole external upload (net of what came back)",
     )
-    min_transfer_bytes: int = param(1_000_000, "... and never for less than this many bytes net")
-    min_transfer_ratio: float = param(5.0, "... and at least this many times what that destination sent back")
+    min_transfer_bytes: int = param(1_000_000, "the least net upload to one destination that alerts (bytes)")
+    min_transfer_ratio: float = param(5.0, "a transfer's upload is at least this many times what came back")
     min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
 
@@ -240,8 +240,8 @@ class Exfiltration:
                 if ranked
                 else "No internal host sent traffic to external addresses."
             )
-            + f" Alert: a destination that received >= {human_bytes(threshold)} more than it sent back "
-            f"({params.peer_factor:g}x the median host's external upload) and >= {params.min_transfer_ratio:g}x "
+            + f" Alert: a destination that received at least {human_bytes(threshold)} more than it sent back "
+            f"({params.peer_factor:g}x the median host's external upload) and at least {params.min_transfer_ratio:g}x "
             "as much.",
         )
         keys = (

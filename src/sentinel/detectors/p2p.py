@@ -204,8 +204,8 @@ class Botnet:
             ],
             rows=[ev | {"subnets": sorted({netclass.subnet_of(m) for m in ev["members"]})} for ev in groups],
             note=f"Hosts that both open and accept connections among themselves on non-service ports "
-            f"(above {params.service_port_max}, not used as a service by >= {params.server_min_clients} clients); "
-            f"groups of >= {params.min_group} hosts alert.",
+            f"(above {params.service_port_max}, not used as a service by at least {params.server_min_clients} "
+            f"clients); groups of at least {params.min_group} hosts alert.",
         )
         servers = server_rows(edges, services)
         server_table = Table(

@@ -19,7 +19,7 @@ _BLOCK_START = re.compile(r"^(\d*)([#>+=-]|[.)](?=\s|$))")
 def md_text(value: object) -> str:
     """Literal text inside a line: a table cell, or after other text."""
     text = " ".join(str(value).split())  # no newlines/tabs: they would break a table or start a block
-    text = html.escape(text, quote=True)  # & < > " ' become entities: no raw HTML survives
+    text = html.escape(text, quote=False)  # & < > become entities: no raw HTML survives
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
