@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from sentinel import pipeline, quality
 from sentinel.config import Config
+from sentinel.enrich import netclass
 from sentinel.registry import default_params
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
@@ -56,35 +57,37 @@ def simulated(seeds: int) -> None:
     print(f"internal servers alerted as botnet: {servers_flagged}")
 
 
+REAL_CASES = [  # (file, internal network, what its labels say)
+    (
+        "stratosphere-slips-test18-remcos-exfil.parquet",
+        "192.168.0.0/16",
+        "RemcosRAT exfiltration from 192.168.1.107: 719 flows, 72.8 kB up",
+    ),
+    ("stratosphere-sdt-001-njrat-cc.parquet", "192.168.0.0/16", "NjRAT C&C, no exfiltration or P2P"),
+    ("stratosphere-sdt-008-ctu-normal-40-day1.parquet", "147.32.0.0/16", "attacks against a host, benign"),
+    ("stratosphere-sdt-010-ctu-normal-42-day2.parquet", "147.32.0.0/16", "attacks against a host, benign"),
+    ("stratosphere-sdt-011-ctu-normal-43-day1.parquet", "147.32.0.0/16", "attacks against a host, benign"),
+    ("stratosphere-sdt-012-ctu-normal-44-day2.parquet", "147.32.0.0/16", "attacks against a host, benign"),
+    ("rita-missing-host-2024-04-19.parquet", "64.225.56.201/32", "inbound beacon, internet scanning"),
+]
+
+
 def real(shared: Path) -> None:
-    """Labelled real captures: which labelled-malicious internal hosts each detector alerts on."""
-    cases = [
-        (
-            "stratosphere-slips-test18-remcos-exfil.parquet",
-            "exfiltration",
-            "192.168.1.107",
-            "RemcosRAT data exfiltration, 719 flows, 72.8 kB up",
-        ),
-        (
-            "stratosphere-sdt-001-njrat-cc.parquet",
-            "exfiltration",
-            None,
-            "NjRAT C&C: no exfiltration labelled",
-        ),
-    ]
+    """Real labelled captures: which hosts each detector alerts on (labels say what is there to find)."""
     print("\nreal labelled captures (../shared/data/derived-course-schema):")
-    for name, alert_type, infected, what in cases:
+    for name, network, labels in REAL_CASES:
         path = shared / "derived-course-schema" / name
         if not path.exists():
             print(f"  {name}: absent")
             continue
         units = {k: default_params(k) for k in TYPES}
-        report = pipeline.run(Config(data=path, units=units))
-        found = sorted(quality.alerted_hosts(report, alert_type))
+        internal = netclass.parse_cidrs(network, "--internal")
+        report = pipeline.run(Config(data=path, internal=internal, units=units))
+        found = {t: sorted(quality.alerted_hosts(report, t)) or "none" for t in TYPES}
         rows = pq.ParquetFile(path).metadata.num_rows
         print(
-            f"  {name} ({rows} flows; {what}): {alert_type} alerts on {found or 'none'};"
-            f" labelled host {infected or '-'}; botnet alerts {sorted(quality.alerted_hosts(report, 'botnet'))}"
+            f"  {name} ({rows} flows, internal {network}; {labels}): exfiltration alerts {found['exfiltration']},"
+            f" botnet alerts {found['botnet']}"
         )
 
 
