@@ -6,7 +6,7 @@ never over flows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -24,7 +24,7 @@ from sentinel.simulate.flows import (
     lognormal_bytes,
     split_total,
 )
-from sentinel.simulate.sampling import Alias, zipf_ranks
+from sentinel.simulate.sampling import weighted, zipf_ranks
 
 # Relative flow volume per hour of the day: quiet night, ramp-up 7-9 h, plateau 10-16 h with a
 # lunch dip, falling evening.
@@ -124,10 +124,6 @@ class Hosts:
     ratio: np.ndarray  # download/upload ratio of its traffic
     shift: np.ndarray  # centiseconds its working day runs early (-) or late (+)
     update_offset: np.ndarray  # centiseconds past each hour of its update check
-    picker: Alias = field(init=False, repr=False)  # draws clients by weight
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "picker", Alias(self.weight))
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int) -> Hosts:
@@ -164,7 +160,7 @@ def client_times(rng: np.random.Generator, hosts: Hosts, src: np.ndarray) -> np.
 
 def pick_clients(rng: np.random.Generator, hosts: Hosts, n: int) -> np.ndarray:
     """Client numbers (0..hosts-1) of n flows, weighted by each client's activity."""
-    return hosts.picker.draw(rng, n)
+    return weighted(rng, hosts.weight, n)
 
 
 def upload_for(rng: np.random.Generator, down: np.ndarray, ratio: np.ndarray, floor: int) -> np.ndarray:
@@ -180,7 +176,7 @@ def external_traffic(rng: np.random.Generator, n: int, places: Places, hosts: Ho
     ts = client_times(rng, hosts, src)
     dst = np.take(places.pool, zipf_ranks(rng, len(places.pool), n))
     proto, port, share, median, sigma = (np.array(c) for c in zip(*EXTERNAL_SERVICES, strict=True))
-    service = Alias(share).draw(rng, n)
+    service = weighted(rng, share, n)
     down = lognormal_bytes(rng, np.take(median, service), np.take(sigma, service), n, floor=120)
     up = upload_for(rng, down, np.take(hosts.ratio, src), floor=200)
     return FlowBatch.make(
