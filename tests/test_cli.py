@@ -191,3 +191,15 @@ def test_botnet_subnet_outside_internal_networks_is_examined(tmp_path, capsys):
     document = json.loads(capsys.readouterr().out)
     assert [a["hosts"] for a in document["alerts"]] == [members]
     assert "100.70.0.0/16" in document["settings"]["internal"]
+
+
+def test_unwritable_destinations_fail_before_the_analysis(capture, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for extra, message in (
+        (["-o", "--out-dir", str(blocker / "sub")], "sub"),
+        (["--json", str(tmp_path / "no" / "r.json")], "no directory"),
+    ):
+        assert cli.main(["--data", str(capture[0]), "-td", *extra]) == ExitStatus.OUTPUT
+        out, err = capsys.readouterr()
+        assert out == "" and message in err and len(err.splitlines()) == 1  # nothing was analysed

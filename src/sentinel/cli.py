@@ -212,9 +212,17 @@ def run_analysis(argv: Sequence[str]) -> int:
     from sentinel.report import charts
 
     config = build_config(args)
-    if args.json and args.json != "-" and Path(args.json).exists() and not args.force:
-        # Checked before the analysis so a long run does not end in a refusal to write.
-        raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
+    # Where reports go is checked before the analysis, so a long run does not end in a refusal to write.
+    if args.json and args.json != "-":
+        target = Path(args.json)
+        if target.exists() and not args.force:
+            raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
+        if not target.parent.is_dir():
+            raise OutputError(f"{args.json}: cannot write (no directory {target.parent})")
+    if args.outfileMd:
+        from sentinel.report.output import ensure_directory
+
+        ensure_directory(Path(args.out_dir))
     drawing = charts.BackgroundCharts() if args.outfileMd else None
     try:
         report = pipeline.run(config, resolver=system_resolver(), on_section=drawing.submit if drawing else None)
