@@ -12,12 +12,12 @@ class BackgroundCharts:
     """Renders charts on one worker thread while the engine computes the rest of the report.
 
     The engine runs in native code with the GIL released, so importing matplotlib (~0.4 s) and drawing
-    overlap with the heavier detector passes instead of following them.
+    overlap with the heavier detector passes instead of following them. Nothing starts before the first
+    section arrives: earlier, the import would compete with start-up's own Python work for the GIL.
     """
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-charts")
-        self._pool.submit(_import_matplotlib)
         self._pending: dict[str, Future[bytes]] = {}
 
     def submit(self, section: Section) -> None:
@@ -30,12 +30,6 @@ class BackgroundCharts:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _import_matplotlib() -> None:
-    # Imported for the loading itself: the modules the drawing will need.
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure  # noqa: F401
 
 
 def render_png(chart: Chart) -> bytes:
