@@ -6,6 +6,7 @@ for it instead of scanning again, which keeps a run near the cost of a bare scan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,22 +39,22 @@ class Context:
         engine: Engine,
         config: Config,
         source: SourceInfo,
-        country_db: CountryProvider,
-        org_db: OrgProvider | None,
+        geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]],
     ) -> None:
+        """`geoip` gives the GeoIP providers; it is called after the first pass over the flows, so that
+        opening the databases can overlap with that pass."""
         self.engine = engine
         self.config = config
         self.source = source
-        self.country_db = country_db
-        self.org_db = org_db
         self._bad_address_rows = 0
         self._predicate = WELL_FORMED_SQL
         self.ip_dim_bad = False
-        self._prepare()
+        self._prepare(geoip)
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
-    def _prepare(self) -> None:
+    def _prepare(self, geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]]) -> None:
         by_dst = self._destination_pass()
+        self.country_db, self.org_db = geoip()
         self.ip_dim = ipdim.build(
             self.engine,
             "SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' "

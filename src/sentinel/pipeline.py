@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from sentinel import __version__
 from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines.duckdb_engine import DuckDBEngine
-from sentinel.enrich.geo import open_country_db, open_org_db
+from sentinel.enrich.geo import check_file, open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.registry import UNITS
 from sentinel.report.model import HostInfo, InputSummary, Report, Section
@@ -26,19 +27,23 @@ def run(
 
     `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile).
     """
-    country_db = open_country_db(config.country_db)
-    org_db = open_org_db(config.org_db)
+    for path, option in ((config.country_db, "-gi"), (config.org_db, "-gin")):
+        if path is not None:
+            check_file(path, option)  # the cheap mistakes (no such file, a directory) fail before any work
     engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
+    # The GeoIP databases are read and checked on a worker thread while the engine makes its first pass.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-geoip")
+    geoip = pool.submit(lambda: (open_country_db(config.country_db), open_org_db(config.org_db)))
     try:
         source = open_parquet(engine, config.data)
-        ctx = Context(engine, config, source, country_db, org_db)
+        ctx = Context(engine, config, source, geoip.result)
         report = Report(
             version=__version__,
             generated_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
             input=_input_summary(ctx),
             enrichment={
-                "country": country_db.source,
-                "as_org": org_db.source if org_db else "none (give -gin for AS organisations)",
+                "country": ctx.country_db.source,
+                "as_org": ctx.org_db.source if ctx.org_db else "none (give -gin for AS organisations)",
                 "dns": "reverse DNS (--resolve)" if config.resolve_dns else "not resolved (--resolve to enable)",
             },
             settings={
@@ -59,6 +64,7 @@ def run(
         report.notes.extend(_notes(ctx))
         return report
     finally:
+        pool.shutdown(wait=True)
         engine.close()
 
 

@@ -78,6 +78,16 @@ def open_org_db(path: str | os.PathLike[str] | None, option: str = "-gin") -> Or
     return _open_legacy(path, "org", option)
 
 
+def check_file(path: str | os.PathLike[str], option: str) -> None:
+    """Fail at once on a path that cannot be a database file (missing, a directory, unreadable)."""
+    from sentinel.enrich.geoip_legacy import check_path
+
+    try:
+        check_path(os.fspath(path))
+    except GeoIPError as exc:
+        raise exc.for_option(option) from exc
+
+
 def _open_legacy(path: str | os.PathLike[str], role: str, option: str) -> LegacyGeoIP:
     from sentinel.enrich.geoip_legacy import LegacyGeoIP
 

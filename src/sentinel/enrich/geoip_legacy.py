@@ -234,8 +234,8 @@ class LegacyGeoIP:
         return f"LegacyGeoIP({self.path!r}, role={self.role!r}, edition={self.edition})"
 
 
-def _read(path: str) -> bytes:
-    """The whole file; GeoIPError for anything that makes it unusable before its contents are looked at."""
+def check_path(path: str) -> None:
+    """GeoIPError for anything that makes `path` unusable before its contents are looked at."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -249,6 +249,13 @@ def _read(path: str) -> bytes:
     if not stat.S_ISREG(st.st_mode):
         # A FIFO or a device: reading it could block or never end.
         raise GeoIPError(path, "is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise GeoIPError(path, "cannot read the file: permission denied")
+
+
+def _read(path: str) -> bytes:
+    """The whole file."""
+    check_path(path)
     try:
         with open(path, "rb") as f:
             raw = f.read()
