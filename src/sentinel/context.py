@@ -48,12 +48,11 @@ class Context:
         self.source = source
         self._bad_address_rows = 0
         self._predicate = WELL_FORMED_SQL
-        self.ip_dim_bad = False
         self._prepare(geoip)
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
     def _prepare(self, geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]]) -> None:
-        by_dst = self._destination_pass()
+        by_dst = self._destination_pass(validate=not self.source.proven_clean)
         self.country_db, self.org_db = geoip()
         self.ip_dim = ipdim.build(
             self.engine,
@@ -64,7 +63,6 @@ class Context:
             self.org_db,
         )
         if self.ip_dim.bad:
-            self.ip_dim_bad = True
             # Rare path: rows naming a non-address are set aside too, and the totals redone without them.
             self.engine.register("bad_ips", pa.table({"ip": pa.array(self.ip_dim.bad, pa.string())}))
             self._bad_address_rows = self.engine.query(
@@ -72,20 +70,20 @@ class Context:
                 "(src_ip IN (SELECT ip FROM bad_ips) OR dst_ip IN (SELECT ip FROM bad_ips))"
             )["n"][0].as_py()
             self._predicate += " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
-            by_dst = self._destination_pass()
+            by_dst = self._destination_pass(validate=True)
         self._quality = self._summarise(by_dst)
         clean = self._quality.rejected_rows == 0
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
         self.engine.execute(f"CREATE OR REPLACE VIEW flows AS SELECT * FROM raw_flows{where}")
 
-    def _destination_pass(self) -> pa.Table:
+    def _destination_pass(self, validate: bool) -> pa.Table:
         """One scan: per-destination totals of well-formed rows, plus malformed-row counts by reason.
 
-        When file statistics proved every row well formed, the scan reads just the three columns the
-        totals need.
+        Without `validate` (file statistics proved every row well formed), the scan reads just the three
+        columns the totals need.
         """
-        if self.source.proven_clean and not self.ip_dim_bad:
+        if not validate:
             table = self.engine.query(
                 "SELECT dst_ip, count(*) AS flows, sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes "
                 "FROM raw_flows GROUP BY dst_ip"
