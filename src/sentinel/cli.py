@@ -189,7 +189,7 @@ def build_config(args: argparse.Namespace):
         cidr = args.botnet or BotnetParams().cidr
         network = netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
         units["botnet"] = BotnetParams(cidr=cidr)
-        if network.prefixlen and not any(network.version == n.version and network.subnet_of(n) for n in internal):
+        if network.prefixlen and not netclass.covered(network, internal):
             internal = (*internal, network)  # the subnet examined for a botnet is one of yours
     return Config(
         data=Path(args.data),

@@ -69,3 +69,13 @@ def test_one_way_high_port_fan_out_is_not_p2p():
         for d in ("b", "c", "d")
     ]
     assert p2p.p2p_groups(edges, p2p.find_services(edges, p2p.Params()), p2p.Params()) == []
+
+
+def test_api_subnet_outside_internal_networks_is_a_config_error(tmp_path):
+    import pytest
+
+    from sentinel.errors import ConfigError
+
+    path = write_flows(tmp_path / "f.parquet", _mesh(["100.70.0.1", "100.70.0.2", "100.70.0.3"]))
+    with pytest.raises(ConfigError, match="outside the internal networks"):
+        pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="100.70.0.0/16")))

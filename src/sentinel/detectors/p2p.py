@@ -186,6 +186,9 @@ class Botnet:
     def run(self, ctx: Context, params: Params) -> UnitResult:
         network = netclass.parse_cidr(params.cidr, "-bn")
         every = network.prefixlen == 0
+        if not every and not netclass.covered(network, ctx.config.internal):
+            # The one pass over internal sources only sees internal hosts (the CLI declares -bn's subnet so).
+            raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal")
         edges = internal_edges(ctx, None if every else network)
         services = find_services(edges, params)
         groups = [group_evidence(g) for g in p2p_groups(edges, services, params)]

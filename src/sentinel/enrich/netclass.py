@@ -55,6 +55,11 @@ def parse_cidrs(text: str | Sequence[str], option: str) -> tuple[IPNetwork, ...]
     return nets
 
 
+def covered(network: IPNetwork, nets: Sequence[IPNetwork]) -> bool:
+    """Whether `network` lies inside one of `nets`."""
+    return any(network.version == n.version and network.subnet_of(n) for n in nets)  # type: ignore[arg-type]
+
+
 def v4_ranges(nets: Iterable[IPNetwork]) -> np.ndarray:
     """(n, 2) uint64 array of [first, last] integer addresses of the IPv4 networks."""
     rows = [(int(n.network_address), int(n.broadcast_address)) for n in nets if n.version == 4]
