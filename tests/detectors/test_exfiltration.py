@@ -74,7 +74,8 @@ def test_score_hosts_excess_ranks_volume_over_ratio():
         {"src_ip": "c", "flows": 100, "up_bytes": 10 * MB, "down_bytes": 100 * MB},
         {"src_ip": "tiny", "flows": 100, "up_bytes": 1000, "down_bytes": 10},  # big ratio, no volume
     ]
-    ranked = ex.score_hosts(rows, params)
+    ranked, peers = ex.score_hosts(rows, params)
+    assert peers.median_up == 10 * MB  # median of 1 kB, 10 MB, 10 MB, 20 MB
     assert ranked[0]["src_ip"] == "b"
     assert ranked[-1]["src_ip"] != "b"
     assert ranked[0]["excess_bytes"] > ranked[[r["src_ip"] for r in ranked].index("tiny")]["excess_bytes"]
@@ -85,8 +86,8 @@ def test_transfer_rule():
     assert ex.is_transfer({"up_bytes": 50 * MB, "down_bytes": MB}, 20 * MB, params)
     assert not ex.is_transfer({"up_bytes": 50 * MB, "down_bytes": 20 * MB}, 20 * MB, params)  # ratio 2.5
     assert not ex.is_transfer({"up_bytes": 10 * MB, "down_bytes": 0}, 20 * MB, params)  # too small
-    assert ex.transfer_threshold(0, params) == params.min_transfer_bytes
-    assert ex.transfer_threshold(100 * MB, params) == 200 * MB
+    assert ex.transfer_threshold(ex.Peers(0.1, 0), params) == params.min_transfer_bytes
+    assert ex.transfer_threshold(ex.Peers(0.1, 100 * MB), params) == 200 * MB
 
 
 def test_severity_scale():

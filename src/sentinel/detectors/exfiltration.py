@@ -72,10 +72,18 @@ def candidate_pairs(traffic: pa.Table, threshold: int) -> pa.Table:
     return traffic.filter(pc.and_(pc.is_valid(traffic["dst_ip"]), pc.greater_equal(traffic["up_bytes"], threshold)))
 
 
-def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
-    """Add ratio, excess upload and robust z to each host row (ordered by excess)."""
+@dataclass(frozen=True)
+class Peers:
+    """What the median internal host does towards external destinations: the baseline of the scores."""
+
+    median_ratio: float  # up/down
+    median_up: float  # bytes
+
+
+def score_hosts(rows: list[dict[str, Any]], params: Params) -> tuple[list[dict[str, Any]], Peers]:
+    """Add ratio, excess upload and robust z to each host row (ordered by excess); and the peer baseline."""
     if not rows:
-        return []
+        return [], Peers(median_ratio=0.0, median_up=0.0)
     up = np.array([r["up_bytes"] for r in rows], dtype=float)
     down = np.array([r["down_bytes"] for r in rows], dtype=float)
     log_ratio = np.log10((up + 1) / (down + 1))
@@ -89,14 +97,13 @@ def score_hosts(rows: list[dict[str, Any]], params: Params) -> list[dict[str, An
         r["ratio"] = r["up_bytes"] / r["down_bytes"] if r["down_bytes"] else None
         r["excess_bytes"] = round(float(up[i] - expected_up[i]))
         r["z"] = float(z[i])
-        r["peer_median_ratio"] = 10**centre
-        r["peer_median_up"] = float(np.median(up[peers]))
-    return sorted(rows, key=lambda r: (-r["excess_bytes"], r["src_ip"]))
+    ranked = sorted(rows, key=lambda r: (-r["excess_bytes"], r["src_ip"]))
+    return ranked, Peers(median_ratio=10**centre, median_up=float(np.median(up[peers])))
 
 
-def transfer_threshold(peer_median_up: float, params: Params) -> int:
+def transfer_threshold(peers: Peers, params: Params) -> int:
     """Net bytes to one destination that make an alert: relative to what peers upload, with a floor."""
-    return max(params.min_transfer_bytes, int(params.peer_factor * peer_median_up))
+    return max(params.min_transfer_bytes, int(params.peer_factor * peers.median_up))
 
 
 def is_transfer(pair: dict[str, Any], threshold: int, params: Params) -> bool:
@@ -153,7 +160,8 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
     return out
 
 
-def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], threshold: int, params: Params) -> Alert:
+def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], peers: Peers, params: Params) -> Alert:
+    threshold = transfer_threshold(peers, params)
     main = sent[0]
     net = sum(d["up_bytes"] - d["down_bytes"] for d in sent)
     where = describe_host(ctx, main["dst_ip"])
@@ -174,7 +182,7 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], th
         "host_up_bytes": row["up_bytes"],
         "host_down_bytes": row["down_bytes"],
         "host_ratio_up_down": row["ratio"],
-        "peer_median_ratio": row["peer_median_ratio"],
+        "peer_median_ratio": peers.median_ratio,
         "excess_up_bytes": row["excess_bytes"],
         "ratio_robust_z": round(row["z"], 3),
         "external_flows": row["flows"],
@@ -212,12 +220,12 @@ class Exfiltration:
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
         traffic = external_traffic(ctx)
-        scored = score_hosts(host_totals(traffic), params)
-        threshold = transfer_threshold(scored[0]["peer_median_up"] if scored else 0.0, params)
+        scored, peers = score_hosts(host_totals(traffic), params)
+        threshold = transfer_threshold(peers, params)
         sent = transfers(ctx, candidate_pairs(traffic, threshold), threshold, params)
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
-        alerts = [make_alert(ctx, r, sent[r["src_ip"]], threshold, params) for r in listed if r["alert"]]
+        alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params) for r in listed if r["alert"]]
         table = Table(
             key="exfiltration",
             title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",
@@ -235,7 +243,7 @@ class Exfiltration:
             note=(
                 f"{len(ranked)} internal hosts sent traffic to external addresses; listed: the top "
                 f"{100 - params.percentile:g}% by unexplained upload: excess upload (beyond down_bytes x the "
-                f"peers' median up/down ratio, {ranked[0]['peer_median_ratio']:.3f}) or transfers out, whichever "
+                f"peers' median up/down ratio, {peers.median_ratio:.3f}) or transfers out, whichever "
                 "is larger."
                 if ranked
                 else "No internal host sent traffic to external addresses."
