@@ -103,6 +103,9 @@ def _error(argv, capsys) -> tuple[int, str]:
         (["-bn", "192.168.104.0/33"], ExitStatus.USAGE, "-bn: '192.168.104.0/33' is not a valid network"),
         (["--internal", "10.0.0.0/8,nope"], ExitStatus.USAGE, "--internal: 'nope'"),
         (["--tz", "Mars/Base"], ExitStatus.USAGE, "--tz: unknown time zone"),
+        (["--memory-limit", "lots"], ExitStatus.USAGE, "--memory-limit: 'lots'"),
+        (["--threads", "0"], ExitStatus.USAGE, "--threads: must be positive"),
+        (["--date", "2023-13-01"], ExitStatus.USAGE, "--date: '2023-13-01' is not a date"),
         (["--bogus"], ExitStatus.USAGE, "unrecognized arguments: --bogus"),
     ],
 )

@@ -45,6 +45,10 @@ class InputError(SentinelError):
         self.row = row
 
 
+class UnreadableData(Exception):
+    """The engine could not read the flows it was scanning (corrupt pages, ...); the pipeline names the file."""
+
+
 class GeoIPError(SentinelError):
     """A GeoIP database cannot be used."""
 

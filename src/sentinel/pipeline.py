@@ -12,6 +12,7 @@ from sentinel.context import Context
 from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geo import check_file, open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
+from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
 from sentinel.report.model import HostInfo, InputSummary, Report, Section
 from sentinel.sources.parquet import open_parquet
@@ -63,6 +64,8 @@ def run(
         report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
         report.notes.extend(_notes(ctx))
         return report
+    except UnreadableData as exc:
+        raise InputError(str(config.data), f"cannot be read: {exc}") from exc
     finally:
         pool.shutdown(wait=True)
         engine.close()

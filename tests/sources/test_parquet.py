@@ -97,3 +97,14 @@ def test_extra_columns_are_noted(tmp_path):
     pq.write_table(table, path)
     report = pipeline.run(config_for(path, "hourly"))
     assert any("label" in n for n in report.notes)
+
+
+def test_damaged_pages_are_an_input_error(tmp_path):
+    rows = [flow(i, f"192.168.1.{i % 50}", f"8.8.{i % 200}.{i % 7}", up=i, down=2 * i) for i in range(20_000)]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 4000] = bytes((b * 7 + 13) % 256 for b in data[middle : middle + 4000])
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"f\.parquet: cannot be read"):
+        pipeline.run(config_for(path, *UNITS))

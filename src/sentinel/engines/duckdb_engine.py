@@ -7,6 +7,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sentinel.errors import ConfigError, UnreadableData
+
 
 class DuckDBEngine:
     name = "duckdb"
@@ -20,11 +22,19 @@ class DuckDBEngine:
         # Every query that feeds a report sorts explicitly, so the engine need not keep input order
         # (about 10% faster aggregations).
         config["preserve_insertion_order"] = False
-        self._con = duckdb.connect(database=":memory:", config=config)
+        try:
+            self._con = duckdb.connect(database=":memory:", config=config)
+        except duckdb.Error as exc:  # the only user-given settings here: threads and memory limit
+            reason = str(exc).splitlines()[0]
+            raise ConfigError(f"--memory-limit: {memory_limit!r} is not a size DuckDB accepts ({reason})") from exc
         self._registered: dict[str, pa.Table] = {}
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        return self._con.sql(sql, params=params or None).to_arrow_table()
+        try:
+            return self._con.sql(sql, params=params or None).to_arrow_table()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
+            raise UnreadableData(str(exc).splitlines()[0]) from exc
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
         self._con.execute(sql, params or [])
