@@ -206,3 +206,9 @@ def test_unwritable_destinations_fail_before_the_analysis(capture, tmp_path, cap
         assert cli.main(["--data", str(capture[0]), "-td", *extra]) == ExitStatus.OUTPUT
         out, err = capsys.readouterr()
         assert out == "" and message in err and len(err.splitlines()) == 1  # nothing was analysed
+
+
+def test_quiet_still_prints_the_json_asked_for(capture, capsys):
+    assert cli.main(["--data", str(capture[0]), "-td", "-q", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["analyses"]["hourly"]["timezone"] == "UTC" and captured.err == ""

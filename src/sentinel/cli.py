@@ -113,7 +113,12 @@ def analysis_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
     o = p.add_argument_group("output")
-    o.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
+    o.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing on stdout (but the JSON report that --json - asks for)",
+    )
     o.add_argument(
         "-o",
         "--outfileMd",
