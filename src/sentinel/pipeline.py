@@ -93,6 +93,11 @@ def _notes(ctx: Context) -> list[str]:
         notes.append(f"{q.rejected_rows} malformed rows were set aside and not analysed ({reasons}).")
     if ctx.source.extra_columns:
         notes.append(f"Columns not used: {', '.join(ctx.source.extra_columns)}.")
+    if ctx.config.timezone != "UTC" and ctx.config.date is None and "hourly" in ctx.config.units:
+        notes.append(
+            f"Hours in {ctx.config.timezone} use its UTC offset on 1970-01-01, the capture day being unknown: "
+            "give --date for the offset (daylight saving time) of the real day."
+        )
     return notes
 
 

@@ -31,6 +31,9 @@ def test_timezone_shifts_hours(tmp_path):
     winter = Config(data=path, units=base.units, timezone="Europe/Lisbon", date=dt.date(2023, 1, 15))
     assert _hours(pipeline.run(summer)) == {11: 1}  # WEST, UTC+1
     assert _hours(pipeline.run(winter)) == {10: 1}  # WET, UTC+0
+    undated = pipeline.run(Config(data=path, units=base.units, timezone="Europe/Lisbon"))
+    assert _hours(undated) == {11: 1}  # Portugal kept CET (UTC+1) in 1970
+    assert any("give --date" in note for note in undated.notes)
 
 
 def test_unknown_timezone_is_a_config_error(tmp_path):
