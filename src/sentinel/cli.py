@@ -101,8 +101,8 @@ def analysis_parser() -> argparse.ArgumentParser:
         "--dataExfiltration",
         metavar="P",
         type=_percentile,
-        help="possible exfiltration: internal hosts above the P-th percentile of upload to external "
-        "destinations (0-100, e.g. 90); outliers among them alert",
+        help="possible exfiltration: internal hosts above the P-th percentile (0-100, e.g. 90) of unexplained "
+        "upload to external destinations; those with a transfer out alert",
     )
     a.add_argument(
         "-bn",
@@ -214,20 +214,18 @@ def run_analysis(argv: Sequence[str]) -> int:
     args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
-    from sentinel.report import charts
+    from sentinel.report import charts, output
 
     config = build_config(args)
     # Where reports go is checked before the analysis, so a long run does not end in a refusal to write.
     if args.json and args.json != "-":
         target = Path(args.json)
         if target.exists() and not args.force:
-            raise OutputError(f"{args.json}: exists already; choose another name or pass --force")
+            raise output.exists_error(args.json)
         if not target.parent.is_dir():
             raise OutputError(f"{args.json}: cannot write (no directory {target.parent})")
     if args.outfileMd:
-        from sentinel.report.output import ensure_directory
-
-        ensure_directory(Path(args.out_dir))
+        output.ensure_directory(Path(args.out_dir))
     drawing = charts.BackgroundCharts() if args.outfileMd else None
     try:
         report = pipeline.run(config, resolver=system_resolver(), on_section=drawing.submit if drawing else None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from sentinel.errors import OutputError
@@ -14,24 +15,39 @@ def _fail(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"{path}: cannot write ({reason})")
 
 
+def exists_error(path: Path | str) -> OutputError:
+    return OutputError(f"{path}: exists already; choose another name or pass --force")
+
+
 def write_new(path: Path, data: bytes) -> None:
     """Create `path`; fail if it exists (exclusive create, so a race cannot clobber either)."""
     try:
         with open(path, "xb") as fh:
             fh.write(data)
     except FileExistsError as exc:
-        raise OutputError(f"{path}: exists already; choose another name or pass --force") from exc
+        raise exists_error(path) from exc
     except OSError as exc:
         raise _fail(path, exc) from exc
+
+
+def temp_beside(final: Path, write: Callable[[Path], None]) -> Path:
+    """Write via `write` into a temporary file next to `final`, so that os.replace onto it is atomic.
+
+    Not mkstemp: its 0600 mode would survive the rename; this file gets the usual umask mode.
+    """
+    temp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        write(temp)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
 
 
 def write_replacing(path: Path, data: bytes) -> None:
     """Write atomically (temp file + rename), replacing `path` if it exists: only behind --force."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        os.replace(temp_beside(path, lambda t: t.write_bytes(data)), path)
     except OSError as exc:
         raise _fail(path, exc) from exc
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
 from sentinel.errors import OutputError
+from sentinel.report.output import exists_error, temp_beside
 from sentinel.schema import DST_IP, PORT, PROTO, SRC_IP
 
 if TYPE_CHECKING:
@@ -29,20 +28,6 @@ def labels_path_for(parquet_path: Path) -> Path:
     return path.with_name(stem + LABELS_SUFFIX)
 
 
-def _write_temp(final: Path, write: Callable[[Path], None]) -> Path:
-    """Write via `write` into a temporary file next to `final` (so os.replace is atomic).
-
-    Not mkstemp: its 0600 mode would survive the rename; this file gets the usual umask mode.
-    """
-    temp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        write(temp)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
-
-
 def write_simulation(sim: Simulation, path: Path, overwrite: bool = False) -> tuple[Path, Path]:
     """Write the flows to `path` and the labels next to it; returns (parquet path, labels path)."""
     path = Path(path)
@@ -50,18 +35,18 @@ def write_simulation(sim: Simulation, path: Path, overwrite: bool = False) -> tu
     if not overwrite:
         for target in (path, labels_path):
             if target.exists():
-                raise OutputError(f"{target}: exists already; choose another name or allow overwriting")
+                raise exists_error(target)
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist")
     labels_text = json.dumps(sim.labels, indent=2, sort_keys=True) + "\n"
     temps: list[Path] = []
     try:
         temps.append(
-            _write_temp(
+            temp_beside(
                 path, lambda t: pq.write_table(sim.flows, t, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
             )
         )
-        temps.append(_write_temp(labels_path, lambda t: t.write_text(labels_text, encoding="utf-8")))
+        temps.append(temp_beside(labels_path, lambda t: t.write_text(labels_text, encoding="utf-8")))
         os.replace(temps[0], path)
         os.replace(temps[1], labels_path)
     except OSError as exc:
