@@ -108,3 +108,12 @@ def test_damaged_pages_are_an_input_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match=r"f\.parquet: cannot be read"):
         pipeline.run(config_for(path, *UNITS))
+
+
+def test_a_fifo_is_refused_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "flows.parquet"
+    os.mkfifo(fifo)  # reading it would block for ever
+    with pytest.raises(InputError, match="is not a regular file"):
+        pipeline.run(config_for(fifo, "hourly"))

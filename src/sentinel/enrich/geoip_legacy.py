@@ -26,7 +26,6 @@ refused, as are city and region editions (they carry country codes, but in anoth
 from __future__ import annotations
 
 import os
-import stat
 from typing import Final, Literal
 
 import numpy as np
@@ -36,6 +35,7 @@ from pygeoip import const
 
 from sentinel.enrich.geo import as_ipv4_array
 from sentinel.errors import GeoIPError
+from sentinel.files import unusable_reason
 
 __all__ = ["COUNTRY_EDITIONS", "ORG_EDITIONS", "LegacyGeoIP", "Role"]
 
@@ -236,21 +236,9 @@ class LegacyGeoIP:
 
 def check_path(path: str) -> None:
     """GeoIPError for anything that makes `path` unusable before its contents are looked at."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise GeoIPError(path, "no such file") from None
-    except PermissionError:
-        raise GeoIPError(path, "cannot access the file: permission denied") from None
-    except OSError as exc:
-        raise GeoIPError(path, f"cannot access the file: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise GeoIPError(path, "is a directory, not a GeoIP database file")
-    if not stat.S_ISREG(st.st_mode):
-        # A FIFO or a device: reading it could block or never end.
-        raise GeoIPError(path, "is not a regular file")
-    if not os.access(path, os.R_OK):
-        raise GeoIPError(path, "cannot read the file: permission denied")
+    reason = unusable_reason(path, "a GeoIP database file")
+    if reason:
+        raise GeoIPError(path, reason)
 
 
 def _read(path: str) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +10,7 @@ import pyarrow.parquet as pq
 from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import InputError
+from sentinel.files import unusable_reason
 from sentinel.sources.base import SourceInfo
 
 
@@ -28,12 +28,9 @@ def _kind_of(arrow_type: pa.DataType) -> str:
 
 def check_readable(path: Path) -> None:
     """One clear error for the ways a path given by a user can fail before we parse it."""
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if path.is_dir():
-        raise InputError(str(path), "is a directory, not a Parquet file")
-    if not os.access(path, os.R_OK):
-        raise InputError(str(path), "permission denied")
+    reason = unusable_reason(path, "a Parquet file")
+    if reason:
+        raise InputError(str(path), reason)
 
 
 def read_schema(path: Path) -> pa.Schema:
