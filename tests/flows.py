@@ -25,7 +25,7 @@ def flow(ts: int, src: str, dst: str, up: int = 100, down: int = 1000, port: int
     }
 
 
-def write_flows(path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.ARROW_SCHEMA) -> Path:
+def write_flows(path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema = schema.COURSE_ARROW_SCHEMA) -> Path:
     columns = {name: [r[name] for r in rows] for name in arrow_schema.names}
     pq.write_table(pa.table(columns, schema=arrow_schema), path)
     return path

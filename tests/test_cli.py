@@ -122,7 +122,7 @@ def test_input_errors(tmp_path, capsys):
     code, err = _error(["--data", str(notparquet)], capsys)
     assert code == ExitStatus.INPUT and "not a readable Parquet file" in err
     code, err = _error([], capsys)
-    assert code == ExitStatus.USAGE and "--data FILE is required" in err
+    assert code == ExitStatus.USAGE and "--data INPUT is required" in err
 
 
 def test_geoip_errors(capture, tmp_path, capsys):

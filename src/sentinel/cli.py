@@ -24,12 +24,13 @@ EXIT_CODES = """exit status:
   0    success (alerts or not)
   1    internal error (a bug: rerun with --debug and report the traceback)
   2    usage error: unknown option or invalid value (CIDR, percentile, time zone, ...)
-  3    input error: data file missing, unreadable, not Parquet, or lacking the needed columns
+  3    input error: a data file missing, unreadable, of no known format, or lacking the needed columns
+       (and, with --strict, malformed rows)
   4    GeoIP error: a database file missing, unreadable or not a legacy GeoIP database
   5    output error: a report file exists already (see --force) or cannot be written
   130  interrupted (Ctrl-C)"""
 
-SUBCOMMANDS = ("simulate", "demo")
+SUBCOMMANDS = ("simulate", "demo", "import")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,13 +67,14 @@ def analysis_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="sentinel",
         description="Network-flow threat hunting: traffic per country and hour, possible exfiltration and "
-        "internal botnets, from flow records (course-schema Parquet).",
+        "internal botnets, from flow records (course-schema Parquet, Zeek conn logs, nfdump, Argus, CSV).",
         epilog="subcommands:\n  sentinel simulate OUT.parquet   write a simulated office day (see "
         "'sentinel simulate --help')\n  sentinel demo                   simulate a day with attacks and "
-        "report on it\n\n" + EXIT_CODES,
+        "report on it\n  sentinel import INPUT... --to DIR  import flows once into a Parquet dataset, "
+        "partitioned by day\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", metavar="FILE", help="Parquet file of flows to analyse (required)")
+    add_input_options(p)
     p.add_argument(
         "-gi",
         metavar="GeoIP.dat",
@@ -146,12 +148,6 @@ def analysis_parser() -> argparse.ArgumentParser:
         help="time zone for hours of the day, an IANA name (default: %(default)s, the original's definition)",
     )
     s.add_argument(
-        "--date",
-        metavar="YYYY-MM-DD",
-        help="the capture day: timestamps count from its 00:00 UTC "
-        "(default: unknown; times are shown relative to 00:00)",
-    )
-    s.add_argument(
         "--resolve",
         action="store_true",
         help="look up DNS names of alert addresses (off by default: "
@@ -170,15 +166,52 @@ def analysis_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    """--data and how to read it: shared by the analysis and `sentinel import`."""
+    p.add_argument(
+        "--data",
+        metavar="INPUT",
+        nargs="+",
+        action="extend",
+        help="flow files, directories (read recursively) or globs to analyse, formats mixed (required)",
+    )
+    p.add_argument(
+        "--format",
+        metavar="NAME",
+        help="read every input as this format instead of detecting it from the content (see README: Formats)",
+    )
+    p.add_argument(
+        "--map",
+        metavar="COL=NAME[,...]|FILE",
+        help="column mapping for CSV/Parquet with other column names, e.g. src_ip=SrcAddr,dst_ip=DstAddr; "
+        "or a file with one COL=NAME per line",
+    )
+    p.add_argument(
+        "--time-unit",
+        metavar="UNIT",
+        choices=("s", "ms", "us", "ns", "cs-midnight", "iso"),
+        help="unit of a mapped time column: s, ms, us, ns (since the epoch), cs-midnight (course hundredths), "
+        "iso (text); default: guessed from the values",
+    )
+    p.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="the capture day of course-schema files: their timestamps count from its 00:00 UTC "
+        "(default: unknown; times are shown relative to 00:00)",
+    )
+    p.add_argument("--strict", action="store_true", help="stop at malformed rows (exit 3) instead of counting them")
+
+
 def build_config(args: argparse.Namespace):
-    from sentinel.config import Config, parse_date
+    from sentinel.config import Config, parse_date, parse_mapping
     from sentinel.detectors.exfiltration import Params as ExfilParams
     from sentinel.detectors.p2p import Params as BotnetParams
     from sentinel.enrich import netclass
     from sentinel.registry import default_params
+    from sentinel.sources.registry import check_format
 
     if not args.data:
-        raise ConfigError("--data FILE is required (see 'sentinel --help')")
+        raise ConfigError("--data INPUT is required (see 'sentinel --help')")
     chosen = args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
     run_all = args.all or not chosen
     units: dict[str, object] = {}
@@ -197,7 +230,11 @@ def build_config(args: argparse.Namespace):
         if network.prefixlen and not netclass.covered(network, internal):
             internal = (*internal, network)  # the subnet examined for a botnet is one of yours
     return Config(
-        data=Path(args.data),
+        data=tuple(args.data),
+        format=check_format(args.format),
+        mapping=parse_mapping(args.map) if args.map is not None else {},
+        time_unit=args.time_unit,
+        strict=args.strict,
         country_db=args.gi,
         org_db=args.gin,
         internal=internal,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
+from sentinel.sources.base import ReadOptions
 
 
 def param(default: Any, doc: str, **extra: Any) -> Any:
@@ -36,9 +37,42 @@ def parse_date(text: str) -> dt.date:
         raise ConfigError(f"--date: {text!r} is not a date in YYYY-MM-DD form") from exc
 
 
+def parse_mapping(text: str) -> dict[str, str]:
+    """--map: "src_ip=SrcAddr,dst_ip=DstAddr" or a file with one COL=NAME per line (# comments).
+
+    Keys are canonical column names (sentinel.schema); values the input's column names.
+    """
+    from sentinel import schema
+
+    if text == "":
+        raise ConfigError("--map: empty; give COL=NAME[,COL=NAME...] or a mapping file")
+    path = Path(text)
+    if "=" not in text or path.is_file():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(
+                f"--map: {text!r} is neither COL=NAME pairs nor a readable file ({exc.strerror})"
+            ) from None
+        items = [ln.split("#", 1)[0].strip() for ln in lines]
+    else:
+        items = [part.strip() for part in text.split(",")]
+    mapping: dict[str, str] = {}
+    known = set(schema.BY_NAME)
+    for item in filter(None, items):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise ConfigError(f"--map: {item!r} is not COL=NAME")
+        if key not in known:
+            raise ConfigError(f"--map: {key!r} is not a canonical column; known: {', '.join(schema.BY_NAME)}")
+        mapping[key] = value
+    return mapping
+
+
 @dataclass(frozen=True)
 class Config:
-    data: Path
+    data: tuple[str, ...] | Path | str  # files, directories and globs (sentinel.sources.inputs)
     country_db: str | None = None  # legacy GeoIP.dat; None: embedded default
     org_db: str | None = None  # legacy GeoIPASNum.dat; None: no AS organisations
     internal: tuple[netclass.IPNetwork, ...] = field(
@@ -46,6 +80,10 @@ class Config:
     )
     timezone: str = "UTC"
     date: dt.date | None = None  # the capture day; course timestamps count from its 00:00 UTC
+    format: str | None = None  # force one input format (--format); None: detected per file
+    mapping: dict[str, str] = field(default_factory=dict)  # --map: canonical column -> input column
+    time_unit: str | None = None  # unit of a mapped time column (--time-unit); None: guessed
+    strict: bool = False  # malformed rows are fatal (--strict)
     units: dict[str, Any] = field(default_factory=dict)  # analysis/detector key -> its Params, in order
     resolve_dns: bool = False
     threads: int | None = None
@@ -55,9 +93,9 @@ class Config:
         parse_timezone(self.timezone)
 
     @property
-    def epoch_offset_cs(self) -> int:
-        """Centiseconds from the Unix epoch to 00:00 UTC of the capture day (0 when the day is unknown)."""
-        if self.date is None:
-            return 0
-        midnight = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.UTC)
-        return int(midnight.timestamp()) * 100
+    def inputs(self) -> tuple[str, ...]:
+        return (str(self.data),) if isinstance(self.data, str | Path) else tuple(self.data)
+
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(date=self.date, mapping=dict(self.mapping), time_unit=self.time_unit)

@@ -17,17 +17,23 @@ from sentinel.config import Config
 from sentinel.engines.base import Engine
 from sentinel.enrich import ipdim
 from sentinel.enrich.geo import CountryProvider, OrgProvider
+from sentinel.errors import InputError
 from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo
-from sentinel.timefmt import format_ts
+from sentinel.timefmt import Instant
+
+#: Malformed-row examples quoted in reports (file:line and reason).
+EXAMPLES = 5
 
 
 @dataclass(frozen=True)
 class InputQuality:
+    rows: int
     flows: int
     rejected_by_reason: dict[str, int]
     rejected_rows: int
     first_ts: int | None
     last_ts: int | None
+    examples: tuple[str, ...] = ()
 
 
 _REASON_COLUMNS = {reason: f"bad_{i}" for i, reason in enumerate(MALFORMED)}
@@ -52,7 +58,8 @@ class Context:
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
     def _prepare(self, geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]]) -> None:
-        by_dst = self._destination_pass(validate=not self.source.proven_clean)
+        validate = not self.source.proven_clean or not self._protocols_valid()
+        by_dst = self._destination_pass(validate=validate)
         self.country_db, self.org_db = geoip()
         self.ip_dim = ipdim.build(
             self.engine,
@@ -72,6 +79,13 @@ class Context:
             self._predicate += " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
             by_dst = self._destination_pass(validate=True)
         self._quality = self._summarise(by_dst)
+        if self._quality.rejected_rows and self.config.strict:
+            first = self._quality.examples[0] if self._quality.examples else "?"
+            raise InputError(
+                first.split(" (")[0],
+                f"{self._quality.rejected_rows} malformed row(s), the first here ({first.split(' (', 1)[-1]}; "
+                "--strict makes them fatal",
+            )
         clean = self._quality.rejected_rows == 0
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
@@ -94,9 +108,9 @@ class Context:
         ok = f"FILTER (WHERE {self._predicate})"
         table = self.engine.query(
             f"""
-            SELECT dst_ip, count(*) {ok} AS flows, sum(up_bytes) {ok} AS up_bytes,
-                   sum(down_bytes) {ok} AS down_bytes, min(timestamp) {ok} AS first_ts,
-                   max(timestamp) {ok} AS last_ts, {reasons}
+            SELECT dst_ip, count(*) AS all_rows, count(*) {ok} AS flows, sum(up_bytes) {ok} AS up_bytes,
+                   sum(down_bytes) {ok} AS down_bytes, min(ts) {ok} AS first_ts,
+                   max(ts) {ok} AS last_ts, {reasons}
             FROM raw_flows GROUP BY dst_ip
             """
         )
@@ -110,6 +124,7 @@ class Context:
 
         if "first_ts" not in by_dst.column_names:  # proven clean: nothing rejected, span from statistics
             return InputQuality(
+                rows=total("flows"),
                 flows=total("flows"),
                 rejected_by_reason={},
                 rejected_rows=0,
@@ -121,15 +136,48 @@ class Context:
         if self._bad_address_rows:
             rejected[BAD_ADDRESS] = self._bad_address_rows
         flows = total("flows")
+        rows = total("all_rows")
         first = pc.min(by_dst["first_ts"]).as_py()
         last = pc.max(by_dst["last_ts"]).as_py()
         return InputQuality(
+            rows=rows,
             flows=flows,
             rejected_by_reason=rejected,
-            rejected_rows=self.source.rows - flows,
+            rejected_rows=rows - flows,
             first_ts=first,
             last_ts=last,
+            examples=self._examples() if rows > flows else (),
         )
+
+    def _protocols_valid(self) -> bool:
+        """Whether every proto value is a protocol name: statistics cannot prove it, its few values can."""
+        bad = MALFORMED["missing or invalid proto"]
+        table = self.engine.query("SELECT DISTINCT proto FROM raw_flows")
+        self.engine.register("distinct_protos", table)
+        return self.engine.query(f"SELECT count(*) AS n FROM distinct_protos WHERE {bad}")["n"][0].as_py() == 0
+
+    def _examples(self) -> tuple[str, ...]:
+        """The first few malformed rows as file:line (reason): where to look in the input (the rare path)."""
+        out: list[str] = []
+        reason_sql = " ".join(f"WHEN {sql} THEN '{r}'" for r, sql in MALFORMED.items())
+        for scan in self.source.scans:
+            if len(out) >= EXAMPLES:
+                break
+            # Row numbers follow each file's order: the engine keeps it for this one query.
+            self.engine.execute("SET preserve_insertion_order = true")
+            try:
+                rows = self.engine.query(
+                    f"""
+                    SELECT _file, n, CASE {reason_sql} ELSE '{BAD_ADDRESS}' END AS reason FROM (
+                        SELECT *, row_number() OVER (PARTITION BY _file) AS n FROM ({scan.sql})
+                    ) WHERE NOT ({self._predicate}) ORDER BY _file, n LIMIT {EXAMPLES - len(out)}
+                    """
+                ).to_pylist()
+            finally:
+                self.engine.execute("SET preserve_insertion_order = false")
+            unit = "row " if scan.line_numbers == "row" else ""
+            out += [f"{r['_file']}:{unit}{r['n'] + scan.header_lines} ({r['reason']})" for r in rows]
+        return tuple(out)
 
     # -- facts ------------------------------------------------------------------------------------
     @property
@@ -153,7 +201,7 @@ class Context:
         return self.engine.query(
             f"""
             WITH f AS (
-                SELECT src_ip, dst_ip, proto, port, timestamp, up_bytes, down_bytes,
+                SELECT src_ip, dst_ip, proto, port, ts, up_bytes, down_bytes,
                        dst_ip IN ({not_public}) AS non_public
                 FROM flows WHERE src_ip IN ({internal})
             ), g AS (
@@ -162,7 +210,7 @@ class Context:
                        CASE WHEN non_public THEN proto END AS proto,
                        CASE WHEN non_public THEN port END AS port,
                        count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes, sum(down_bytes)::BIGINT AS down_bytes,
-                       min(timestamp) AS first_ts, max(timestamp) AS last_ts
+                       min(ts) AS first_ts, max(ts) AS last_ts
                 FROM f GROUP BY ALL
             )
             SELECT g.src_ip,
@@ -174,5 +222,6 @@ class Context:
             """
         )
 
-    def fmt_time(self, centiseconds: int | None) -> str | None:
-        return format_ts(centiseconds, self.config.date)
+    def instant(self, us: int | None) -> Instant | None:
+        """A raw time of this input, as results carry it (renderers format it)."""
+        return None if us is None else Instant(us, self.source.relative_time)

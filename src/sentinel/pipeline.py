@@ -14,8 +14,8 @@ from sentinel.enrich.geo import check_file, open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
-from sentinel.report.model import HostInfo, InputSummary, Report, Section
-from sentinel.sources.parquet import open_parquet
+from sentinel.report.model import HostInfo, InputSummary, Report, Section, Skipped
+from sentinel.sources.registry import open_sources
 
 
 def run(
@@ -24,7 +24,7 @@ def run(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_section: Callable[[Section], None] | None = None,
 ) -> Report:
-    """Analyse `config.data` with the units in `config.units`; the Python API behind the CLI.
+    """Analyse the inputs of `config.data` with the units in `config.units`; the Python API behind the CLI.
 
     `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile).
     """
@@ -36,7 +36,7 @@ def run(
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-geoip")
     geoip = pool.submit(lambda: (open_country_db(config.country_db), open_org_db(config.org_db)))
     try:
-        source = open_parquet(engine, config.data)
+        source = open_sources(engine, config.inputs, config.read_options, config.format)
         ctx = Context(engine, config, source, geoip.result)
         report = Report(
             version=__version__,
@@ -54,7 +54,14 @@ def run(
             },
         )
         for key, params in config.units.items():
-            result = UNITS[key].run(ctx, params)
+            unit = UNITS[key]
+            missing = [c for c in getattr(unit, "needs", ()) if c not in source.optional]
+            if missing:  # not an error, not silence: the report says what was not run and why
+                report.skipped.append(
+                    Skipped(key, unit.title, f"the input has no {', '.join(missing)} column (formats such as Zeek do)")
+                )
+                continue
+            result = unit.run(ctx, params)
             if on_section:
                 on_section(result.section)
             report.sections.append(result.section)
@@ -65,7 +72,7 @@ def run(
         report.notes.extend(_notes(ctx))
         return report
     except UnreadableData as exc:
-        raise InputError(str(config.data), f"cannot be read: {exc}") from exc
+        raise InputError(", ".join(config.inputs), f"cannot be read: {exc}") from exc
     finally:
         pool.shutdown(wait=True)
         engine.close()
@@ -76,24 +83,27 @@ def _input_summary(ctx: Context) -> InputSummary:
     return InputSummary(
         sources=list(ctx.source.sources),
         format=ctx.source.format,
-        rows=ctx.source.rows,
+        rows=q.rows,
         flows=q.flows,
         rejected_rows=q.rejected_rows,
         rejected_by_reason=q.rejected_by_reason,
-        first_seen=ctx.fmt_time(q.first_ts),
-        last_seen=ctx.fmt_time(q.last_ts),
+        first_seen=ctx.instant(q.first_ts),
+        last_seen=ctx.instant(q.last_ts),
+        rejected_examples=list(q.examples),
+        optional_columns=sorted(ctx.source.optional),
     )
 
 
 def _notes(ctx: Context) -> list[str]:
     q = ctx.quality
-    notes = []
+    notes = list(ctx.source.notes)
     if q.rejected_rows:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(q.rejected_by_reason.items()))
-        notes.append(f"{q.rejected_rows} malformed rows were set aside and not analysed ({reasons}).")
+        where = f" First: {'; '.join(q.examples)}." if q.examples else ""
+        notes.append(f"{q.rejected_rows} malformed rows were set aside and not analysed ({reasons}).{where}")
     if ctx.source.extra_columns:
         notes.append(f"Columns not used: {', '.join(ctx.source.extra_columns)}.")
-    if ctx.config.timezone != "UTC" and ctx.config.date is None and "hourly" in ctx.config.units:
+    if ctx.config.timezone != "UTC" and ctx.source.relative_time and "hourly" in ctx.config.units:
         notes.append(
             f"Hours in {ctx.config.timezone} use its UTC offset on 1970-01-01, the capture day being unknown: "
             "give --date for the offset (daylight saving time) of the real day."

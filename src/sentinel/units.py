@@ -23,5 +23,8 @@ class Unit(Protocol):
     title: ClassVar[str]
     kind: ClassVar[str]  # "analysis" (descriptive tables) or "detector" (raises alerts)
     Params: ClassVar[type]  # a dataclass; each field documented with sentinel.config.param
+    # Optional canonical columns (sentinel.schema.OPTIONAL) the unit needs; where the input lacks one, the
+    # pipeline skips the unit and every report says why. Units that need none may leave it out.
+    needs: ClassVar[tuple[str, ...]]
 
     def run(self, ctx: Context, params: Any) -> UnitResult: ...

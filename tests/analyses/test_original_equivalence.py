@@ -37,7 +37,7 @@ def capture(tmp_path_factory):
             "up_bytes": rng.integers(0, 10**6, n),
             "down_bytes": rng.integers(0, 10**7, n),
         },
-        schema=schema.ARROW_SCHEMA,
+        schema=schema.COURSE_ARROW_SCHEMA,
     )
     path = tmp_path_factory.mktemp("eq") / "capture.parquet"
     pq.write_table(table, path)

@@ -49,7 +49,7 @@ def test_transfer_totals_count_every_flow_of_the_pair(tmp_path):
     [alert] = report.alerts
     [transfer] = alert.evidence["transfers"]
     assert (transfer["flows"], transfer["up_bytes"], transfer["down_bytes"]) == (32, 30 * MB + 2000, 430_000)
-    assert alert.first_seen == "+00:08:20.00" and alert.last_seen == "+00:10:00.01"
+    assert alert.first_seen.text() == "+00:08:20.00" and alert.last_seen.text() == "+00:10:00.01"
 
 
 def test_download_heavy_host_is_never_an_alert(tmp_path):

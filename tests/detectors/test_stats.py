@@ -44,6 +44,6 @@ def test_saturating_is_a_score(x, half):
     assert _stats.saturating(half, half) == pytest.approx(0.5)
 
 
-def test_rate_per_second_uses_centiseconds():
-    assert _stats.rate_per_second(10, 0, 1000) == 1.0  # 10 events over 10 s
+def test_rate_per_second_uses_microseconds():
+    assert _stats.rate_per_second(10, 0, 10_000_000) == 1.0  # 10 events over 10 s
     assert _stats.rate_per_second(1, 500, 500) is None

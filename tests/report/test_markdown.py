@@ -1,6 +1,7 @@
 from sentinel.report import markdown
 from sentinel.report.escape import md_para, md_text
 from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Table
+from sentinel.timefmt import Instant
 
 HOSTILE = "<img src=x onerror=alert(1)> | **bold** [link](http://evil) `code` _x_"
 
@@ -9,7 +10,7 @@ def _report() -> Report:
     report = Report(
         version="t",
         generated_at="2026-01-01T00:00:00Z",
-        input=InputSummary([f"/data/{HOSTILE}.parquet"], "parquet", 1, 1, 0, {}, "+00:00:00.00", "+00:00:00.00"),
+        input=InputSummary([f"/data/{HOSTILE}.parquet"], "parquet", 1, 1, 0, {}, Instant(0, True), Instant(0, True)),
         enrichment={"country": "c", "as_org": "a", "dns": "d"},
         settings={"internal": ["10.0.0.0/8"]},
     )

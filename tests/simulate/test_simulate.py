@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sentinel.schema import ARROW_SCHEMA
+from sentinel.schema import COURSE_ARROW_SCHEMA as ARROW_SCHEMA
 from sentinel.simulate import ATTACK_KINDS, Attack, AttackContext, AttackKind, SimulationConfig, simulate
 from sentinel.simulate.flows import HOUR, MINUTE, SECOND, TCP, FlowBatch
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sentinel.errors import OutputError
-from sentinel.schema import ARROW_SCHEMA
+from sentinel.schema import COURSE_ARROW_SCHEMA as ARROW_SCHEMA
 from sentinel.simulate import SimulationConfig, labels_path_for, simulate, write_simulation
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from sentinel import pipeline
 from sentinel.errors import InputError
+from sentinel import schema
 from sentinel.sources.parquet import statistics_prove_clean
 from tests.flows import config_for, flow, write_flows
 
@@ -60,21 +61,24 @@ def test_malformed_rows_are_counted_not_analysed(tmp_path):
         "missing or negative bytes": 1,
         "unparseable src_ip or dst_ip": 2,
         "missing dst_ip": 1,
-        "missing timestamp": 1,
-        "port outside 0-65535": 1,
+        "missing or unreadable time": 1,
+        "port missing or outside 0-65535": 1,
     }
     assert sum(r["flows"] for r in report.section("hourly").payload["rows"]) == 5
     assert report.section("country_volume").payload["rows"] == [
         {"country": "US", "flows": 5, "share": 1.0, "up_bytes": 500, "down_bytes": 5000}
     ]
     assert any("6 malformed rows" in n for n in report.notes)
+    # The first few are quoted as file:row (reason), in file order.
+    assert report.input.rejected_examples[0] == f"{tmp_path / 'f.parquet'}:row 6 (missing or negative bytes)"
+    assert len(report.input.rejected_examples) == 5
 
 
 def test_statistics_prove_clean_only_when_they_can(tmp_path):
     clean = write_flows(tmp_path / "clean.parquet", [flow(1, "10.0.0.1", "8.8.8.8")])
-    assert statistics_prove_clean(pq.ParquetFile(clean).metadata) == (True, 1, 1)
+    assert statistics_prove_clean(pq.ParquetFile(clean).metadata, schema.COURSE_NAMES) == (True, 1, 1)
     negative = write_flows(tmp_path / "neg.parquet", [flow(1, "10.0.0.1", "8.8.8.8", up=-1)])
-    assert statistics_prove_clean(pq.ParquetFile(negative).metadata)[0] is False
+    assert statistics_prove_clean(pq.ParquetFile(negative).metadata, schema.COURSE_NAMES)[0] is False
 
 
 def test_validated_and_proven_paths_agree(tmp_path):

@@ -52,6 +52,7 @@ class CountryVolume:
     title: ClassVar[str] = "Connections per destination country"
     kind: ClassVar[str] = "analysis"
     Params: ClassVar[type] = Params
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
         rows = query(ctx)

@@ -1,21 +1,26 @@
-"""-td: flows per hour of the day (the original's "traffic distribution")."""
+"""-td: flows per hour of the day (the original's "traffic distribution"), and per day when there are several."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sentinel.config import describe_params
 from sentinel.context import Context
 from sentinel.report.model import Chart, Column, Section, Table
+from sentinel.schema import US_PER_HOUR
 from sentinel.units import UnitResult
 
-# Hour of the day the way the original computed it: UTC hour of timestamp/100 seconds. The engine groups
-# by hours since 00:00 with floor division (integer `//` truncates towards zero, so negative timestamps,
-# which pandas.to_datetime puts in the previous day, take one hour off); hour-of-day is that modulo 24,
-# folded in Python over the few groups. Integer keys keep this the cheapest pass of a run.
-_UTC_HOUR_INDEX = "timestamp // 360000 - CAST(timestamp < 0 AND timestamp % 360000 <> 0 AS INTEGER)"
-_ZONE_HOUR = "hour(timezone(?, to_timestamp((timestamp + ?) / 100.0)))"
+# Hours since 1970-01-01 00:00 UTC with floor division (integer `//` truncates towards zero, so negative
+# times, which pandas.to_datetime puts in the previous day, take one hour off): the original's UTC hour of
+# timestamp/100 seconds is this modulo 24, folded in Python over the few groups. Integer keys keep this the
+# cheapest pass of a run.
+_UTC_HOURS = f"ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER)"
+# Local hours since the epoch of the zone's wall clock.
+_ZONE_HOURS = f"epoch_us(date_trunc('hour', timezone(?, to_timestamp(ts / 1000000.0)))) // {US_PER_HOUR}"
+# to_timestamp covers years 1-9999; anything else has no local hour (and cannot come from a real sensor).
+_ZONE_RANGE = "ts BETWEEN -62135596800000000 AND 253402300799000000"
 
 
 @dataclass(frozen=True)
@@ -23,17 +28,40 @@ class Params:
     pass
 
 
-def query(ctx: Context) -> list[dict]:
+def hour_counts(ctx: Context) -> dict[int, int]:
+    """Flows per hour since the epoch (local hours where a time zone is set)."""
     zone = ctx.config.timezone
     if zone == "UTC":
-        expr, params = _UTC_HOUR_INDEX, []
+        table = ctx.engine.query(f"SELECT {_UTC_HOURS} AS h, count(*) AS flows FROM flows GROUP BY 1")
     else:
-        expr, params = _ZONE_HOUR, [zone, ctx.config.epoch_offset_cs]
-    table = ctx.engine.query(f"SELECT {expr} AS h, count(*) AS flows FROM flows GROUP BY 1", params)
+        table = ctx.engine.query(
+            f"SELECT {_ZONE_HOURS} AS h, count(*) AS flows FROM flows WHERE {_ZONE_RANGE} GROUP BY 1", [zone]
+        )
+    return dict(zip(table["h"].to_pylist(), table["flows"].to_pylist(), strict=True))
+
+
+def by_hour_of_day(counts: dict[int, int]) -> list[dict[str, int]]:
     flows = [0] * 24
-    for h, n in zip(table["h"].to_pylist(), table["flows"].to_pylist(), strict=True):
+    for h, n in counts.items():
         flows[h % 24] += n  # Python's % is a floor modulo: hour -1 is 23
     return [{"hour": h, "flows": flows[h]} for h in range(24)]
+
+
+def by_day(counts: dict[int, int], relative: bool) -> list[dict[str, Any]]:
+    """Flows per day, with every day between the first and last listed (0 where none)."""
+    days: dict[int, int] = {}
+    for h, n in counts.items():
+        days[h // 24] = days.get(h // 24, 0) + n
+    if not days:
+        return []
+    span = range(min(days), max(days) + 1)
+    return [{"day": _day_label(d, relative), "flows": days.get(d, 0)} for d in span]
+
+
+def _day_label(day: int, relative: bool) -> str:
+    if relative:
+        return f"day +{day}" if day >= 0 else f"day {day}"
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 
 class Hourly:
@@ -41,20 +69,33 @@ class Hourly:
     title: ClassVar[str] = "Connections per hour of the day"
     kind: ClassVar[str] = "analysis"
     Params: ClassVar[type] = Params
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
-        rows = query(ctx)
+        counts = hour_counts(ctx)
+        rows = by_hour_of_day(counts)
+        days = by_day(counts, ctx.source.relative_time)
         zone = ctx.config.timezone
-        table = Table(
-            key="hourly",
-            title=f"{self.title} ({zone})",
-            columns=[
-                Column("hour", "hour"),
-                Column("flows", "flows", "int"),
-            ],
-            rows=rows,
-            note=f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0.",
-        )
+        tables = [
+            Table(
+                key="hourly",
+                title=f"{self.title} ({zone})",
+                columns=[Column("hour", "hour"), Column("flows", "flows", "int")],
+                rows=rows,
+                note=f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0."
+                + (f" The data span {len(days)} days: flows per day below." if len(days) > 1 else ""),
+            )
+        ]
+        if len(days) > 1:
+            tables.append(
+                Table(
+                    key="daily",
+                    title=f"Connections per day ({zone})",
+                    columns=[Column("day", "day"), Column("flows", "flows", "int")],
+                    rows=days,
+                    note="Every day from the first flow to the last is listed, empty ones with 0.",
+                )
+            )
         chart = Chart(
             key="hourly",
             title=f"Connections per hour of the day ({zone})",
@@ -63,13 +104,16 @@ class Hourly:
             xlabel=f"hour ({zone})",
             ylabel="flows",
         )
+        payload: dict[str, Any] = {"timezone": zone, "rows": rows}
+        if len(days) > 1:
+            payload["days"] = days
         section = Section(
             key=self.key,
             title=self.title,
             description="When the network is busy: flows started in each hour of the day.",
-            tables=[table],
+            tables=tables,
             charts=[chart],
             params={"timezone": zone, **describe_params(params)},
-            payload={"timezone": zone, "rows": rows},
+            payload=payload,
         )
         return UnitResult(section)

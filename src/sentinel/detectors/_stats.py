@@ -46,7 +46,7 @@ def saturating(x: float, half: float) -> float:
     return x / (x + half)
 
 
-def rate_per_second(events: int, first_cs: int, last_cs: int) -> float | None:
-    """Events per second over [first, last] (timestamps in 1/100 s); None for a single instant."""
-    span = (last_cs - first_cs) / 100
+def rate_per_second(events: int, first_us: int, last_us: int) -> float | None:
+    """Events per second over [first, last] (timestamps in microseconds); None for a single instant."""
+    span = (last_us - first_us) / 1_000_000
     return events / span if span > 0 else None

@@ -148,7 +148,7 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
         rows += ctx.engine.query(
             """
             SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::BIGINT AS up_bytes,
-                   sum(f.down_bytes)::BIGINT AS down_bytes, min(f.timestamp) AS first_ts, max(f.timestamp) AS last_ts
+                   sum(f.down_bytes)::BIGINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
             FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
             GROUP BY f.src_ip, f.dst_ip
             """
@@ -176,7 +176,7 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         "alert_threshold_bytes": threshold,
         "transfers": [
             {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
-            | {"first_seen": ctx.fmt_time(d["first_ts"]), "last_seen": ctx.fmt_time(d["last_ts"])}
+            | {"first_seen": ctx.instant(d["first_ts"]), "last_seen": ctx.instant(d["last_ts"])}
             for d in sent[: params.top_destinations]
         ],
         "host_up_bytes": row["up_bytes"],
@@ -196,8 +196,8 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         summary=summary,
         src_ip=row["src_ip"],
         dst_ip=main["dst_ip"],
-        first_seen=ctx.fmt_time(min(d["first_ts"] for d in sent)),
-        last_seen=ctx.fmt_time(max(d["last_ts"] for d in sent)),
+        first_seen=ctx.instant(min(d["first_ts"] for d in sent)),
+        last_seen=ctx.instant(max(d["last_ts"] for d in sent)),
         evidence=evidence,
     )
 
@@ -217,6 +217,7 @@ class Exfiltration:
     title: ClassVar[str] = "Possible data exfiltration"
     kind: ClassVar[str] = "detector"
     Params: ClassVar[type] = Params
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
         traffic = external_traffic(ctx)

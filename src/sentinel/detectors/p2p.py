@@ -145,8 +145,8 @@ def make_alert(ctx: Context, ev: dict[str, Any]) -> Alert:
         score=round(min(1.0, score), 4),
         hosts=members,
         summary=summary,
-        first_seen=ctx.fmt_time(ev["first_ts"]),
-        last_seen=ctx.fmt_time(ev["last_ts"]),
+        first_seen=ctx.instant(ev["first_ts"]),
+        last_seen=ctx.instant(ev["last_ts"]),
         evidence=evidence,
     )
 
@@ -182,6 +182,7 @@ class Botnet:
     title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
     kind: ClassVar[str] = "detector"
     Params: ClassVar[type] = Params
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
         network = netclass.parse_cidr(params.cidr, "-bn")

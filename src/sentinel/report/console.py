@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import Report, Table
+from sentinel.timefmt import span_text
 
 
 def render_table(table: Table, max_rows: int | None = None) -> str:
@@ -30,7 +31,7 @@ def render(report: Report, max_rows: int = 25) -> str:
     inp = report.input
     out.append(
         f"Sentinel {report.version}: {inp.flows:,} flows from {', '.join(inp.sources)}"
-        f" ({inp.first_seen} to {inp.last_seen})"
+        f" ({inp.format}; {span_text(inp.first_seen, inp.last_seen)})"
     )
     out.extend(f"note: {n}" for n in report.notes)
     for section in report.sections:
@@ -41,6 +42,8 @@ def render(report: Report, max_rows: int = 25) -> str:
             if len(section.tables) > 1:
                 out.append(table.title)
             out.append(render_table(table, max_rows))
+    for skipped in report.skipped:
+        out += ["", f"[-] {skipped.title}: not run, {skipped.reason}"]
     out.append("")
     if report.alerts:
         out.append(f"[!] {len(report.alerts)} alert(s)")

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sentinel.report.model import Column
+from sentinel.timefmt import Instant
 
 
 def cell(value: Any, column: Column) -> str:
     if value is None:
         return "-"
+    if isinstance(value, Instant):
+        return value.text()
     kind = column.kind
     if kind in ("int", "bytes"):
         return f"{int(value):,}"

@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from sentinel.report.model import Report
+from sentinel.timefmt import render_times
 
 SCHEMA_VERSION = 1
 
 
 def to_dict(report: Report) -> dict[str, Any]:
-    return {
+    out = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "sentinel", "version": report.version},
         "generated_at": report.generated_at,
@@ -25,14 +26,19 @@ def to_dict(report: Report) -> dict[str, Any]:
             "rejected_by_reason": report.input.rejected_by_reason,
             "first_seen": report.input.first_seen,
             "last_seen": report.input.last_seen,
+            "rejected_examples": report.input.rejected_examples,
+            "optional_columns": report.input.optional_columns,
         },
         "enrichment": report.enrichment,
         "settings": report.settings,
         "analyses": {s.key: {"title": s.title, "params": s.params, **s.payload} for s in report.sections},
         "alerts": [dataclasses.asdict(a) for a in report.alerts],
         "hosts": {ip: dataclasses.asdict(h) for ip, h in report.hosts.items()},
+        "skipped": [dataclasses.asdict(s) for s in report.skipped],
         "notes": report.notes,
     }
+    # Times are raw microseconds in the model: RFC 3339 UTC here (day-relative only where the day is unknown).
+    return render_times(out)  # type: ignore[return-value]
 
 
 def render(report: Report) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from sentinel.report.escape import md_link_target, md_para, md_text
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import Alert, Report, Table
+from sentinel.timefmt import Instant, span_text
 
 
 def _table(table: Table) -> list[str]:
@@ -31,6 +32,8 @@ def _is_records(value: Any) -> bool:
 
 
 def _evidence_value(value: Any) -> str:
+    if isinstance(value, Instant):
+        return md_text(value.text())
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -61,7 +64,7 @@ def _alert(alert: Alert, report: Report) -> list[str]:
         cells = " | ".join(md_text(v) if v else "-" for v in values)
         lines.append(f"| {md_text(ip)} | {role} | {cells} |")
     lines.append("")
-    seen = [("first seen", md_text(alert.first_seen or "-")), ("last seen", md_text(alert.last_seen or "-"))]
+    seen = [("first seen", _evidence_value(alert.first_seen)), ("last seen", _evidence_value(alert.last_seen))]
     figures = {k: v for k, v in alert.evidence.items() if not _is_records(v)}
     evidence = [(md_text(k.replace("_", " ")), _evidence_value(v)) for k, v in figures.items()]
     lines += _kv(seen + evidence, ("figure", "value"))
@@ -94,7 +97,7 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
         [
             ("data", ", ".join(md_text(s) for s in inp.sources) + f" ({md_text(inp.format)})"),
             ("flows analysed", f"{inp.flows:,} of {inp.rows:,} rows ({rejected})"),
-            ("time span", f"{md_text(inp.first_seen or '-')} to {md_text(inp.last_seen or '-')}"),
+            ("time span", md_text(span_text(inp.first_seen, inp.last_seen))),
             ("country database", md_text(report.enrichment.get("country", "-"))),
             ("AS organisation database", md_text(report.enrichment.get("as_org", "-"))),
             ("DNS names", md_text(report.enrichment.get("dns", "-"))),
@@ -127,6 +130,8 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
             lines.append("")
             if table.note:
                 lines += [f"*{md_text(table.note)}*", ""]
+    for skipped in report.skipped:
+        lines += [f"## {md_text(skipped.title)}", "", f"Not run: {md_text(skipped.reason)}.", ""]
     lines += ["## Alerts", ""]
     if not report.alerts:
         lines += ["No alerts.", ""]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sentinel.timefmt import Instant
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -13,7 +15,7 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | ip | int | bytes | float | rate | percent | list
+    kind: str = "text"  # text | ip | int | bytes | float | rate | percent | list | time
 
 
 @dataclass
@@ -57,9 +59,9 @@ class Alert:
     summary: str
     src_ip: str | None = None
     dst_ip: str | None = None
-    first_seen: str | None = None
-    last_seen: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    first_seen: Instant | None = None  # raw times: renderers format them
+    last_seen: Instant | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)  # Instants inside are formatted by renderers too
     id: int = 0  # numbered by the pipeline, in report order
 
     def __post_init__(self) -> None:
@@ -88,8 +90,19 @@ class InputSummary:
     flows: int
     rejected_rows: int
     rejected_by_reason: dict[str, int]
-    first_seen: str | None
-    last_seen: str | None
+    first_seen: Instant | None
+    last_seen: Instant | None
+    rejected_examples: list[str] = field(default_factory=list)  # file:line (reason) of the first few
+    optional_columns: list[str] = field(default_factory=list)  # optional canonical columns the input has
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A unit asked for but not run, and why (e.g. the input lacks a column it needs)."""
+
+    key: str
+    title: str
+    reason: str
 
 
 @dataclass
@@ -102,6 +115,7 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     hosts: dict[str, HostInfo] = field(default_factory=dict)  # every address named by an alert
+    skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # warnings a reader must see (rejected rows, ...)
 
     def section(self, key: str) -> Section | None:

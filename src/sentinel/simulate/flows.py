@@ -10,7 +10,10 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import ArrayLike
 
-from sentinel.schema import ARROW_SCHEMA, SECONDS_PER_DAY, TICKS_PER_SECOND
+from sentinel.schema import COURSE_ARROW_SCHEMA as ARROW_SCHEMA
+from sentinel.schema import COURSE_TICKS_PER_SECOND as TICKS_PER_SECOND
+
+SECONDS_PER_DAY = 86_400
 
 DAY = SECONDS_PER_DAY * TICKS_PER_SECOND  # timestamps are centiseconds in [0, DAY)
 SECOND = TICKS_PER_SECOND

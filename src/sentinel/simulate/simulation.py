@@ -27,7 +27,7 @@ from sentinel.simulate.office import EXTERNAL_SHARE, Hosts, Places
 
 @dataclass
 class Simulation:
-    flows: pa.Table  # exactly sentinel.schema.ARROW_SCHEMA, sorted by timestamp
+    flows: pa.Table  # exactly sentinel.schema.COURSE_ARROW_SCHEMA, sorted by timestamp
     labels: dict  # ground truth (see labels.build_labels)
 
 

@@ -1,31 +1,99 @@
-"""A source maps one input format to the canonical flow schema as an engine view named `raw_flows`."""
+"""What a reader is: it recognises its format from a file's first bytes and maps files of that format to
+the canonical flow schema (sentinel.schema) as one engine SELECT. Adding a format is one module with one
+`Reader` plus its test, registered in sentinel.sources.registry.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from sentinel import schema
 
 
 @dataclass(frozen=True)
-class SourceInfo:
-    sources: tuple[str, ...]
+class Sample:
+    """The start of one input file, decompressed, for format detection and header parsing."""
+
+    path: str
+    compression: str | None  # "gzip", "zstd" or None, from the magic bytes
+    head: bytes  # up to the first 64 KiB of the (decompressed) content
+
+    @property
+    def text(self) -> str:
+        return self.head.decode("utf-8", errors="replace")
+
+    def lines(self, limit: int = 200) -> list[str]:
+        """Complete lines of the head (a last line cut by the 64 KiB window is left out)."""
+        lines = self.text.splitlines()
+        if len(self.head) >= HEAD_BYTES and lines:
+            lines = lines[:-1]
+        return lines[:limit]
+
+
+HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the user said about the input beyond its files."""
+
+    date: dt.date | None = None  # the capture day of course-schema files (their clock starts at its 00:00 UTC)
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> the file's column (--map)
+    time_unit: str | None = None  # for mapped timestamps: s, ms, us, cs-since-midnight, iso (None: guess)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One group of files of one format (same header), mapped to the canonical columns.
+
+    `sql` is a SELECT giving every required canonical column, the optional ones named in `optional`
+    (others are filled with NULL by the union of groups) and `_file`, the file each row came from. Values
+    that do not convert become NULL (TRY_CAST) so that they are counted as malformed rows, never crash.
+    """
+
     format: str
-    rows: int  # rows in the input, before malformed ones are set aside
-    extra_columns: tuple[str, ...] = field(default_factory=tuple)  # present but not used (e.g. label)
-    # Set when file metadata alone proves that no row is malformed (Parquet column statistics): the
-    # run then skips the validating pass. first/last timestamps come from the same statistics.
-    proven_clean: bool = False
-    first_ts: int | None = None
+    files: tuple[str, ...]
+    sql: str
+    optional: frozenset[str] = frozenset()
+    header_lines: int = 0  # lines before the first data row (file:line of malformed-row examples)
+    relative_time: bool = False  # course timestamps without a known day: shown day-relative
+    rows: int | None = None  # known without reading the data (Parquet metadata)
+    proven_clean: bool = False  # metadata proves no row is malformed: the validating pass is skipped
+    first_ts: int | None = None  # from metadata, when proven clean
     last_ts: int | None = None
+    extra_columns: tuple[str, ...] = ()  # present in the files but not used (e.g. label)
+    notes: tuple[str, ...] = ()  # what the report must say about how these files were read
+    line_numbers: str = "line"  # "line" (text: header + data row) or "row" (Parquet row index, from 1)
+
+
+class Reader(Protocol):
+    name: ClassVar[str]  # what --format names it, and the report's input format
+    description: ClassVar[str]  # one line for --help and the README
+
+    def sniff(self, sample: Sample) -> bool:
+        """Whether the file is in this format, from its content (its name is at most a hint)."""
+        ...
+
+    def group_key(self, sample: Sample) -> Hashable:
+        """Files with equal keys are read by one scan (same header and layout)."""
+        ...
+
+    def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
+        """The SELECT that maps these files to the canonical schema; raises InputError naming a file."""
+        ...
 
 
 #: Why a row is set aside as malformed: reason -> SQL predicate over canonical columns. Rows matching
 #: any are counted per reason and reported, never analysed (and never crash the run).
 MALFORMED: dict[str, str] = {
-    "missing timestamp": "timestamp IS NULL",
+    "missing or unreadable time": "ts IS NULL",
     "missing src_ip": "src_ip IS NULL OR src_ip = ''",
     "missing dst_ip": "dst_ip IS NULL OR dst_ip = ''",
-    "missing proto": "proto IS NULL",
-    "port outside 0-65535": "port IS NULL OR port < 0 OR port > 65535",
+    "missing or invalid proto": "proto IS NULL OR NOT regexp_full_match(proto, '[a-z0-9_-]{1,16}')",
+    "port missing or outside 0-65535": "port IS NULL OR port < 0 OR port > 65535",
     "missing or negative bytes": "up_bytes IS NULL OR down_bytes IS NULL OR up_bytes < 0 OR down_bytes < 0",
 }
 
@@ -33,3 +101,50 @@ MALFORMED: dict[str, str] = {
 BAD_ADDRESS = "unparseable src_ip or dst_ip"
 
 WELL_FORMED_SQL = "NOT ((" + ") OR (".join(MALFORMED.values()) + "))"
+
+
+def sql_string(value: str) -> str:
+    """A quoted SQL string literal (paths are literals in table functions; never interpolated raw)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(sql_string(v) for v in values) + "]"
+
+
+def proto_sql(expr: str) -> str:
+    """Protocol text as the canonical lower-case name, trimmed."""
+    return f"lower(trim(CAST({expr} AS VARCHAR)))"
+
+
+def projection(columns: dict[str, str]) -> str:
+    """`expr AS name` for each canonical column given, cast to its canonical type (TRY_CAST: bad -> NULL)."""
+    parts = []
+    for name, expr in columns.items():
+        if name == schema.FILE:
+            parts.append(f"{expr} AS {name}")
+            continue
+        col = schema.BY_NAME[name]
+        parts.append(f"TRY_CAST({expr} AS {col.sql_type}) AS {name}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Every file a run reads, how, and what the report must say about it."""
+
+    sources: tuple[str, ...]
+    formats: tuple[str, ...]
+    rows: int | None  # known up front (Parquet metadata) or None: counted by the first pass
+    optional: frozenset[str]  # optional canonical columns every file provides
+    relative_time: bool = False
+    extra_columns: tuple[str, ...] = ()
+    proven_clean: bool = False
+    first_ts: int | None = None
+    last_ts: int | None = None
+    notes: tuple[str, ...] = ()
+    scans: tuple[Scan, ...] = ()
+
+    @property
+    def format(self) -> str:
+        return "+".join(self.formats)

@@ -1,17 +1,38 @@
-"""Course-schema Parquet files: the canonical schema as it is, so the view is a plain projection."""
+"""Parquet flow files: the course schema (Sentinel's original input) and canonical files (`sentinel import`).
+
+Course timestamps count 1/100 s since 00:00 of a day the file does not name. With --date they are anchored
+to that day's midnight UTC; without it, to 1970-01-01 and shown day-relative, as the original showed them.
+Where the values are plainly epoch hundredths (the whole capture lies after 2000-01-01 read as epoch
+time, which no time of day reaches) they are read so, and the report says it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
+from collections.abc import Hashable, Sequence
+from typing import ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sentinel import schema
-from sentinel.engines.base import Engine
 from sentinel.errors import InputError
-from sentinel.files import unusable_reason
-from sentinel.sources.base import SourceInfo
+from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
+
+PARQUET_MAGIC = b"PAR1"
+#: 2000-01-01 00:00 UTC in hundredths of a second: no time of day is that large.
+EPOCH_CS_FLOOR = 946_684_800 * schema.COURSE_TICKS_PER_SECOND
+_US_PER_CS = schema.US_PER_SECOND // schema.COURSE_TICKS_PER_SECOND
+# Course values beyond this would overflow microseconds as int64: they become unreadable times.
+_MAX_CS = (2**63 - 1) // _US_PER_CS // 2
+
+
+def read_schema(path: str) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged footer (ArrowInvalid, OSError, ...)
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(path, f"not a readable Parquet file ({first_line})") from exc
 
 
 def _kind_of(arrow_type: pa.DataType) -> str:
@@ -26,100 +47,214 @@ def _kind_of(arrow_type: pa.DataType) -> str:
     return str(arrow_type)
 
 
-def check_readable(path: Path) -> None:
-    """One clear error for the ways a path given by a user can fail before we parse it."""
-    reason = unusable_reason(path, "a Parquet file")
-    if reason:
-        raise InputError(str(path), reason)
+_EXPECTED_KIND = {"BIGINT": "integer", "INTEGER": "integer", "VARCHAR": "string", "DOUBLE": "float"}
 
 
-def read_schema(path: Path) -> pa.Schema:
-    check_readable(path)
-    try:
-        return pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(str(path), f"not a readable Parquet file ({first_line})") from exc
-
-
-def validate_columns(path: Path, file_schema: pa.Schema) -> tuple[str, ...]:
-    """Check the canonical columns are present with usable types; return the unused extra columns."""
-    names = set(file_schema.names)
-    missing = [c.name for c in schema.COLUMNS if c.name not in names]
-    if missing:
-        raise InputError(
-            str(path),
-            f"missing column(s) {', '.join(missing)}; a flow file needs {', '.join(schema.COLUMN_NAMES)}",
-        )
-    for col in schema.COLUMNS:
-        kind = _kind_of(file_schema.field(col.name).type)
+def check_types(path: str, file_schema: pa.Schema, wanted: dict[str, str]) -> None:
+    """Each wanted column (name -> engine type) has a usable type; floats pass for integer counters."""
+    names = file_schema.names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(path, f"column(s) {', '.join(duplicated)} appear more than once")
+    for name, sql_type in wanted.items():
+        kind = _kind_of(file_schema.field(name).type)
+        expected = _EXPECTED_KIND[sql_type]
         # Byte counters and ports written as floats by pandas (NaN-able) are accepted; anything else is not.
-        ok = kind == col.kind or (col.kind == "integer" and kind == "float" and col.name != schema.TIMESTAMP)
+        ok = kind == expected or (expected == "integer" and kind == "float" and name != schema.COURSE_TIMESTAMP)
+        ok = ok or (expected == "float" and kind == "integer")
         if not ok:
-            raise InputError(str(path), f"column {col.name} is {file_schema.field(col.name).type}, expected {col.kind}")
-    return tuple(n for n in file_schema.names if n not in schema.COLUMN_NAMES)
+            raise InputError(path, f"column {name} is {file_schema.field(name).type}, expected {expected}")
 
 
 _NON_NEGATIVE = (schema.PORT, schema.UP_BYTES, schema.DOWN_BYTES)
 _NON_EMPTY = (schema.SRC_IP, schema.DST_IP)
 
 
-def statistics_prove_clean(metadata: pq.FileMetaData) -> tuple[bool, int | None, int | None]:
-    """Whether row-group statistics rule out every malformed-row reason, and the timestamp range.
+def statistics_prove_clean(metadata: pq.FileMetaData, columns: Sequence[str]) -> tuple[bool, int | None, int | None]:
+    """Whether row-group statistics rule out every malformed-row reason, and the time column's range.
 
     Cheap (metadata only) and conservative: a missing statistic, a float column or a value that could
-    be out of range means "not proven", and the run validates rows instead.
+    be out of range means "not proven", and the run validates rows instead. `columns[0]` is the time.
     """
     positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
     first: int | None = None
     last: int | None = None
     for g in range(metadata.num_row_groups):
         group = metadata.row_group(g)
-        for col in schema.COLUMNS:
-            chunk = group.column(positions[col.name])
+        for name in columns:
+            chunk = group.column(positions[name])
             stats = chunk.statistics
             if stats is None or not stats.has_null_count or stats.null_count or not stats.has_min_max:
                 return False, None, None
-            if col.kind == "integer" and chunk.physical_type not in ("INT32", "INT64"):
+            string = name in _NON_EMPTY or name == schema.PROTO  # proto text is checked by the context
+            if not string and chunk.physical_type not in ("INT32", "INT64"):
                 return False, None, None
-            if col.name in _NON_NEGATIVE and stats.min < 0:
+            if not string and stats.logical_type is not None and "unsigned" in str(stats.logical_type).lower():
+                return False, None, None  # uint64 above 2^63 would not fit: let the engine check
+            if name in _NON_NEGATIVE and stats.min < 0:
                 return False, None, None
-            if col.name == schema.PORT and stats.max > 65535:
+            if name == schema.PORT and stats.max > 65535:
                 return False, None, None
-            if col.name in _NON_EMPTY and stats.min in ("", b""):
+            if string and stats.min in ("", b""):
                 return False, None, None
-            if col.name == schema.TIMESTAMP:
+            if name == columns[0]:
                 first = stats.min if first is None else min(first, stats.min)
                 last = stats.max if last is None else max(last, stats.max)
     return True, first, last
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _is_parquet(sample: Sample) -> bool:
+    return sample.compression is None and sample.head.startswith(PARQUET_MAGIC)
 
 
-def open_parquet(engine: Engine, path: Path) -> SourceInfo:
-    """Validate `path` and define the `raw_flows` view over it (nothing is read yet: DuckDB scans lazily)."""
-    file_schema = read_schema(path)
-    extra = validate_columns(path, file_schema)
-    metadata = pq.ParquetFile(path).metadata
-    clean, first, last = statistics_prove_clean(metadata)
-    projection = ", ".join(f"TRY_CAST({c.name} AS {_duck_type(c.arrow_type)}) AS {c.name}" for c in schema.COLUMNS)
-    # The path is a literal in the view definition (DuckDB cannot bind a table-function argument in a
-    # view); it is quoted, never interpolated raw.
-    engine.execute(
-        f"CREATE OR REPLACE VIEW raw_flows AS SELECT {projection} FROM read_parquet({_sql_string(str(path))})"
-    )
-    return SourceInfo(
-        sources=(str(path),),
-        format="parquet",
-        rows=metadata.num_rows,
-        extra_columns=extra,
-        proven_clean=clean and metadata.num_rows > 0,
-        first_ts=first,
-        last_ts=last,
+def _metadata(path: str) -> pq.FileMetaData:
+    try:
+        return pq.ParquetFile(path).metadata
+    except Exception as exc:
+        raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
+
+
+def _scan_sql(paths: Sequence[str], columns: dict[str, str]) -> str:
+    return (
+        f"SELECT {projection(columns)} "
+        f"FROM read_parquet({sql_list(paths)}, union_by_name = true, filename = '{schema.FILE}')"
     )
 
 
-def _duck_type(arrow_type: pa.DataType) -> str:
-    return {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR"}[arrow_type]
+class CourseParquet:
+    name: ClassVar[str] = "course"
+    description: ClassVar[str] = "Parquet in the course schema (timestamp in 1/100 s since 00:00, src_ip, ...)"
+
+    def sniff(self, sample: Sample) -> bool:
+        if not _is_parquet(sample):
+            return False
+        names = set(read_schema(sample.path).names)
+        return set(schema.COURSE_NAMES) <= names and schema.TS not in names
+
+    def group_key(self, sample: Sample) -> Hashable:
+        return "course"
+
+    def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
+        paths = [s.path for s in samples]
+        rows = 0
+        clean = True
+        first: int | None = None
+        last: int | None = None
+        extra: set[str] = set()
+        wanted = {n: schema.BY_NAME[n].sql_type if n in schema.BY_NAME else "BIGINT" for n in schema.COURSE_NAMES}
+        for path in paths:
+            file_schema = read_schema(path)
+            check_types(path, file_schema, wanted)
+            extra |= set(file_schema.names) - set(schema.COURSE_NAMES)
+            metadata = _metadata(path)
+            rows += metadata.num_rows
+            ok, f, la = statistics_prove_clean(metadata, schema.COURSE_NAMES)
+            clean = clean and ok
+            if f is not None and la is not None:
+                first = f if first is None else min(first, f)
+                last = la if last is None else max(last, la)
+        if first is None:  # statistics do not tell: ask the file (one column, cheap)
+            first = _min_timestamp(paths)
+        notes: list[str] = []
+        epoch = first is not None and first >= EPOCH_CS_FLOOR
+        offset_us = 0
+        if epoch:
+            notes.append(
+                f"{schema.COURSE_TIMESTAMP} values of {', '.join(paths[:3])} are epoch hundredths of a second "
+                "(all after 2000-01-01 read so, which no time of day reaches): read as absolute times"
+                + (" and --date ignored." if options.date else ".")
+            )
+        elif options.date is not None:
+            midnight = dt.datetime.combine(options.date, dt.time(), tzinfo=dt.UTC)
+            offset_us = int(midnight.timestamp()) * schema.US_PER_SECOND
+        elif len(paths) > 1:
+            notes.append(
+                f"{len(paths)} course-schema files without --date: their times are all read as one unknown day."
+            )
+        raw = schema.COURSE_TIMESTAMP
+        ts = f"CASE WHEN abs({raw}) <= {_MAX_CS} THEN {raw}::BIGINT * {_US_PER_CS} + {offset_us} END"
+        columns = {
+            schema.TS: ts,
+            schema.SRC_IP: schema.SRC_IP,
+            schema.DST_IP: schema.DST_IP,
+            schema.PROTO: proto_sql(schema.PROTO),
+            schema.PORT: schema.PORT,
+            schema.UP_BYTES: schema.UP_BYTES,
+            schema.DOWN_BYTES: schema.DOWN_BYTES,
+            schema.FILE: schema.FILE,
+        }
+        proven = clean and rows > 0
+        return Scan(
+            format="parquet",
+            files=tuple(paths),
+            sql=_scan_sql(paths, columns),
+            relative_time=not epoch and options.date is None,
+            rows=rows,
+            proven_clean=proven,
+            first_ts=first * _US_PER_CS + offset_us if proven and first is not None else None,
+            last_ts=last * _US_PER_CS + offset_us if proven and last is not None else None,
+            extra_columns=tuple(sorted(extra)),
+            notes=tuple(notes),
+            line_numbers="row",
+        )
+
+
+def _min_timestamp(paths: Sequence[str]) -> int | None:
+    import duckdb
+
+    try:
+        rows = duckdb.sql(
+            f"SELECT min(TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)) FROM read_parquet({sql_list(paths)}, "
+            "union_by_name = true)"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(paths[0], f"cannot be read ({str(exc).splitlines()[0]})") from exc
+    return rows[0][0] if rows else None
+
+
+def explain_unrecognised(sample: Sample) -> InputError | None:
+    """Why a file that looks like Parquet (by content or name) is not one Sentinel reads without --map."""
+    if not _is_parquet(sample):
+        if sample.path.lower().endswith(".parquet"):
+            return InputError(sample.path, "not a readable Parquet file (it does not start with PAR1)")
+        return None
+    names = read_schema(sample.path).names
+    missing = [n for n in schema.COURSE_NAMES if n not in names]
+    return InputError(
+        sample.path,
+        f"missing column(s) {', '.join(missing)}; a course flow file needs {', '.join(schema.COURSE_NAMES)} "
+        "(other column names: give --map)",
+    )
+
+
+class CanonicalParquet:
+    """Files written by `sentinel import`: already canonical, read as they are."""
+
+    name: ClassVar[str] = "canonical"
+    description: ClassVar[str] = "Parquet in Sentinel's canonical schema (what sentinel import writes)"
+
+    def sniff(self, sample: Sample) -> bool:
+        if not _is_parquet(sample):
+            return False
+        return set(schema.REQUIRED_NAMES) <= set(read_schema(sample.path).names)
+
+    def group_key(self, sample: Sample) -> Hashable:
+        names = read_schema(sample.path).names
+        return tuple(n for n in schema.OPTIONAL_NAMES if n in names)
+
+    def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
+        paths = [s.path for s in samples]
+        file_schema = read_schema(paths[0])
+        present = [c.name for c in schema.COLUMNS if c.name in file_schema.names]
+        for path in paths:
+            check_types(path, read_schema(path), {n: schema.BY_NAME[n].sql_type for n in present})
+        rows = sum(_metadata(p).num_rows for p in paths)
+        columns = {n: n for n in present} | {schema.FILE: schema.FILE}
+        return Scan(
+            format="canonical",
+            files=tuple(paths),
+            sql=_scan_sql(paths, columns),
+            optional=frozenset(n for n in present if n in schema.OPTIONAL_NAMES),
+            rows=rows,
+            line_numbers="row",
+        )
