@@ -2,9 +2,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sentinel import pipeline
+from sentinel import pipeline, schema
 from sentinel.errors import InputError
-from sentinel import schema
 from sentinel.sources.parquet import statistics_prove_clean
 from tests.flows import config_for, flow, write_flows
 
