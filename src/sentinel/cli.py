@@ -166,15 +166,16 @@ def analysis_parser() -> argparse.ArgumentParser:
     return p
 
 
-def add_input_options(p: argparse.ArgumentParser) -> None:
-    """--data and how to read it: shared by the analysis and `sentinel import`."""
-    p.add_argument(
-        "--data",
-        metavar="INPUT",
-        nargs="+",
-        action="extend",
-        help="flow files, directories (read recursively) or globs to analyse, formats mixed (required)",
-    )
+def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None:
+    """How to read the inputs: shared by the analysis (with --data and --from/--to) and `sentinel import`."""
+    if analysis:
+        p.add_argument(
+            "--data",
+            metavar="INPUT",
+            nargs="+",
+            action="extend",
+            help="flow files, directories (read recursively) or globs to analyse, formats mixed (required)",
+        )
     p.add_argument(
         "--format",
         metavar="NAME",
@@ -199,6 +200,14 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         help="the capture day of course-schema files: their timestamps count from its 00:00 UTC "
         "(default: unknown; times are shown relative to 00:00)",
     )
+    if analysis:
+        p.add_argument(
+            "--from",
+            dest="since",
+            metavar="YYYY-MM-DD",
+            help="only flows from this day on (UTC); a dataset's other day partitions are not read",
+        )
+        p.add_argument("--to", dest="until", metavar="YYYY-MM-DD", help="only flows up to this day, included (UTC)")
     p.add_argument("--strict", action="store_true", help="stop at malformed rows (exit 3) instead of counting them")
 
 
@@ -235,11 +244,13 @@ def build_config(args: argparse.Namespace):
         mapping=parse_mapping(args.map) if args.map is not None else {},
         time_unit=args.time_unit,
         strict=args.strict,
+        since=parse_date(args.since, "--from") if args.since is not None else None,
+        until=parse_date(args.until, "--to") if args.until is not None else None,
         country_db=args.gi,
         org_db=args.gin,
         internal=internal,
         timezone=args.tz,
-        date=parse_date(args.date) if args.date else None,
+        date=parse_date(args.date) if args.date is not None else None,
         units=units,
         resolve_dns=args.resolve,
         threads=args.threads,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sentinel.errors import ExitStatus, OutputError
+from sentinel.errors import ConfigError, ExitStatus, OutputError
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -108,5 +108,52 @@ def demo_main(argv: Sequence[str]) -> int:
     return ExitStatus.OK
 
 
+def import_main(argv: Sequence[str]) -> int:
+    from sentinel.cli import _Parser, _positive_int, add_input_options
+    from sentinel.config import Config, parse_date, parse_mapping
+    from sentinel.importer import import_flows
+    from sentinel.sources.registry import check_format
+
+    p = _Parser(
+        prog="sentinel import",
+        description="Read flow files once (any format, many files and days) into a canonical Parquet dataset "
+        "partitioned by day, for fast repeated runs: sentinel --data DATASET/ ...",
+    )
+    p.add_argument("inputs", metavar="INPUT", nargs="+", help="flow files, directories or globs")
+    p.add_argument("--to", dest="target", metavar="DATASET", required=True, help="dataset directory to write")
+    add_input_options(p, analysis=False)
+    p.add_argument("--append", action="store_true", help="add to an existing dataset")
+    p.add_argument("--force", action="store_true", help="replace an existing dataset (once the new one is complete)")
+    p.add_argument("--threads", metavar="N", type=_positive_int("--threads"), help="engine threads")
+    p.add_argument("--memory-limit", metavar="SIZE", help="engine memory before spilling to disk, e.g. 4GB")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    args = p.parse_args(argv)
+    if args.append and args.force:
+        raise ConfigError("--append and --force exclude each other")
+    if args.target == "":
+        raise ConfigError("--to: empty; give the dataset directory")
+    config = Config(
+        data=tuple(args.inputs),
+        format=check_format(args.format),
+        mapping=parse_mapping(args.map) if args.map is not None else {},
+        time_unit=args.time_unit,
+        strict=args.strict,
+        date=parse_date(args.date) if args.date is not None else None,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+    mode = "append" if args.append else "replace" if args.force else "new"
+    result = import_flows(config, Path(args.target), mode)
+    if not args.quiet:
+        rejected = f", {result.rejected_rows:,} malformed rows set aside" if result.rejected_rows else ""
+        days = f"{result.days[0]} .. {result.days[-1]}" if result.days else "no day"
+        print(
+            f"imported {result.flows:,} of {result.rows:,} rows{rejected} into {result.dataset}/ "
+            f"({len(result.days)} day(s): {days}; {result.files} file(s)); accounting: {result.accounting}",
+            file=sys.stderr,
+        )
+    return ExitStatus.OK
+
+
 def run(command: str, argv: Sequence[str]) -> int:
-    return {"simulate": simulate_main, "demo": demo_main}[command](argv)
+    return {"simulate": simulate_main, "demo": demo_main, "import": import_main}[command](argv)

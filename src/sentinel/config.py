@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -30,11 +31,14 @@ def parse_timezone(name: str) -> str:
     return name
 
 
-def parse_date(text: str) -> dt.date:
+def parse_date(text: str, option: str = "--date") -> dt.date:
+    # Exactly YYYY-MM-DD: fromisoformat alone also takes 20240101 and 2024-W01-1.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ConfigError(f"{option}: {text!r} is not a date in YYYY-MM-DD form")
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise ConfigError(f"--date: {text!r} is not a date in YYYY-MM-DD form") from exc
+        raise ConfigError(f"{option}: {text!r} is not a date in YYYY-MM-DD form") from exc
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -84,6 +88,8 @@ class Config:
     mapping: dict[str, str] = field(default_factory=dict)  # --map: canonical column -> input column
     time_unit: str | None = None  # unit of a mapped time column (--time-unit); None: guessed
     strict: bool = False  # malformed rows are fatal (--strict)
+    since: dt.date | None = None  # --from: first day (UTC) analysed
+    until: dt.date | None = None  # --to: last day (UTC) analysed
     units: dict[str, Any] = field(default_factory=dict)  # analysis/detector key -> its Params, in order
     resolve_dns: bool = False
     threads: int | None = None
@@ -98,4 +104,6 @@ class Config:
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(date=self.date, mapping=dict(self.mapping), time_unit=self.time_unit)
+        return ReadOptions(
+            date=self.date, mapping=dict(self.mapping), time_unit=self.time_unit, since=self.since, until=self.until
+        )

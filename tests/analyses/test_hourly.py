@@ -41,3 +41,19 @@ def test_unknown_timezone_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="--tz"):
         Config(data=tmp_path / "x.parquet", timezone="Mars/Olympus")
+
+
+def test_several_days_add_a_per_day_table(tmp_path):
+    from sentinel import pipeline
+    from tests.flows import config_for, flow, write_flows
+
+    day0 = 1_713_484_800 * 100  # 2024-04-19 in epoch hundredths
+    rows = [flow(day0 + 360_000, "192.168.1.2", "8.8.8.8"), flow(day0 + 2 * 8_640_000 + 5, "192.168.1.2", "8.8.8.8")]
+    section = pipeline.run(config_for(write_flows(tmp_path / "d.parquet", rows), "hourly")).section("hourly")
+    assert section.payload["days"] == [
+        {"day": "2024-04-19", "flows": 1},
+        {"day": "2024-04-20", "flows": 0},
+        {"day": "2024-04-21", "flows": 1},
+    ]
+    assert [t.key for t in section.tables] == ["hourly", "daily"]
+    assert section.payload["rows"][1]["flows"] == 1 and section.payload["rows"][0]["flows"] == 1

@@ -29,8 +29,9 @@ def render_table(table: Table, max_rows: int | None = None) -> str:
 def render(report: Report, max_rows: int = 25) -> str:
     out: list[str] = []
     inp = report.input
+    sources = ", ".join(inp.sources[:3]) + (f" and {len(inp.sources) - 3} more files" if len(inp.sources) > 3 else "")
     out.append(
-        f"Sentinel {report.version}: {inp.flows:,} flows from {', '.join(inp.sources)}"
+        f"Sentinel {report.version}: {inp.flows:,} flows from {sources}"
         f" ({inp.format}; {span_text(inp.first_seen, inp.last_seen)})"
     )
     out.extend(f"note: {n}" for n in report.notes)

@@ -6,6 +6,7 @@ the canonical flow schema (sentinel.schema) as one engine SELECT. Adding a forma
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
@@ -42,7 +43,9 @@ class ReadOptions:
 
     date: dt.date | None = None  # the capture day of course-schema files (their clock starts at its 00:00 UTC)
     mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> the file's column (--map)
-    time_unit: str | None = None  # for mapped timestamps: s, ms, us, cs-since-midnight, iso (None: guess)
+    time_unit: str | None = None  # for mapped timestamps: s, ms, us, ns, cs-midnight, iso (None: guess)
+    since: dt.date | None = None  # --from: only flows on or after this day (UTC)
+    until: dt.date | None = None  # --to: only flows on or before this day (UTC)
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,16 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def sql_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(sql_string(v) for v in values) + "]"
+def engine_path(path: str) -> str:
+    """A file path as the engine must see it to read exactly that file: absolute (a relative "day-12:00.csv"
+    is not a URI) and with glob characters escaped (a file named "cap*.csv" is not a pattern)."""
+    absolute = os.path.abspath(path)
+    return "".join(f"[{c}]" if c in "*?[" else c for c in absolute)
+
+
+def sql_list(paths: Sequence[str]) -> str:
+    """File paths as an SQL list literal for the engine's table functions (see engine_path)."""
+    return "[" + ", ".join(sql_string(engine_path(p)) for p in paths) + "]"
 
 
 def proto_sql(expr: str) -> str:

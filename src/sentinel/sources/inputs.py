@@ -2,7 +2,8 @@
 
 A path that exists is that file or directory, exactly, whatever characters it contains; only a name that
 does not exist and contains glob characters is expanded, by Sentinel itself, and the run says which files
-it matched. Directories are walked recursively in name order, skipping hidden entries.
+it matched. Directories are walked recursively in name order, skipping hidden entries and those whose
+name starts with "_" (metadata by the Hive/Spark convention: _SUCCESS, _sentinel/).
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ def expand(inputs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
 
 def _walk(top: str) -> Iterator[str]:
     for root, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in sorted(files):
-            if not name.startswith("."):
+            if not name.startswith((".", "_")):
                 yield os.path.join(root, name)
 
 

@@ -9,6 +9,7 @@ time, which no time of day reaches) they are read so, and the report says it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Hashable, Sequence
 from typing import ClassVar
 
@@ -20,6 +21,8 @@ from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
 
 PARQUET_MAGIC = b"PAR1"
+#: Parquet key-value metadata that `sentinel import` writes: "true" where times are of an unknown day.
+RELATIVE_KEY = b"sentinel.relative_time"
 #: 2000-01-01 00:00 UTC in hundredths of a second: no time of day is that large.
 EPOCH_CS_FLOOR = 946_684_800 * schema.COURSE_TICKS_PER_SECOND
 _US_PER_CS = schema.US_PER_SECOND // schema.COURSE_TICKS_PER_SECOND
@@ -29,7 +32,7 @@ _MAX_CS = (2**63 - 1) // _US_PER_CS // 2
 
 def read_schema(path: str) -> pa.Schema:
     try:
-        return pq.read_schema(path)
+        return pq.read_schema(os.path.abspath(path))  # absolute: "day-12:00.parquet" is not a URI
     except Exception as exc:  # pyarrow raises several types for a damaged footer (ArrowInvalid, OSError, ...)
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(path, f"not a readable Parquet file ({first_line})") from exc
@@ -109,7 +112,7 @@ def _is_parquet(sample: Sample) -> bool:
 
 def _metadata(path: str) -> pq.FileMetaData:
     try:
-        return pq.ParquetFile(path).metadata
+        return pq.ParquetFile(os.path.abspath(path)).metadata
     except Exception as exc:
         raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
 
@@ -239,8 +242,9 @@ class CanonicalParquet:
         return set(schema.REQUIRED_NAMES) <= set(read_schema(sample.path).names)
 
     def group_key(self, sample: Sample) -> Hashable:
-        names = read_schema(sample.path).names
-        return tuple(n for n in schema.OPTIONAL_NAMES if n in names)
+        file_schema = read_schema(sample.path)
+        optional = tuple(n for n in schema.OPTIONAL_NAMES if n in file_schema.names)
+        return optional, (file_schema.metadata or {}).get(RELATIVE_KEY)
 
     def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
         paths = [s.path for s in samples]
@@ -250,11 +254,14 @@ class CanonicalParquet:
             check_types(path, read_schema(path), {n: schema.BY_NAME[n].sql_type for n in present})
         rows = sum(_metadata(p).num_rows for p in paths)
         columns = {n: n for n in present} | {schema.FILE: schema.FILE}
+        # `sentinel import` marks course times of an unknown day, so that they read back day-relative.
+        relative = (file_schema.metadata or {}).get(RELATIVE_KEY) == b"true"
         return Scan(
             format="canonical",
             files=tuple(paths),
             sql=_scan_sql(paths, columns),
             optional=frozenset(n for n in present if n in schema.OPTIONAL_NAMES),
             rows=rows,
+            relative_time=relative,
             line_numbers="row",
         )

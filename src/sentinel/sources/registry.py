@@ -7,6 +7,8 @@ formats. A new format is one module with a Reader, added to READERS.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 
 from sentinel import schema
@@ -42,6 +44,13 @@ def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -
     """The scans that read every input file, and notes for the report (globs matched, files skipped)."""
     check_format(forced)
     files, notes = inputs.expand(data)
+    if options.since or options.until:
+        kept = [(path, how) for path, how in files if _in_period(path, options)]
+        if len(kept) < len(files):
+            notes.append(f"{len(files) - len(kept)} day partition file(s) outside --from/--to were not read.")
+        files = kept
+        if not files:
+            raise InputError(", ".join(data), "has no day partition within --from/--to")
     groups: dict[tuple[str, object], list[Sample]] = {}
     skipped: list[str] = []
     for path, how in files:
@@ -65,12 +74,41 @@ def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -
     return scans, notes
 
 
+_DAY_DIR = re.compile(r"(?:^|[/\\])day=(\d{4}-\d{2}-\d{2})(?:[/\\]|$)")
+
+
+def _in_period(path: str, options: ReadOptions) -> bool:
+    """False for a file of a day partition (".../day=YYYY-MM-DD/...") outside --from/--to: pruned unread."""
+    match = _DAY_DIR.search(path)
+    if not match:
+        return True
+    try:
+        day = dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return True
+    return not ((options.since and day < options.since) or (options.until and day > options.until))
+
+
+def period_sql(options: ReadOptions) -> str | None:
+    """The row filter of --from/--to (UTC days, both included), or None."""
+    conditions = []
+    if options.since:
+        start = dt.datetime.combine(options.since, dt.time(), tzinfo=dt.UTC)
+        conditions.append(f"ts >= {int(start.timestamp()) * schema.US_PER_SECOND}")
+    if options.until:
+        end = dt.datetime.combine(options.until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        conditions.append(f"ts < {int(end.timestamp()) * schema.US_PER_SECOND}")
+    return " AND ".join(conditions) or None
+
+
 def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forced: str | None = None) -> SourceInfo:
     """Define the `raw_flows` view over every input (nothing is read yet: the engine scans lazily)."""
     scans, notes = plan(data, options, forced)
     optional = frozenset.intersection(*(s.optional for s in scans))
     wanted = [*schema.REQUIRED_NAMES, *sorted(optional, key=schema.OPTIONAL_NAMES.index), schema.FILE]
-    parts = [f"SELECT {', '.join(wanted)} FROM ({s.sql})" for s in scans]
+    period = period_sql(options)
+    where = f" WHERE {period}" if period else ""
+    parts = [f"SELECT {', '.join(wanted)} FROM ({s.sql}){where}" for s in scans]
     engine.execute("CREATE OR REPLACE VIEW raw_flows AS " + " UNION ALL ".join(parts))
     relative = {s.relative_time for s in scans}
     if len(relative) > 1:
@@ -81,7 +119,7 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
     rows = [s.rows for s in scans]
     firsts = [s.first_ts for s in scans]
     lasts = [s.last_ts for s in scans]
-    clean = all(s.proven_clean for s in scans)
+    clean = all(s.proven_clean for s in scans) and period is None  # a period filter: rows are counted
     partial = sorted(set().union(*(s.optional for s in scans)) - optional)
     if partial:
         notes.append(

@@ -1,0 +1,135 @@
+"""`sentinel import`: read flows once, in any format, into a canonical Parquet dataset partitioned by day.
+
+What SiLK, nfdump and RITA do with their stores: later runs (`--data DATASET/`) skip format detection and
+text parsing, read only the columns and days they need (`--from`/`--to` prune whole partitions), and see
+files sorted by time. Layout (Hive style, readable by DuckDB, Spark, pandas):
+
+    DATASET/day=2024-04-19/part-<id>-0.parquet   canonical columns, zstd, sorted by ts
+    DATASET/_sentinel/import-<id>.json           what each import read and set aside (malformed rows)
+
+Only well-formed rows are written; the accounting of the others stays beside the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentinel import schema
+from sentinel.config import Config
+from sentinel.context import Context
+from sentinel.engines.duckdb_engine import DuckDBEngine
+from sentinel.enrich.geo import open_country_db
+from sentinel.errors import InputError, OutputError, UnreadableData
+from sentinel.sources.base import sql_string
+from sentinel.sources.parquet import RELATIVE_KEY
+from sentinel.sources.registry import open_sources
+from sentinel.timefmt import Instant
+
+META_DIR = "_sentinel"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: Path
+    rows: int
+    flows: int
+    rejected_rows: int
+    rejected_by_reason: dict[str, int]
+    days: list[str]
+    files: int
+    accounting: Path
+
+
+def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResult:
+    """Read `config`'s inputs and write their well-formed flows into the dataset at `target`.
+
+    mode: "new" (target must not exist or be empty), "append" (add to an existing dataset) or "replace"
+    (build a new dataset beside it, then swap: the old one stays intact until the new one is complete).
+    """
+    _check_target(target, mode)
+    engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
+    engine.execute("SET preserve_insertion_order = true")  # files come out sorted by ts
+    build = target if mode == "append" else target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        source = open_sources(engine, config.inputs, config.read_options, config.format)
+        ctx = Context(engine, config, source, lambda: (open_country_db(None), None))
+        q = ctx.quality
+        import_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        columns = [*schema.REQUIRED_NAMES, *sorted(source.optional, key=schema.OPTIONAL_NAMES.index)]
+        day = f"strftime(make_timestamp({schema.TS}), '%Y-%m-%d')"
+        build.mkdir(parents=True, exist_ok=True)
+        relative = "true" if source.relative_time else "false"
+        engine.execute(
+            f"""
+            COPY (SELECT {", ".join(columns)}, {day} AS day FROM flows ORDER BY {schema.TS})
+            TO {sql_string(str(build))} (
+                FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), APPEND,
+                FILENAME_PATTERN 'part-{import_id}-{{uuid}}',
+                KV_METADATA {{'{RELATIVE_KEY.decode()}': '{relative}'}}
+            )
+            """
+        )
+        days = sorted(p.name.removeprefix("day=") for p in build.glob("day=*"))
+        written = len(list(build.glob(f"day=*/part-{import_id}-*.parquet")))
+        accounting = build / META_DIR / f"import-{import_id}.json"
+        accounting.parent.mkdir(exist_ok=True)
+        record = {
+            "import_id": import_id,
+            "inputs": list(source.sources),
+            "formats": list(source.formats),
+            "rows": q.rows,
+            "flows_written": q.flows,
+            "rejected_rows": q.rejected_rows,
+            "rejected_by_reason": q.rejected_by_reason,
+            "rejected_examples": list(q.examples),
+            "first_seen": _text(q.first_ts, source.relative_time),
+            "last_seen": _text(q.last_ts, source.relative_time),
+            "relative_time": source.relative_time,
+            "optional_columns": sorted(source.optional),
+            "notes": list(source.notes),
+        }
+        accounting.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if mode != "append":
+            _swap_in(build, target)
+        final = target / META_DIR / accounting.name
+        return ImportResult(target, q.rows, q.flows, q.rejected_rows, q.rejected_by_reason, days, written, final)
+    except UnreadableData as exc:
+        raise InputError(", ".join(config.inputs), f"cannot be read: {exc}") from exc
+    finally:
+        engine.close()
+        if mode != "append" and build.exists():
+            shutil.rmtree(build, ignore_errors=True)  # a failed or interrupted import leaves nothing behind
+
+
+def _text(us: int | None, relative: bool) -> str | None:
+    return None if us is None else Instant(us, relative).text()
+
+
+def _check_target(target: Path, mode: str) -> None:
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise OutputError(f"{target}: exists and is not a directory")
+    present = target.is_dir() and any(target.iterdir())
+    if mode == "new" and present:
+        raise OutputError(f"{target}: exists and is not empty; pass --append to add to it or --force to replace it")
+    if mode in ("append", "replace") and present and not (target / META_DIR).is_dir():
+        raise OutputError(f"{target}: is not a Sentinel dataset (no {META_DIR}/); refusing to change it")
+    parent = target.resolve().parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise OutputError(f"{target}: cannot write (no writable directory {parent})")
+
+
+def _swap_in(build: Path, target: Path) -> None:
+    """Put the complete new dataset in place; the old one is removed only after the rename succeeded."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{secrets.token_hex(6)}.old")
+        os.rename(target, old)
+    os.rename(build, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""sentinel import: a canonical dataset partitioned by day that reads back to the same analyses."""
+
+import datetime as dt
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from sentinel import pipeline
+from sentinel.cli import main
+from sentinel.config import Config
+from sentinel.errors import ExitStatus, OutputError
+from sentinel.importer import import_flows
+from sentinel.registry import default_params
+from sentinel.report import json_report
+from tests.flows import flow, write_flows
+
+UNITS = ("country_volume", "hourly", "exfiltration", "botnet")
+DAY0 = 1_713_484_800 * 100  # 2024-04-19 00:00 UTC in hundredths (read as epoch hundredths)
+
+
+def _config(data, **kw):
+    return Config(data=data, units={k: default_params(k) for k in UNITS}, **kw)
+
+
+def _capture(path, bad=0):
+    rows = [
+        flow(DAY0 + d * 8_640_000 + 1000 * i, f"192.168.1.{i % 9 + 1}", f"8.8.{i % 4}.{i % 3}", up=i, down=3 * i)
+        for d in range(3)
+        for i in range(40)
+    ]
+    rows += [flow(DAY0 + 5, "192.168.1.2", "8.8.8.8", up=-1)] * bad
+    return write_flows(path, rows)
+
+
+def _analyses(report):
+    return json_report.to_dict(report)["analyses"]
+
+
+def test_import_writes_day_partitions_sorted_by_time_and_reads_back_the_same(tmp_path):
+    src = _capture(tmp_path / "day.parquet", bad=2)
+    result = import_flows(_config(src), tmp_path / "ds")
+    assert result.days == ["2024-04-19", "2024-04-20", "2024-04-21"]
+    assert (result.rows, result.flows, result.rejected_rows) == (122, 120, 2)
+    files = sorted((tmp_path / "ds").glob("day=*/*.parquet"))
+    assert len(files) == 3
+    for f in files:
+        ts = pq.read_table(f, columns=["ts"])["ts"].to_pylist()
+        assert ts == sorted(ts)
+        assert pq.ParquetFile(f).metadata.row_group(0).column(0).compression == "ZSTD"
+    record = json.loads(result.accounting.read_text())
+    assert record["rejected_by_reason"] == {"missing or negative bytes": 2}
+    direct = pipeline.run(_config(src))
+    again = pipeline.run(_config(str(tmp_path / "ds")))
+    assert _analyses(again) == _analyses(direct)
+    assert again.input.flows == 120 and again.input.format == "canonical"
+
+
+def test_from_and_to_prune_day_partitions(tmp_path):
+    import_flows(_config(_capture(tmp_path / "day.parquet")), tmp_path / "ds")
+    report = pipeline.run(_config(str(tmp_path / "ds"), since=dt.date(2024, 4, 20), until=dt.date(2024, 4, 20)))
+    assert report.input.flows == 40
+    assert len(report.input.sources) == 1 and "day=2024-04-20" in report.input.sources[0]
+
+
+def test_course_times_of_an_unknown_day_stay_day_relative(tmp_path):
+    src = write_flows(tmp_path / "d.parquet", [flow(360_000, "192.168.1.2", "8.8.8.8")])
+    import_flows(_config(src), tmp_path / "ds")
+    assert pipeline.run(_config(str(tmp_path / "ds"))).input.first_seen.text() == "+01:00:00.00"
+
+
+def test_nothing_is_overwritten_or_mixed_in_without_being_asked(tmp_path):
+    src = _capture(tmp_path / "day.parquet")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not empty"):
+        import_flows(_config(src), tmp_path / "mine")
+    with pytest.raises(OutputError, match="not a Sentinel dataset"):
+        import_flows(_config(src), tmp_path / "mine", mode="replace")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    import_flows(_config(src), tmp_path / "ds")
+    with pytest.raises(OutputError, match="not empty"):
+        import_flows(_config(src), tmp_path / "ds")
+    import_flows(_config(src), tmp_path / "ds", mode="append")
+    assert pipeline.run(_config(str(tmp_path / "ds"))).input.flows == 240
+    import_flows(_config(src), tmp_path / "ds", mode="replace")
+    assert pipeline.run(_config(str(tmp_path / "ds"))).input.flows == 120
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+def test_cli_import_and_errors(tmp_path, capsys):
+    src = _capture(tmp_path / "day.parquet")
+    assert main(["import", str(src), "--to", str(tmp_path / "ds")]) == ExitStatus.OK
+    assert "imported 120 of 120 rows" in capsys.readouterr().err
+    assert main(["import", str(src), "--to", str(tmp_path / "ds")]) == ExitStatus.OUTPUT
+    assert main(["import", str(src), "--to", str(tmp_path / "x"), "--append", "--force"]) == ExitStatus.USAGE
+    assert main(["import", str(tmp_path / "nope.parquet"), "--to", str(tmp_path / "y")]) == ExitStatus.INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and "Traceback" not in err
+    assert not (tmp_path / "y").exists()
