@@ -144,6 +144,15 @@ def test_an_unguessable_magnitude_is_refused_naming_column_and_range(tmp_path):
     assert ts == [50_000_000_000_000, 60_000_000_000_000]
 
 
+def test_a_header_only_file_has_no_rows_and_no_error(tmp_path):
+    assert read(write_csv(tmp_path / "f.csv", []))[0] == []
+
+
+def test_text_that_is_no_time_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"time column StartTime of .* has no numeric or ISO 8601 values"):
+        read(write_csv(tmp_path / "f.csv", ["yesterday", "today"]))
+
+
 def test_mixed_magnitudes_are_not_guessed(tmp_path):
     with pytest.raises(InputError, match="values 0 to 1713520801"):
         read(write_csv(tmp_path / "f.csv", ["0", "1713520801"]))

@@ -262,7 +262,9 @@ def _time_sql(
         values = _time_values(paths, source_sql, column)
     if unit is None:
         assert values is not None
-        if values.texts > values.numbers and values.example and ("-" in values.example or "T" in values.example):
+        if values.texts == values.numbers == 0:
+            unit = "us"  # no time at all (a header-only file): nothing to convert, any unit reads it
+        elif values.texts > values.numbers and values.example and ("-" in values.example or "T" in values.example):
             unit = "iso"
         elif values.numbers == 0:
             raise InputError(paths[0], f"the {where} has no numeric or ISO 8601 values; give --time-unit")
