@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
@@ -158,26 +159,9 @@ class CourseParquet:
                 last = la if last is None else max(last, la)
         if first is None:  # statistics do not tell: ask the file (one column, cheap)
             first = _min_timestamp(paths)
-        notes: list[str] = []
-        epoch = first is not None and first >= EPOCH_CS_FLOOR
-        offset_us = 0
-        if epoch:
-            notes.append(
-                f"{schema.COURSE_TIMESTAMP} values of {', '.join(paths[:3])} are epoch hundredths of a second "
-                "(all after 2000-01-01 read so, which no time of day reaches): read as absolute times"
-                + (" and --date ignored." if options.date else ".")
-            )
-        elif options.date is not None:
-            midnight = dt.datetime.combine(options.date, dt.time(), tzinfo=dt.UTC)
-            offset_us = int(midnight.timestamp()) * schema.US_PER_SECOND
-        elif len(paths) > 1:
-            notes.append(
-                f"{len(paths)} course-schema files without --date: their times are all read as one unknown day."
-            )
-        raw = schema.COURSE_TIMESTAMP
-        ts = f"CASE WHEN abs({raw}) <= {_MAX_CS} THEN {raw}::BIGINT * {_US_PER_CS} + {offset_us} END"
+        clock = course_clock(schema.COURSE_TIMESTAMP, schema.COURSE_TIMESTAMP, first, options.date, paths)
         columns = {
-            schema.TS: ts,
+            schema.TS: clock.sql,
             schema.SRC_IP: schema.SRC_IP,
             schema.DST_IP: schema.DST_IP,
             schema.PROTO: proto_sql(schema.PROTO),
@@ -191,15 +175,56 @@ class CourseParquet:
             format="parquet",
             files=tuple(paths),
             sql=_scan_sql(paths, columns),
-            relative_time=not epoch and options.date is None,
+            relative_time=clock.relative,
             rows=rows,
             proven_clean=proven,
-            first_ts=first * _US_PER_CS + offset_us if proven and first is not None else None,
-            last_ts=last * _US_PER_CS + offset_us if proven and last is not None else None,
+            first_ts=clock.us(first) if proven and first is not None else None,
+            last_ts=clock.us(last) if proven and last is not None else None,
             extra_columns=tuple(sorted(extra)),
-            notes=tuple(notes),
+            notes=clock.notes,
             line_numbers="row",
         )
+
+
+@dataclass(frozen=True)
+class CourseClock:
+    """How course hundredths since midnight become `ts`: the SQL, and what the report must say."""
+
+    sql: str  # the `ts` expression (microseconds since the epoch; NULL where the value cannot be one)
+    offset_us: int  # the anchor: the --date's midnight UTC, or 0 (1970-01-01, or epoch hundredths)
+    relative: bool  # no day known: times are shown relative to 00:00
+    notes: tuple[str, ...]
+
+    def us(self, hundredths: int) -> int:
+        return hundredths * _US_PER_CS + self.offset_us
+
+
+def course_clock(
+    column: str, value_sql: str, first: int | None, date: dt.date | None, paths: Sequence[str]
+) -> CourseClock:
+    """The course time convention, for any reader of course hundredths (`value_sql`: an integer expression
+    of the time column named `column`; `first`: its smallest value).
+
+    Anchored to --date's midnight UTC; without a date, to 1970-01-01 and shown day-relative. Where the
+    smallest value (`first`) is after 2000-01-01 read as epoch hundredths, which no time of day reaches,
+    the values are epoch hundredths and read as absolute times.
+    """
+    notes: list[str] = []
+    epoch = first is not None and first >= EPOCH_CS_FLOOR
+    offset_us = 0
+    if epoch:
+        notes.append(
+            f"{column} values of {', '.join(paths[:3])} are epoch hundredths of a second "
+            "(all after 2000-01-01 read so, which no time of day reaches): read as absolute times"
+            + (" and --date ignored." if date else ".")
+        )
+    elif date is not None:
+        midnight = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+        offset_us = int(midnight.timestamp()) * schema.US_PER_SECOND
+    elif len(paths) > 1:
+        notes.append(f"{len(paths)} course-schema files without --date: their times are all read as one unknown day.")
+    sql = f"CASE WHEN abs({value_sql}) <= {_MAX_CS} THEN ({value_sql})::BIGINT * {_US_PER_CS} + {offset_us} END"
+    return CourseClock(sql, offset_us, relative=not epoch and date is None, notes=tuple(notes))
 
 
 def _min_timestamp(paths: Sequence[str]) -> int | None:

@@ -16,18 +16,27 @@ from sentinel.engines.base import Engine
 from sentinel.errors import ConfigError, InputError
 from sentinel.sources import inputs
 from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo
+from sentinel.sources.mapped import MappedReader, explain_unmapped
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
 
-READERS: dict[str, Reader] = {r.name: r for r in (CanonicalParquet(), CourseParquet())}
+READERS: dict[str, Reader] = {r.name: r for r in (CanonicalParquet(), CourseParquet(), MappedReader())}
 
 
 def register(reader: Reader) -> None:
     READERS[reader.name] = reader
 
 
-def detect(sample: Sample, forced: str | None = None) -> Reader | None:
+def detect(sample: Sample, forced: str | None = None, options: ReadOptions | None = None) -> Reader | None:
+    """--format's reader; else one that claims the file given the user's options (a reader may define
+    `claims(sample, options)`: with --map, the mapped reader takes files that have the mapped columns);
+    else the first whose `sniff` recognises it."""
     if forced:
         return READERS[forced]
+    if options is not None:
+        for reader in READERS.values():
+            claims = getattr(reader, "claims", None)
+            if claims is not None and claims(sample, options):
+                return reader
     for reader in READERS.values():
         if reader.sniff(sample):
             return reader
@@ -55,12 +64,12 @@ def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -
     skipped: list[str] = []
     for path, how in files:
         sample = inputs.sample(path)
-        reader = detect(sample, forced)
+        reader = detect(sample, forced, options)
         if reader is None:
             if how == "dir":  # a directory may hold READMEs, labels, ...: skipped, and said
                 skipped.append(path)
                 continue
-            why = explain_unrecognised(sample)
+            why = explain_unmapped(sample, options) or explain_unrecognised(sample)
             if why:
                 raise why
             raise InputError(path, "is not a flow file Sentinel recognises (" + ", ".join(READERS) + "); see --format")
