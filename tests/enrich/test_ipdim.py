@@ -101,7 +101,7 @@ def _sparse_values(draw) -> int:
 addresses = st.one_of(ipv4_text(), ipv6_text())
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(addresses, min_size=1, max_size=80))
 def test_valid_addresses_in_any_spelling_agree_with_python(engine, texts):
     assert parse(engine, texts) == [reference(t) for t in texts]
@@ -129,7 +129,7 @@ def mutated(draw) -> str:
 garbage = st.one_of(mutated(), st.lists(_PIECES, max_size=12).map("".join), st.text(max_size=20))
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(garbage, min_size=1, max_size=80))
 def test_garbage_is_refused_exactly_where_python_refuses_it(engine, texts):
     assert parse(engine, texts) == [reference(t) for t in texts]
