@@ -79,3 +79,34 @@ def test_api_subnet_outside_internal_networks_is_a_config_error(tmp_path):
     path = write_flows(tmp_path / "f.parquet", _mesh(["100.70.0.1", "100.70.0.2", "100.70.0.3"]))
     with pytest.raises(ConfigError, match="outside the internal networks"):
         pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="100.70.0.0/16")))
+
+
+def test_ipv6_subnet_botnet(tmp_path):
+    """-bn with an IPv6 CIDR: members chosen by the dimension's numeric columns, ordered by value."""
+    members = ["fd00:104::a", "fd00:104::9", "fd00:104::1:0", "FD00:104::B"]
+    others = ["fd00:105::1", "fd00:105::2", "fd00:105::3"]
+    path = write_flows(tmp_path / "f.parquet", _mesh(members) + _mesh(others))
+    config = config_for(path, "botnet", botnet=p2p.Params(cidr="fd00:104::/64"))
+    [alert] = pipeline.run(config).alerts
+    assert alert.hosts == ["fd00:104::9", "fd00:104::a", "FD00:104::B", "fd00:104::1:0"]
+    assert pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="fd00:106::/64"))).alerts == []
+    assert len(pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="::/0"))).alerts) == 2
+
+
+def test_ipv6_prefix_longer_than_64_bits(tmp_path):
+    members = ["fd00:104::1:1", "fd00:104::1:2", "fd00:104::1:3"]
+    outside = ["fd00:104::2:1", "fd00:104::2:2", "fd00:104::2:3"]
+    path = write_flows(tmp_path / "f.parquet", _mesh(members) + _mesh(outside))
+    [alert] = pipeline.run(config_for(path, "botnet", botnet=p2p.Params(cidr="fd00:104::1:0/112"))).alerts
+    assert alert.hosts == members
+
+
+def test_groups_and_servers_are_ordered_by_address_value():
+    assert p2p._members(
+        [{"src_ip": "10.0.0.10", "dst_ip": "10.0.0.9"}, {"src_ip": "fd00::1", "dst_ip": "10.0.0.2"}]
+    ) == [
+        "10.0.0.2",
+        "10.0.0.9",
+        "10.0.0.10",
+        "fd00::1",
+    ]

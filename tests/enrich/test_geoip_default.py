@@ -73,3 +73,10 @@ def test_ipv4_array_checks() -> None:
     for wrong in (np.array([-1]), np.array([2**32]), np.array([1.5])):
         with pytest.raises(ValueError):
             as_ipv4_array(wrong)
+
+
+def test_ipv6_batch(db: CountryProvider) -> None:
+    texts = ["2001:4860::8888", "2a00:1450::1", "fe80::1", "fd00::1", "2001:db8::1"]
+    assert db.countries_v6(texts) == ["US", "IE", None, None, None]
+    assert db.countries_v6(texts) == iptocc.country_code(texts)
+    assert db.countries_v6([]) == []

@@ -395,3 +395,10 @@ def test_wrong_method_for_the_role(tmp_path: Path) -> None:
     db = LegacyGeoIP(write(tmp_path, "chain.dat", build_dat(chain_nodes())), role="country")
     with pytest.raises(TypeError):
         db.organisations(np.array([1], dtype=np.uint32))
+
+
+def test_ipv6_gets_no_country_from_an_ipv4_edition(tmp_path: Path) -> None:
+    db = open_country_db(str(write(tmp_path, "chain.dat", build_dat(chain_nodes()))))
+    assert isinstance(db, CountryProvider)
+    assert db.countries_v6(["2001:4860::8888", "fd00::1"]) == [None, None]
+    assert db.countries_v6([]) == []

@@ -28,6 +28,7 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors.base import describe_host, human_bytes
+from sentinel.enrich import netclass
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import UnitResult
 
@@ -64,7 +65,7 @@ def external_traffic(ctx: Context) -> pa.Table:
 def host_totals(traffic: pa.Table) -> list[dict[str, Any]]:
     totals = traffic.group_by("src_ip").aggregate([("flows", "sum"), ("up_bytes", "sum"), ("down_bytes", "sum")])
     rows = totals.rename_columns(["src_ip", "flows", "up_bytes", "down_bytes"]).to_pylist()
-    return sorted(rows, key=lambda r: r["src_ip"])
+    return sorted(rows, key=lambda r: netclass.ip_sort_key(r["src_ip"]))
 
 
 def candidate_pairs(traffic: pa.Table, threshold: int) -> pa.Table:
@@ -97,7 +98,7 @@ def score_hosts(rows: list[dict[str, Any]], params: Params) -> tuple[list[dict[s
         r["ratio"] = r["up_bytes"] / r["down_bytes"] if r["down_bytes"] else None
         r["excess_bytes"] = round(float(up[i] - expected_up[i]))
         r["z"] = float(z[i])
-    ranked = sorted(rows, key=lambda r: (-r["excess_bytes"], r["src_ip"]))
+    ranked = sorted(rows, key=lambda r: (-r["excess_bytes"], netclass.ip_sort_key(r["src_ip"])))
     return ranked, Peers(median_ratio=10**centre, median_up=float(np.median(up[peers])))
 
 
@@ -154,10 +155,15 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
             """
         ).to_pylist()
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in sorted(rows, key=lambda r: (r["src_ip"], r["down_bytes"] - r["up_bytes"], r["dst_ip"])):
+    for r in sorted(rows, key=_transfer_order):
         if is_transfer(r, threshold, params):
             out.setdefault(r["src_ip"], []).append(r)
     return out
+
+
+def _transfer_order(r: dict[str, Any]) -> tuple[Any, ...]:
+    """By host, then the largest net upload first, then by destination: the same order in every run."""
+    return (netclass.ip_sort_key(r["src_ip"]), r["down_bytes"] - r["up_bytes"], netclass.ip_sort_key(r["dst_ip"]))
 
 
 def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], peers: Peers, params: Params) -> Alert:
@@ -209,7 +215,7 @@ def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) ->
         r["transfer_bytes"] = sum(d["up_bytes"] - d["down_bytes"] for d in moved) if moved else None
         r["unexplained_bytes"] = max(r["excess_bytes"], r["transfer_bytes"] or 0)
         r["alert"] = bool(moved)
-    return sorted(scored, key=lambda r: (-r["unexplained_bytes"], r["src_ip"]))
+    return sorted(scored, key=lambda r: (-r["unexplained_bytes"], netclass.ip_sort_key(r["src_ip"])))
 
 
 class Exfiltration:

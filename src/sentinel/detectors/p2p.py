@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentinel.config import describe_params, param
@@ -48,13 +49,20 @@ def internal_edges(ctx: Context, network: netclass.IPNetwork | None) -> list[Edg
         pc.and_(pc.equal(sources["scope"], "internal"), pc.not_equal(sources["src_ip"], sources["dst_ip"]))
     )
     if network is not None:
-        if network.version != 4:
-            raise ConfigError(f"-bn: {network} is IPv6; only IPv4 subnets (or 0.0.0.0/0) are supported yet")
-        first, last = int(network.network_address), int(network.broadcast_address)
-        dim = ctx.ip_dim.table
-        inside = dim.filter(pc.and_(pc.greater_equal(dim["ip_num"], first), pc.less_equal(dim["ip_num"], last)))["ip"]
+        inside = ctx.ip_dim.table.filter(in_network(ctx.ip_dim.table, network))["ip"]
         edges = edges.filter(pc.and_(pc.is_in(edges["src_ip"], inside), pc.is_in(edges["dst_ip"], inside)))
     return edges.drop_columns(["scope"]).to_pylist()
+
+
+def in_network(dim: pa.Table, network: netclass.IPNetwork) -> pa.Array:
+    """Which rows of the IP dimension lie in `network`: integer tests on its numeric columns."""
+    if network.version == 4:
+        first, last = int(network.network_address), int(network.broadcast_address)
+        return pc.and_(pc.greater_equal(dim["ip_num"], first), pc.less_equal(dim["ip_num"], last))
+    (net_hi, net_lo, mask_hi, mask_lo), *_ = netclass.v6_prefixes([network]).tolist()
+    hi_ok = pc.equal(pc.bit_wise_and(dim["hi"], pa.scalar(mask_hi, pa.uint64())), pa.scalar(net_hi, pa.uint64()))
+    lo_ok = pc.equal(pc.bit_wise_and(dim["lo"], pa.scalar(mask_lo, pa.uint64())), pa.scalar(net_lo, pa.uint64()))
+    return pc.and_(hi_ok, lo_ok)
 
 
 def find_services(edges: list[Edge], params: Params) -> dict[tuple[str, str, int], set[str]]:
@@ -94,15 +102,11 @@ def p2p_groups(edges: list[Edge], services: dict, params: Params) -> list[list[E
     for e in mesh:
         groups[root(e["src_ip"])].append(e)
     found = [g for g in groups.values() if len(_members(g)) >= params.min_group]
-    return sorted(found, key=lambda g: (-len(_members(g)), min(_members(g))))
+    return sorted(found, key=lambda g: (-len(_members(g)), netclass.ip_sort_key(_members(g)[0])))
 
 
 def _members(group: list[Edge]) -> list[str]:
-    return sorted({e["src_ip"] for e in group} | {e["dst_ip"] for e in group}, key=_ip_key)
-
-
-def _ip_key(ip: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in ip.split(".")) if ip.count(".") == 3 else (1 << 16, hash(ip) & 0xFFFF)
+    return sorted({e["src_ip"] for e in group} | {e["dst_ip"] for e in group}, key=netclass.ip_sort_key)
 
 
 def group_evidence(group: list[Edge]) -> dict[str, Any]:
@@ -174,7 +178,7 @@ def server_rows(edges: list[Edge], services: dict) -> list[dict[str, Any]]:
                 "rate_per_second": _stats.rate_per_second(row["flows"], row["first_ts"], row["last_ts"]),
             }
         )
-    return sorted(rows, key=lambda r: (-r["flows"], _ip_key(r["server"])))
+    return sorted(rows, key=lambda r: (-r["flows"], netclass.ip_sort_key(r["server"])))
 
 
 class Botnet:

@@ -1,8 +1,9 @@
 """GeoIP enrichment: the provider interface the pipeline calls, and how a provider is chosen.
 
-The engine computes the *distinct* IPv4 addresses of a capture (as uint32), hands them to a provider as one
+The engine computes the *distinct* addresses of a capture (as uint32), hands them to a provider as one
 numpy array and joins the answers back. So a provider answers a whole batch at once and never sees an address
 twice; answers are plain lists (one entry per input, same order) that go straight into an Arrow/DuckDB column.
+IPv4 addresses come as uint32 arrays; IPv6 ones as canonical text (RFC 5952), the form lookup libraries take.
 
 Providers: `geoip_legacy.LegacyGeoIP` (MaxMind legacy .dat, walked with numpy) and
 `geoip_default.EmbeddedCountryDB` (offline RIR delegation data shipped in the `iptocc` package).
@@ -11,6 +12,7 @@ Providers: `geoip_legacy.LegacyGeoIP` (MaxMind legacy .dat, walked with numpy) a
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -34,13 +36,17 @@ _UINT32_MAX = 0xFFFF_FFFF
 
 @runtime_checkable
 class CountryProvider(Protocol):
-    """Country of IPv4 addresses, looked up a batch at a time."""
+    """Country of IPv4 and IPv6 addresses, looked up a batch at a time."""
 
     # One line for reports: the database path, or "embedded default (iptocc <version>, RIR delegation data)".
     source: str
 
     def countries(self, ipv4: np.ndarray) -> list[str | None]:
         """ISO 3166-1 alpha-2 code per address of the uint32 array, or None (no data / private / reserved)."""
+        ...
+
+    def countries_v6(self, texts: Sequence[str]) -> list[str | None]:
+        """The same for IPv6 addresses in canonical text; None for all where the database is IPv4-only."""
         ...
 
 

@@ -7,10 +7,13 @@ API takes dotted strings, so the uint32 batch is formatted first: octets come ou
 iptocc answers from the regional registries' delegation files: the country an address block was assigned to,
 not where it is used (close for most traffic, wrong for anycast and multinational networks), and the
 registries' own "EU" for some blocks. Private, reserved and undelegated addresses give None.
+
+iptocc covers IPv6 too, from the same delegation files: `countries_v6` hands it the canonical texts as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import metadata
 
 import numpy as np
@@ -25,7 +28,7 @@ _NAME = "embedded default"
 
 
 class EmbeddedCountryDB:
-    """Country of IPv4 addresses from iptocc's embedded data; needs no file."""
+    """Country of IPv4 and IPv6 addresses from iptocc's embedded data; needs no file."""
 
     source: str
 
@@ -47,6 +50,12 @@ class EmbeddedCountryDB:
         if not ips.size:
             return []
         return list(self._country_code(dotted(ips)))
+
+    def countries_v6(self, texts: Sequence[str]) -> list[str | None]:
+        """ISO 3166-1 alpha-2 code per IPv6 address (canonical text), or None."""
+        if not len(texts):
+            return []
+        return list(self._country_code(texts))
 
     def __repr__(self) -> str:
         return f"EmbeddedCountryDB({self.source!r})"

@@ -26,6 +26,7 @@ refused, as are city and region editions (they carry country codes, but in anoth
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Final, Literal
 
 import numpy as np
@@ -213,6 +214,12 @@ class LegacyGeoIP:
         if self.role != "country":
             raise TypeError(f"{self.path} was opened as an organisation database")
         return self._leaf_values[self._leaf_indices(ipv4)].tolist()
+
+    def countries_v6(self, texts: Sequence[str]) -> list[str | None]:
+        """None for every IPv6 address: the legacy editions read here are IPv4-only (see the module doc)."""
+        if self.role != "country":
+            raise TypeError(f"{self.path} was opened as an organisation database")
+        return [None] * len(texts)
 
     def organisations(self, ipv4: np.ndarray) -> list[str | None]:
         """Organisation per address of the uint32 array (as pygeoip's `org_by_addr`), or None."""

@@ -1,14 +1,14 @@
 """The IP dimension: every distinct address of the capture, parsed, classified and geolocated once.
 
 Analyses join it back in the engine instead of parsing or looking up addresses per flow (the per-flow
-way is what made the original slow: ENGINES.md).
+way is what made the original slow: ENGINES.md). Parsing is SQL and classification numpy, for IPv4 and
+IPv6 alike: no Python code runs per address.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -19,8 +19,9 @@ from sentinel.enrich import netclass
 from sentinel.enrich.geo import CountryProvider, OrgProvider
 
 TABLE = "ip_dim"
+_REST = "ip_dim_rest"
 
-# Dotted-quad text to integer in the engine; an octet over 255 fails TRY_CAST and gives NULL.
+# The common case, canonical dotted quads, in one cheap pass; an octet over 255 fails TRY_CAST: NULL.
 _PARSE_V4 = r"""
 SELECT ip,
   CASE WHEN regexp_full_match(ip, '[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}') THEN
@@ -32,11 +33,95 @@ SELECT ip,
 FROM ({ips})
 """
 
+# Every other spelling: (version, v4, hi, lo, canonical) per text, all NULL for a text that is no address.
+#
+# Accepted: dotted quads; IPv6 in all RFC 4291 spellings (one "::", 1-4 hex digits a group in either case,
+# a dotted-quad tail as the last two groups). Refused although Python's ipaddress accepts them: scope ids
+# ("fe80::1%eth0": meaningless in a flow record, and they can carry any character), so only hex digits,
+# ":" and "." pass. Octets with leading zeros ("192.168.001.010", also in an IPv6 tail) are read as decimal
+# and accepted as the address without the zeros, which Python (>= 3.9.5) refuses as ambiguous: inet_aton
+# would read them as octal, but flow exporters pad decimal octets, and counting the padded spelling as a
+# malformed row would lose the host's traffic.
+#
+# Canonical text is Python's str() of the address (RFC 5952: lower case, no leading zeros, the first longest
+# run of two or more zero groups as "::"; IPv4-mapped addresses in hex, as Python 3.11 gives them).
+_PARSE = r"""
+WITH a AS (
+  SELECT i, ip,
+    regexp_full_match(ip, '[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}') AS dotted,
+    regexp_full_match(ip, '[0-9A-Fa-f:.]{2,45}') AND contains(ip, ':') AS colons,
+    regexp_extract(ip, '[^:]*$') AS tail
+  FROM {rest}
+), quads AS (
+  SELECT i, ip, dotted, colons, tail,
+    list_transform(string_split(CASE WHEN dotted THEN ip ELSE tail END, '.'),
+                   lambda o: TRY_CAST(o AS UTINYINT)::UBIGINT) AS q
+  FROM a
+), b AS (
+  SELECT i, ip, dotted, q,
+    CASE WHEN dotted AND len(q) = 4 THEN q[1] * 16777216 + q[2] * 65536 + q[3] * 256 + q[4] END AS v4,
+    CASE WHEN NOT colons THEN NULL
+         WHEN NOT contains(tail, '.') THEN ip
+         WHEN regexp_full_match(tail, '[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}')
+           THEN left(ip, length(ip) - length(tail)) || printf('%x:%x', q[1] * 256 + q[2], q[3] * 256 + q[4])
+    END AS hex
+  FROM quads
+), c AS (
+  SELECT i, ip, v4, hex, string_split(hex, '::') AS halves FROM b
+), d AS (
+  SELECT i, ip, v4,
+    hex IS NOT NULL AND NOT contains(hex, '.') AND NOT contains(hex, ':::') AND len(halves) <= 2 AS ok,
+    len(halves) = 2 AS gap,
+    CASE WHEN halves[1] = '' THEN [] ELSE string_split(halves[1], ':') END AS head,
+    CASE WHEN len(halves) < 2 OR halves[2] = '' THEN [] ELSE string_split(halves[2], ':') END AS rest
+  FROM c
+), e AS (
+  SELECT i, ip, v4,
+    ok AND CASE WHEN gap THEN len(head) + len(rest) <= 7 ELSE len(head) = 8 END
+       AND coalesce(list_bool_and(list_transform(list_concat(head, rest), lambda g: length(g) <= 4 AND g <> '')), true)
+       AS ok,
+    list_transform(list_concat(head, repeat(['0'], greatest(0, 8 - len(head) - len(rest))), rest),
+                   lambda g: TRY_CAST('0x' || g AS UBIGINT)) AS g
+  FROM d
+), f AS (
+  SELECT i, ip, v4,
+    CASE WHEN ok THEN (g[1] << 48) | (g[2] << 32) | (g[3] << 16) | g[4] END AS hi,
+    CASE WHEN ok THEN (g[5] << 48) | (g[6] << 32) | (g[7] << 16) | g[8] END AS lo,
+    CASE WHEN ok THEN ':' || array_to_string(list_transform(g, lambda x: printf('%x', x)), ':') || ':' END AS w
+  FROM e
+), r AS (
+  SELECT *,
+    CASE WHEN contains(w, ':0:0:0:0:0:0:0:0:') THEN 8 WHEN contains(w, ':0:0:0:0:0:0:0:') THEN 7
+         WHEN contains(w, ':0:0:0:0:0:0:') THEN 6 WHEN contains(w, ':0:0:0:0:0:') THEN 5
+         WHEN contains(w, ':0:0:0:0:') THEN 4 WHEN contains(w, ':0:0:0:') THEN 3
+         WHEN contains(w, ':0:0:') THEN 2 ELSE 0 END AS run
+  FROM f
+), s AS (
+  SELECT *, strpos(w, repeat(':0', run) || ':') AS pos FROM r
+), t AS (
+  SELECT *, CASE WHEN run = 0 THEN w ELSE left(w, pos - 1) || '::' || substr(w, pos + 2 * run + 1) END AS z FROM s
+)
+SELECT i, ip,
+  CASE WHEN v4 IS NOT NULL THEN 4 WHEN hi IS NOT NULL THEN 6 END::TINYINT AS version,
+  v4::UINTEGER AS v4, hi, lo,
+  CASE WHEN v4 IS NOT NULL THEN printf('%d.%d.%d.%d', v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255, v4 & 255)
+       WHEN hi IS NOT NULL THEN
+         CASE WHEN starts_with(z, '::') THEN z ELSE substr(z, 2) END[:CASE WHEN ends_with(z, '::') THEN -1 ELSE -2 END]
+  END AS canonical
+FROM t"""
+
+_DIGITS = np.array([1] * 10 + [2] * 90 + [3] * 156, dtype=np.int32)  # decimal digits of 0..255
+
 
 @dataclass(frozen=True)
 class IpDimension:
-    table: pa.Table  # ip, version, ip_num, class, country, as_org (one row per distinct address)
+    # ip (the raw text, as flows spell it), version, ip_num (IPv4 as uint32), hi and lo (IPv6 as the uint64
+    # halves of its 128 bits), canonical, class, country, as_org: one row per distinct text, plus one per
+    # canonical spelling that only appears under other spellings (so flows rewritten to it still join).
+    table: pa.Table
     bad: tuple[str, ...]  # strings that are not addresses, sorted
+    # raw text -> canonical text, for the spellings in the capture that are not canonical (rare).
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
     def lookup(self, ips: Sequence[str]) -> dict[str, dict[str, object]]:
         """Class, country and organisation of a few addresses (for alert details)."""
@@ -46,6 +131,63 @@ class IpDimension:
         return {r["ip"]: r for r in rows}
 
 
+@dataclass
+class Parsed:
+    """The distinct texts and what they are, as arrays (one entry per text, in the engine's order)."""
+
+    ip: pa.Array
+    version: np.ndarray  # int8: 4, 6, or 0 for no address
+    ipv4: np.ndarray  # uint32 (0 where not IPv4)
+    hi: np.ndarray  # uint64 halves (0 where not IPv6)
+    lo: np.ndarray
+    canonical: pa.Array  # NULL for no address
+    rest: np.ndarray  # bool: which texts went through the full parser (all but canonical dotted quads)
+
+
+def parse(engine: Engine, distinct_ips_sql: str) -> Parsed:
+    """Parse the distinct address texts: the fast pass for canonical IPv4, the full parser for the rest."""
+    first = engine.query(_PARSE_V4.replace("{ips}", distinct_ips_sql)).combine_chunks()
+    ip = first["ip"].combine_chunks() if first.num_rows else pa.array([], pa.string())
+    v4 = first["v4"]
+    # Booleans go to numpy as integers: pyarrow converts boolean arrays through pandas, 0.2 s to import.
+    is_v4 = _mask(pc.is_valid(v4))
+    ipv4 = pc.fill_null(v4, 0).to_numpy().astype(np.uint32)
+    # A canonical dotted quad is exactly as long as its octets' digits and 3 dots; longer means leading zeros.
+    octets = (ipv4[:, None] >> np.array([24, 16, 8, 0], np.uint32)) & np.uint32(0xFF)
+    canonical_length = _DIGITS[octets].sum(axis=1) + 3
+    rest = ~is_v4 | (pc.utf8_length(ip).to_numpy(zero_copy_only=False) != canonical_length)
+    parsed = Parsed(
+        ip=ip,
+        version=np.where(is_v4, 4, 0).astype(np.int8),
+        ipv4=ipv4,
+        hi=np.zeros(len(ip), np.uint64),
+        lo=np.zeros(len(ip), np.uint64),
+        canonical=ip,
+        rest=rest,
+    )
+    if rest.any():
+        _parse_rest(engine, parsed, rest)
+    return parsed
+
+
+def _parse_rest(engine: Engine, parsed: Parsed, rest: np.ndarray) -> None:
+    """Run the full parser over the texts the fast pass did not settle; fill their fields in place."""
+    index = np.flatnonzero(rest)
+    texts = parsed.ip.take(pa.array(index))
+    engine.register(_REST, pa.table({"i": pa.array(np.arange(len(index), dtype=np.int64)), "ip": texts}))
+    out = engine.query(_PARSE.replace("{rest}", _REST) + " ORDER BY i").combine_chunks()
+    parsed.version[index] = pc.fill_null(out["version"], 0).to_numpy()
+    parsed.ipv4[index] = pc.fill_null(out["v4"], 0).to_numpy()
+    parsed.hi[index] = pc.fill_null(out["hi"], 0).to_numpy()
+    parsed.lo[index] = pc.fill_null(out["lo"], 0).to_numpy()
+    canonical = out["canonical"].combine_chunks() if out.num_rows else pa.array([], pa.string())
+    parsed.canonical = pc.replace_with_mask(parsed.canonical, pa.array(rest), canonical)
+
+
+def _mask(booleans: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return booleans.cast(pa.uint8()).to_numpy().astype(bool)
+
+
 def build(
     engine: Engine,
     distinct_ips_sql: str,
@@ -53,42 +195,84 @@ def build(
     country_db: CountryProvider,
     org_db: OrgProvider | None,
 ) -> IpDimension:
-    parsed = engine.query(_PARSE_V4.replace("{ips}", distinct_ips_sql)).combine_chunks()
-    ip_col, v4_col = parsed["ip"], parsed["v4"]
-    # Booleans go to numpy as integers: pyarrow converts boolean arrays through pandas, 0.2 s to import.
-    is_v4 = pc.is_valid(v4_col).cast(pa.uint8()).to_numpy().astype(bool)
-    ipv4 = pc.fill_null(v4_col, 0).to_numpy().astype(np.uint32)
+    p = parse(engine, distinct_ips_sql)
+    is_v4, is_v6 = p.version == 4, p.version == 6
+    bad = tuple(sorted(pc.drop_null(p.ip.filter(pa.array(p.version == 0))).to_pylist()))
+    aliased = _aliased(p)
+    keep = pa.array(aliased)
+    aliases = dict(zip(p.ip.filter(keep).to_pylist(), p.canonical.filter(keep).to_pylist(), strict=True))
 
-    version = np.where(is_v4, 4, 0).astype(np.int8)
-    klass = np.full(len(ip_col), None, dtype=object)
-    klass[is_v4] = netclass.classify_v4(ipv4[is_v4], internal)
-    bad: list[str] = []
-    for i in np.flatnonzero(~is_v4):  # IPv6 or garbage: rare, so Python per address is fine
-        text = ip_col[int(i)].as_py()
-        try:
-            address = ipaddress.ip_address(text)
-        except ValueError:
-            bad.append(text)
-            continue
-        version[i] = address.version
-        klass[i] = netclass.classify_one(address, internal)
-
-    country = np.full(len(ip_col), None, dtype=object)
-    as_org = np.full(len(ip_col), None, dtype=object)
-    if is_v4.any():
-        country[is_v4] = country_db.countries(ipv4[is_v4])
-        if org_db is not None:
-            as_org[is_v4] = org_db.organisations(ipv4[is_v4])
+    klass = np.full(len(p.ip), None, dtype=object)
+    klass[is_v4] = netclass.classify_v4(p.ipv4[is_v4], internal)
+    klass[is_v6] = netclass.classify_v6(p.hi[is_v6], p.lo[is_v6], internal)
+    country, as_org = _geolocate(p, country_db, org_db)
 
     table = pa.table(
         {
-            "ip": ip_col,
-            "version": pa.array(version, pa.int8(), mask=version == 0),
-            "ip_num": pa.array(ipv4, pa.uint32(), mask=~is_v4),
+            "ip": p.ip,
+            "version": pa.array(p.version, pa.int8(), mask=p.version == 0),
+            "ip_num": pa.array(p.ipv4, pa.uint32(), mask=~is_v4),
+            "hi": pa.array(p.hi, pa.uint64(), mask=~is_v6),
+            "lo": pa.array(p.lo, pa.uint64(), mask=~is_v6),
+            "canonical": p.canonical,
             "class": pa.array(klass, pa.string()),
             "country": pa.array(country, pa.string()),
             "as_org": pa.array(as_org, pa.string()),
         }
     )
+    table = _with_absent_canonical_rows(table, aliased)
     engine.register(TABLE, table)
-    return IpDimension(table=table, bad=tuple(sorted(bad)))
+    return IpDimension(table=table, bad=bad, aliases=aliases)
+
+
+def _aliased(p: Parsed) -> np.ndarray:
+    """Mask of the addresses not spelled canonically; only texts the full parser saw can be."""
+    aliased = np.zeros(len(p.ip), dtype=bool)
+    seen = pa.array(np.flatnonzero(p.rest & (p.version != 0)))
+    if len(seen):
+        aliased[seen.to_numpy()] = _mask(pc.not_equal(p.ip.take(seen), p.canonical.take(seen)))
+    return aliased
+
+
+def _geolocate(p: Parsed, country_db: CountryProvider, org_db: OrgProvider | None) -> tuple[np.ndarray, np.ndarray]:
+    """Country and AS organisation per address: IPv4 by number, IPv6 by canonical text.
+
+    Addresses that embed an IPv4 one (IPv4-mapped, NAT64) are looked up as that IPv4 address. Other IPv6
+    addresses get an organisation from no provider (legacy ASN .dat files are IPv4-only), and a country from
+    providers that cover IPv6 (the embedded default does; legacy .dat ones answer None).
+    """
+    country = np.full(len(p.ip), None, dtype=object)
+    as_org = np.full(len(p.ip), None, dtype=object)
+    ipv4 = p.ipv4.copy()
+    by_v4 = p.version == 4
+    v6 = np.flatnonzero(p.version == 6)
+    if v6.size:
+        mapped, nat64, embedded = netclass.embedded_v4(p.hi[v6], p.lo[v6])
+        ipv4[v6] = embedded
+        by_v4[v6[mapped | nat64]] = True
+        native = v6[~(mapped | nat64)]
+        if native.size:
+            country[native] = country_db.countries_v6(p.canonical.take(pa.array(native)).to_pylist())
+    if by_v4.any():
+        country[by_v4] = country_db.countries(ipv4[by_v4])
+        if org_db is not None:
+            as_org[by_v4] = org_db.organisations(ipv4[by_v4])
+    return country, as_org
+
+
+def _with_absent_canonical_rows(table: pa.Table, aliased: np.ndarray) -> pa.Table:
+    """Add a row keyed by the canonical text for each alias whose canonical spelling is not in the capture.
+
+    Flows can then be rewritten to canonical text and still find their address in the dimension.
+    """
+    if not aliased.any():
+        return table
+    rows = table.filter(pa.array(aliased))
+    absent = rows.filter(pc.invert(pc.is_in(rows["canonical"], table["ip"])))
+    if not absent.num_rows:
+        return table
+    _, first = np.unique(absent["canonical"].to_numpy(zero_copy_only=False).astype(str), return_index=True)
+    extra = absent.take(pa.array(np.sort(first))).set_column(
+        0, "ip", absent["canonical"].take(pa.array(np.sort(first)))
+    )
+    return pa.concat_tables([table, extra])

@@ -36,6 +36,27 @@ SPECIAL_IPV4 = (
     "240.0.0.0/4",
 )
 
+#: IPv6 (IANA IPv6 special-purpose registry, "globally reachable: False", and RFC 9637 documentation):
+#: everything outside 2000::/3 is special too (loopback, unspecified, discard 100::/64, ULA, link-local,
+#: multicast, NAT64 local-use 64:ff9b:1::/48, SRv6 5f00::/16, unallocated space), except the two
+#: prefixes that embed an IPv4 address (EMBEDS_IPV4), which are classified as that address.
+GLOBAL_UNICAST_V6 = "2000::/3"
+SPECIAL_IPV6 = ("2001::/23", "2001:db8::/32", "3fff::/20")
+#: Blocks inside 2001::/23 that the registry marks globally reachable (anycast services, AMT, AS112, ORCHIDv2,
+#: drone remote ID).
+GLOBAL_IPV6_EXCEPTIONS = (
+    "2001:1::1/128",
+    "2001:1::2/128",
+    "2001:1::3/128",
+    "2001:3::/32",
+    "2001:4:112::/48",
+    "2001:20::/28",
+    "2001:30::/28",
+)
+#: IPv4-mapped (a dual-stack socket's view of an IPv4 peer) and the NAT64 well-known prefix (RFC 6052):
+#: the host behind them is the IPv4 address in the low 32 bits.
+MAPPED_V6, NAT64_V6 = "::ffff:0:0/96", "64:ff9b::/96"
+
 INTERNAL, PUBLIC, SPECIAL = "internal", "public", "special"
 
 
@@ -75,6 +96,7 @@ def in_ranges(ipv4: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     return mask
 
 
+_LOW64 = (1 << 64) - 1
 _SPECIAL_V4 = v4_ranges(ipaddress.ip_network(n) for n in SPECIAL_IPV4)
 
 
@@ -86,14 +108,69 @@ def classify_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
     return out
 
 
+def v6_prefixes(nets: Iterable[IPNetwork]) -> np.ndarray:
+    """(n, 4) uint64 array of [hi, lo, mask_hi, mask_lo] of the IPv6 networks (128 bits as two halves)."""
+    rows = []
+    for n in nets:
+        if n.version == 6:
+            value, mask = int(n.network_address), int(n.netmask)
+            rows.append((value >> 64, value & _LOW64, mask >> 64, mask & _LOW64))
+    return np.array(rows, dtype=np.uint64).reshape(-1, 4)
+
+
+def in_networks_v6(hi: np.ndarray, lo: np.ndarray, prefixes: np.ndarray) -> np.ndarray:
+    """Boolean mask: which (hi, lo) addresses fall in any of the prefixes (a loop over the few prefixes)."""
+    mask = np.zeros(hi.shape, dtype=bool)
+    for net_hi, net_lo, mask_hi, mask_lo in prefixes:
+        mask |= ((hi & mask_hi) == net_hi) & ((lo & mask_lo) == net_lo)
+    return mask
+
+
+_GLOBAL_V6 = v6_prefixes([ipaddress.ip_network(GLOBAL_UNICAST_V6)])
+_SPECIAL_V6 = v6_prefixes(ipaddress.ip_network(n) for n in SPECIAL_IPV6)
+_GLOBAL_V6_EXCEPTIONS = v6_prefixes(ipaddress.ip_network(n) for n in GLOBAL_IPV6_EXCEPTIONS)
+_MAPPED = v6_prefixes([ipaddress.ip_network(MAPPED_V6)])
+_NAT64 = v6_prefixes([ipaddress.ip_network(NAT64_V6)])
+
+
+def embedded_v4(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mapped, nat64, ipv4): masks of ::ffff:0:0/96 and 64:ff9b::/96 addresses, and their low 32 bits."""
+    mapped = in_networks_v6(hi, lo, _MAPPED)
+    nat64 = in_networks_v6(hi, lo, _NAT64)
+    return mapped, nat64, (lo & np.uint64(0xFFFF_FFFF)).astype(np.uint32)
+
+
+def classify_v6(hi: np.ndarray, lo: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
+    """Class of each IPv6 address given as uint64 halves; declared internal networks win, as for IPv4."""
+    hi, lo = hi.astype(np.uint64, copy=False), lo.astype(np.uint64, copy=False)
+    out = np.full(hi.shape, PUBLIC, dtype=object)
+    special = ~in_networks_v6(hi, lo, _GLOBAL_V6) | in_networks_v6(hi, lo, _SPECIAL_V6)
+    out[special & ~in_networks_v6(hi, lo, _GLOBAL_V6_EXCEPTIONS)] = SPECIAL
+    mapped, nat64, ipv4 = embedded_v4(hi, lo)
+    out[mapped] = classify_v4(ipv4[mapped], internal)
+    # A NAT64 address reaches the IPv4 internet; one embedding a non-global IPv4 is bogus (RFC 6052 3.1).
+    out[nat64] = classify_v4(ipv4[nat64], ())
+    out[in_networks_v6(hi, lo, v6_prefixes(internal))] = INTERNAL
+    return out
+
+
 def classify_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]) -> str:
-    """The same rule for a single address (IPv6 goes through here; it is rare in course data)."""
+    """The same rule for a single address."""
     if address.version == 4:
         return str(classify_v4(np.array([int(address)], dtype=np.uint32), internal)[0])
-    if any(n.version == 6 and address in n for n in internal):
-        return INTERNAL
-    # Python counts multicast as global; for traffic it is neither internal nor an external peer.
-    return PUBLIC if address.is_global and not address.is_multicast else SPECIAL
+    value = int(address)
+    hi, lo = np.array([value >> 64], np.uint64), np.array([value & _LOW64], np.uint64)
+    return str(classify_v6(hi, lo, internal)[0])
+
+
+def ip_sort_key(text: str) -> tuple[int, int, str]:
+    """Order of addresses in outputs: IPv4 before IPv6, then by numeric value (text breaks ties between
+    spellings); the same in every process, unlike hash(). Text that is not an address sorts first."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return (0, 0, text)
+    return (address.version, int(address), text)
 
 
 def subnet_of(address: str, prefix_v4: int = 24, prefix_v6: int = 64) -> str:
