@@ -6,7 +6,7 @@ for it instead of scanning again, which keeps a run near the cost of a bare scan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -54,6 +54,7 @@ class Context:
         self.source = source
         self._bad_address_rows = 0
         self._predicate = WELL_FORMED_SQL
+        self.notes: list[str] = []  # what the preparation found that a reader of the report must know
         self._prepare(geoip)
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
@@ -78,6 +79,8 @@ class Context:
             )["n"][0].as_py()
             self._predicate += " AND src_ip NOT IN (SELECT ip FROM bad_ips) AND dst_ip NOT IN (SELECT ip FROM bad_ips)"
             by_dst = self._destination_pass(validate=True)
+        if self.ip_dim.aliases:
+            by_dst = self._canonicalise(self.ip_dim.aliases)
         self._quality = self._summarise(by_dst)
         if self._quality.rejected_rows and self.config.strict:
             first = self._quality.examples[0] if self._quality.examples else "?"
@@ -90,6 +93,24 @@ class Context:
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
         self.engine.execute(f"CREATE OR REPLACE VIEW flows AS SELECT * FROM raw_flows{where}")
+
+    def _canonicalise(self, aliases: Mapping[str, str]) -> pa.Table:
+        """Rare path: one host spelled several ways (FC00::1, fc00::1, 192.168.001.010) counts once, under its
+        canonical text: the flows are read through the few aliases, and the totals redone."""
+        table = pa.table({"ip": list(aliases), "canonical": list(aliases.values())})
+        self.engine.register("ip_aliases", table)
+        self.engine.execute("ALTER VIEW raw_flows RENAME TO raw_flows_as_read")
+        self.engine.execute(
+            """
+            CREATE VIEW raw_flows AS
+            SELECT r.* REPLACE (coalesce(a.canonical, r.src_ip) AS src_ip, coalesce(b.canonical, r.dst_ip) AS dst_ip)
+            FROM raw_flows_as_read r
+            LEFT JOIN ip_aliases a ON r.src_ip = a.ip LEFT JOIN ip_aliases b ON r.dst_ip = b.ip
+            """
+        )
+        shown = ", ".join(f"{k} as {v}" for k, v in sorted(aliases.items())[:5])
+        self.notes.append(f"{len(aliases)} address(es) written in a non-canonical form were read as one host: {shown}.")
+        return self._destination_pass(validate=True)
 
     def _destination_pass(self, validate: bool) -> pa.Table:
         """One scan: per-destination totals of well-formed rows, plus malformed-row counts by reason.

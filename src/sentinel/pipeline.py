@@ -10,6 +10,7 @@ from sentinel import __version__
 from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines.duckdb_engine import DuckDBEngine
+from sentinel.enrich import netclass
 from sentinel.enrich.geo import check_file, open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.errors import InputError, UnreadableData
@@ -96,7 +97,7 @@ def _input_summary(ctx: Context) -> InputSummary:
 
 def _notes(ctx: Context) -> list[str]:
     q = ctx.quality
-    notes = list(ctx.source.notes)
+    notes = list(ctx.source.notes) + ctx.notes
     if q.rejected_rows:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(q.rejected_by_reason.items()))
         where = f" First: {'; '.join(q.examples)}." if q.examples else ""
@@ -117,7 +118,7 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
     for alert in report.alerts:
         named.extend(alert.hosts)
         named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
-    ips = sorted(set(named))
+    ips = sorted(set(named), key=netclass.ip_sort_key)
     known = ctx.ip_dim.lookup(ips)
     names = resolver(ips) if resolve and ips else {}
     return {

@@ -1,6 +1,7 @@
 """--data: files, directories, globs; exact paths win over glob characters; format detection by content."""
 
 import datetime as dt
+import ipaddress
 
 import pytest
 
@@ -117,3 +118,23 @@ def test_from_and_to_limit_the_days(tmp_path):
         )
     )
     assert run.input.flows == 2
+
+
+def test_one_host_spelled_several_ways_counts_once(tmp_path):
+    rows = [
+        flow(1, "192.168.1.10", "8.8.8.8", up=10),
+        flow(2, "192.168.001.010", "8.8.8.8", up=20),
+        flow(3, "fd00::1", "2001:4860:4860::8888", up=30),
+        flow(4, "FD00:0::1", "2001:4860:4860:0:0:0:0:8888", up=40),
+    ]
+    cfg = Config(
+        data=write_flows(tmp_path / "d.parquet", rows),
+        units={"exfiltration": default_params("exfiltration")},
+        internal=(ipaddress.ip_network("192.168.0.0/16"), ipaddress.ip_network("fd00::/8")),
+    )
+    report = pipeline.run(cfg)
+    hosts = {r["src_ip"]: r for r in report.section("exfiltration").payload["rows"]}
+    assert report.input.flows == 4
+    assert any("read as one host" in n for n in report.notes)
+    ranked = report.section("exfiltration").payload["hosts_ranked"]
+    assert ranked == 2, hosts
