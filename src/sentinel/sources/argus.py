@@ -57,10 +57,12 @@ def header_of(sample: Sample) -> tuple[str, list[str]] | None:
 
 
 def port_sql(port: str, proto: str) -> str:
-    """A port column as an integer: decimal or hex (`0x0303`) text; empty -> 0 for port-less protocols."""
+    """A port column as an integer: decimal or hex (`0x0303`) text; empty -> 0 for a port-less protocol, NULL
+    (missing) for tcp, udp, ... or an unknown protocol."""
     return (
         f"CASE WHEN {port} IS NULL OR trim({port}) = '' "
-        f"THEN CASE WHEN {proto} IN ({', '.join(repr(p) for p in PORTED_PROTOCOLS)}) THEN NULL ELSE 0 END "
+        f"THEN CASE WHEN {proto} IS NULL OR {proto} IN ({', '.join(repr(p) for p in PORTED_PROTOCOLS)}) "
+        "THEN NULL ELSE 0 END "
         f"ELSE TRY_CAST(trim({port}) AS INTEGER) END"
     )
 
