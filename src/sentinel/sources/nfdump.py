@@ -68,8 +68,9 @@ def _temporary_dir() -> str:
 
 
 def export_csv(path: str) -> tuple[str, str]:
-    """`nfdump -r path -o csv` (times in UTC) into a temporary file: its path, and the last line nfdump wrote
-    on stderr ("" if none: a truncated file is read up to the damage, said so there, exit status 0)."""
+    """`nfdump -r path -o csv` (times in UTC) into a temporary file: its path, and the first line nfdump wrote
+    on stderr ("" if none). nfdump exits with status 0 even on a damaged file: it reads what it can and says
+    so on stderr; a file of which it read nothing while complaining is an InputError naming `path`."""
     program = shutil.which("nfdump")
     if program is None:
         raise InputError(path, MISSING_PROGRAM)
@@ -86,12 +87,19 @@ def export_csv(path: str) -> tuple[str, str]:
     except OSError as exc:
         os.unlink(out)
         raise InputError(path, f"nfdump could not be run ({exc.strerror or exc})") from None
-    if done.returncode != 0:
-        os.unlink(out)
-        said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-        raise InputError(path, f"nfdump could not read it ({said[-1] if said else f'exit status {done.returncode}'})")
     said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-    return out, said[-1] if said else ""
+    first = said[0].strip() if said else ""
+    if done.returncode != 0 or (first and _no_flows(out)):
+        os.unlink(out)
+        raise InputError(path, f"nfdump could not read it ({first or f'exit status {done.returncode}'})")
+    return out, first
+
+
+def _no_flows(export: str) -> bool:
+    with open(export, encoding="utf-8", errors="replace") as fh:
+        fh.readline()  # the header
+        second = fh.readline()
+        return not second or second.startswith(("No matching flows", "Summary"))
 
 
 def _first_line(path: str) -> list[str]:
