@@ -90,6 +90,17 @@ def test_real_files_match_an_independent_reading(shared_data, name, rows, first,
     assert got["rows"] == rows
     assert (got["first"], got["last"]) == (utc(first), utc(last))
     assert any("read as UTC" in n for n in info.notes)
+    assert any("show 1970 dates" in n for n in info.notes) == first.startswith("1970")
+
+
+def test_relative_time_note_names_only_those_files(shared_data):
+    relative, real = (
+        shared_data / SLIPS / "CTU-Malware-Capture-Botnet-207-1.binetflow",
+        shared_data / SLIPS / "test4-malicious.binetflow",
+    )
+    _, info = read_all(relative, real)  # same header: one scan
+    [note] = [n for n in info.notes if "1970 dates" in n]
+    assert str(relative) in note and str(real) not in note
 
 
 def test_real_file_runs_with_few_malformed_rows(shared_data):

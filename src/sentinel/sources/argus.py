@@ -116,9 +116,10 @@ class Argus:
             f"Argus times of {_shown(paths)} carry no time zone (Argus prints the capture machine's local time): "
             "read as UTC."
         ]
-        if any(_is_relative(s, delimiter, names) for s in samples):
+        relative = [s.path for s in samples if _is_relative(s, delimiter, names)]
+        if relative:
             notes.append(
-                f"{_shown(paths)} show 1970 dates: the capture's clock started at 0, so times are relative to "
+                f"{_shown(relative)} show 1970 dates: the capture's clock started at 0, so times are relative to "
                 "its start, not real dates."
             )
         columns = {
