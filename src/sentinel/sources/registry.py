@@ -15,11 +15,15 @@ from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import ConfigError, InputError
 from sentinel.sources import inputs
+from sentinel.sources.argus import Argus
 from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo
 from sentinel.sources.mapped import MappedReader, explain_unmapped
+from sentinel.sources.nfdump import Nfdump
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
 
-READERS: dict[str, Reader] = {r.name: r for r in (CanonicalParquet(), CourseParquet(), MappedReader())}
+READERS: dict[str, Reader] = {
+    r.name: r for r in (CanonicalParquet(), CourseParquet(), Argus(), Nfdump(), MappedReader())
+}
 
 
 def register(reader: Reader) -> None:
