@@ -15,8 +15,9 @@ from sentinel.errors import ConfigError, InputError
 from sentinel.sources import inputs
 from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
+from sentinel.sources.zeek import ZeekConn
 
-READERS: dict[str, Reader] = {r.name: r for r in (CanonicalParquet(), CourseParquet())}
+READERS: dict[str, Reader] = {r.name: r for r in (CanonicalParquet(), CourseParquet(), ZeekConn())}
 
 
 def register(reader: Reader) -> None:
