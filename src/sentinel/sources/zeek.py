@@ -23,7 +23,8 @@ Decisions:
   non-negative integer (`(empty)`, text, a negative number) stays NULL or negative and is counted
   malformed, as is every other unset required field (`-` and `(empty)` read as NULL).
 - A TSV row with fewer or more fields than `#fields` names (typically a last line cut off) is
-  malformed: its byte counters are NULL ("missing or negative bytes"), whatever the fields it has.
+  malformed: its byte counters are NULL ("missing or negative bytes"), whatever the fields it has. (A
+  line cut inside its last field has every field; the canonical ones are intact and it is read.)
   A JSON line that does not parse (e.g. cut off) is a row of NULLs ("missing or unreadable time").
 - A compressed file whose stream ends early or is damaged (a log copied while being written) does not
   stop the run: its intact part is decompressed to a temporary file (removed at exit), read, and the
@@ -188,10 +189,12 @@ def _decompressor(compression: str) -> Any:  # a zlib or zstandard decompression
     return zstandard.ZstdDecompressor().decompressobj()
 
 
-def _stream(path: str, compression: str, sink: Callable[[bytes], None] | None = None) -> str | None:
+def _stream(
+    path: str, compression: str, sink: Callable[[bytes], None] | None = None, chunk_size: int = 1 << 18
+) -> str | None:
     """Decompress `path` (every gzip member / zstd frame), passing the output to `sink` if given.
 
-    Returns None if the stream is whole, else what is wrong with it ("ends early" or "is damaged ...").
+    Returns None if the stream is whole, else what is wrong with it ("its gzip stream ends early", ...).
     """
     import zstandard
 
@@ -199,13 +202,13 @@ def _stream(path: str, compression: str, sink: Callable[[bytes], None] | None = 
     decomp = _decompressor(compression)
     pending = False  # input fed to a member not finished yet
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 18):
+        while chunk := fh.read(chunk_size):
             data = chunk
             while data:
                 try:
                     out = decomp.decompress(data)
                 except errors as exc:
-                    return f"is damaged ({exc})"
+                    return f"its {compression} stream is damaged: {exc}"
                 if sink is not None and out:
                     sink(out)
                 pending = True
@@ -214,7 +217,7 @@ def _stream(path: str, compression: str, sink: Callable[[bytes], None] | None = 
                 data = decomp.unused_data
                 pending = False
                 decomp = _decompressor(compression)
-    return "ends early" if pending else None
+    return f"its {compression} stream ends early" if pending else None
 
 
 _temp_dir: str | None = None
@@ -251,9 +254,10 @@ def _salvage(path: str, compression: str, why: str) -> tuple[_Part, str]:
             lines += data.count(b"\n")
             last = data[-1:]
 
-        _stream(path, compression, write)
+        # Small pieces: the output of the piece that fails is lost, so little of the intact part is.
+        _stream(path, compression, write, chunk_size=1 << 12)
     lines += last != b"\n"
-    note = f"{path} {why} ({compression} stream cut or damaged): read its first {lines} lines."
+    note = f"{path} is truncated ({why}): read its first {lines} lines."
     return _Part((target,), None, file=path), note
 
 
@@ -303,6 +307,19 @@ def _exact_seconds(text: str) -> str:
     and faster than decimal arithmetic, which widens to 128 bits.
     """
     return f"TRY_CAST(replace(CAST(TRY_CAST({text} AS DECIMAL(18,6)) AS VARCHAR), '.', '') AS BIGINT)"
+
+
+def _iso_time(text: str) -> str:
+    """ISO 8601 text as microseconds: its UTC offset applied where it has one, else read as UTC.
+
+    (Casting to TIMESTAMP would drop an offset; TIMESTAMPTZ would read a time without one in the
+    session's time zone, which is the machine's.)
+    """
+    zoned = f"regexp_matches({text}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+    return (
+        f"CASE WHEN {zoned} THEN epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) "
+        f"ELSE epoch_us(TRY_CAST({text} AS TIMESTAMP)) END"
+    )
 
 
 def _counter(text: str, unset_sql: str, complete: str | None = None) -> str:
@@ -409,7 +426,7 @@ class ZeekConn:
 
         raw = " UNION ALL ".join(_from(p, call(p)) for p in parts)
         q = {k: _quote(k) for k in keys}
-        ts = f"coalesce({_exact_seconds(q['ts'])}, epoch_us(TRY_CAST({q['ts']} AS TIMESTAMP)))"
+        ts = f"coalesce({_exact_seconds(q['ts'])}, {_iso_time(q['ts'])})"
         mapping = {
             schema.TS: ts,
             schema.SRC_IP: q["id.orig_h"],
