@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sentinel import schema
-from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list, sql_string
 
 #: Zeek conn fields a log needs to be read as flows (TSV `#fields`; JSON keys, where bytes may be unset).
@@ -357,10 +356,7 @@ class ZeekConn:
 
     # -- TSV -------------------------------------------------------------------------------------
     def _scan_tsv(self, samples: Sequence[Sample], header: TsvHeader) -> Scan:
-        fields = header.fields
-        for s in samples[1:]:  # grouped by header, so this holds; checked as the positions rely on it
-            if tsv_header(s) != header:
-                raise InputError(s.path, "has a different Zeek header from the other files of its group")
+        fields = header.fields  # the same in every file of the group (group_key)
         # Columns by position: c0.. for the fields, one more to catch rows with too many fields.
         n = len(fields)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n + 1)) + "}"
