@@ -11,8 +11,9 @@ through `sentinel.sources.registry.open_sources` and two queries over the `raw_f
   and converts only the columns it needs);
 - validate: the first pass of a run, every canonical column converted and checked (MALFORMED rules).
 
-The median of --repeat runs is printed as seconds and rows per second. A benchmark, not a test: nothing
-is asserted on speed.
+The median of --repeat runs is printed as wall seconds, rows per second and CPU seconds (all threads of
+this process: on a shared machine, less disturbed by other work than wall time). A benchmark, not a
+test: nothing is asserted on speed.
 """
 
 from __future__ import annotations
@@ -134,13 +135,14 @@ def _compress(src: Path, dst: Path, compression: str) -> None:
             zstandard.ZstdCompressor(level=3).copy_stream(fin, fout)
 
 
-def measure(path: Path, query: str) -> tuple[float, tuple]:
+def measure(path: Path, query: str) -> tuple[float, float, tuple]:
+    """Wall seconds, CPU seconds of this process (every thread) and the query's result."""
     engine = DuckDBEngine()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         open_sources(engine, [str(path)], ReadOptions())
         result = tuple(engine.query(query).to_pylist()[0].values())
-        return time.perf_counter() - start, result
+        return time.perf_counter() - start, time.process_time() - cpu, result
     finally:
         engine.close()
 
@@ -175,18 +177,19 @@ def main() -> int:
         start = time.perf_counter()
         files = write_inputs(folder, args.rows, formats)
         print(f"wrote {len(files)} file(s) of {args.rows:,} rows in {time.perf_counter() - start:.1f} s\n")
-        print(f"{'format':<16} {'size MB':>8} {'query':<10} {'median s':>9} {'rows/s':>12}")
+        print(f"{'format':<16} {'size MB':>8} {'query':<10} {'median s':>9} {'rows/s':>12} {'CPU s':>6}")
         for name in formats:
             path = files[name]
             for label, query in QUERIES.items():
                 runs = [measure(path, query) for _ in range(args.repeat)]
-                seconds = statistics.median(s for s, _ in runs)
-                rows = runs[0][1][0]
+                seconds = statistics.median(s for s, _, _ in runs)
+                cpu = statistics.median(c for _, c, _ in runs)
+                rows = runs[0][2][0]
                 if rows != args.rows:
                     print(f"{name}: read {rows} rows, expected {args.rows}", file=sys.stderr)
                     return 1
                 size = path.stat().st_size / 1e6
-                print(f"{name:<16} {size:>8.1f} {label:<10} {seconds:>9.2f} {rows / seconds:>12,.0f}")
+                print(f"{name:<16} {size:>8.1f} {label:<10} {seconds:>9.2f} {rows / seconds:>12,.0f} {cpu:>6.2f}")
         print(f"\nload average after: {load_average()}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
