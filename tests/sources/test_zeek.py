@@ -431,3 +431,19 @@ def test_rita_end_to_end(shared_data, capsys):
         {"day": "2024-04-21", "flows": 35_459},
     ]
     assert "Columns not used: _node_name." in report["notes"]
+
+
+def test_malformed_rows_deep_in_a_large_file_cite_their_line(tmp_path):
+    # Large enough for the engine to read and number rows in parallel: numbers must still follow the file.
+    n = 300_000
+    line = "\t".join(row(ts="1713484795.000000")[f] for f in FIELDS) + "\n"
+    bad = line.replace("\t10\t20\t", "\t-1\t20\t")
+    body = [line] * n
+    body[200_000] = body[280_000] = bad  # data rows 200,001 and 280,001
+    path = tmp_path / "conn.log"
+    path.write_text(header() + "".join(body))
+    report = pipeline.run(config_for(path, "hourly"))
+    assert report.input.rejected_examples == [
+        f"{path}:{8 + 200_001} (missing or negative bytes)",
+        f"{path}:{8 + 280_001} (missing or negative bytes)",
+    ]
