@@ -184,13 +184,17 @@ class Context:
         for scan in self.source.scans:
             if len(out) >= EXAMPLES:
                 break
-            # Row numbers follow each file's order: the engine keeps it for this one query.
+            # Row numbers follow each file's order: the engine keeps it for this one query. They are counted
+            # over the whole scan (in order) and made relative to each file's first row: numbering within
+            # PARTITION BY _file would follow the order of parallel partitioning, not the file's.
             self.engine.execute("SET preserve_insertion_order = true")
             try:
                 rows = self.engine.query(
                     f"""
                     SELECT _file, n, CASE {reason_sql} ELSE '{BAD_ADDRESS}' END AS reason FROM (
-                        SELECT *, row_number() OVER (PARTITION BY _file) AS n FROM ({scan.sql})
+                        SELECT *, g - min(g) OVER (PARTITION BY _file) + 1 AS n FROM (
+                            SELECT *, row_number() OVER () AS g FROM ({scan.sql})
+                        )
                     ) WHERE NOT ({self._predicate}) ORDER BY _file, n LIMIT {EXAMPLES - len(out)}
                     """
                 ).to_pylist()

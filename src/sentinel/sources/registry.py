@@ -20,9 +20,10 @@ from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo
 from sentinel.sources.mapped import MappedReader, explain_unmapped
 from sentinel.sources.nfdump import Nfdump
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
+from sentinel.sources.zeek import ZeekConn
 
 READERS: dict[str, Reader] = {
-    r.name: r for r in (CanonicalParquet(), CourseParquet(), Argus(), Nfdump(), MappedReader())
+    r.name: r for r in (CanonicalParquet(), CourseParquet(), ZeekConn(), Argus(), Nfdump(), MappedReader())
 }
 
 
