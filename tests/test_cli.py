@@ -184,16 +184,28 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 
-def test_botnet_subnet_outside_internal_networks_is_examined(tmp_path, capsys):
+def test_botnet_subnet_declared_internal_is_examined(tmp_path, capsys):
     from tests.flows import flow, write_flows
 
     members = ["100.70.0.1", "100.70.0.2", "100.70.0.3"]  # CGN space: neither RFC 1918 nor public
     rows = [flow(10 * i + j, a, b, port=40000) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
     path = write_flows(tmp_path / "f.parquet", rows)
-    assert cli.main(["--data", str(path), "-bn", "100.70.0.0/16", "--json", "-"]) == 0
+    argv = ["--data", str(path), "-bn", "100.70.0.0/16", "--internal", "192.168.0.0/16,100.70.0.0/16", "--json", "-"]
+    assert cli.main(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert [a["hosts"] for a in document["alerts"]] == [members]
-    assert "100.70.0.0/16" in document["settings"]["internal"]
+    assert document["settings"]["internal"] == ["192.168.0.0/16", "100.70.0.0/16"]
+
+
+def test_botnet_subnet_never_becomes_internal(capture, capsys):
+    """-bn on the destination of an exfiltration must not declare it internal and so hide the alert."""
+    assert cli.main(["--data", str(capture[0]), "-dx", "90", "-bn", "192.168.104.0/24", "--json", "-"]) == 0
+    alerts = json.loads(capsys.readouterr().out)["alerts"]
+    destination = next(a["dst_ip"] for a in alerts if a["type"] == "exfiltration")
+    subnet = destination.rsplit(".", 1)[0] + ".0/24"
+    code, err = _error(["--data", str(capture[0]), "-dx", "90", "-bn", subnet, "--json", "-"], capsys)
+    assert code == ExitStatus.USAGE
+    assert f"-bn: {subnet} is outside the internal networks; add it to --internal" in err
 
 
 def test_unwritable_destinations_fail_before_the_analysis(capture, tmp_path, capsys):

@@ -109,7 +109,8 @@ def analysis_parser() -> argparse.ArgumentParser:
         "--botnet",
         metavar="CIDR",
         help="possible internal botnet: hosts of CIDR talking "
-        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network",
+        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network. CIDR must lie "
+        "inside --internal: -bn chooses the hosts examined, never what is internal",
     )
     a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
     o = p.add_argument_group("output")
@@ -193,9 +194,11 @@ def build_config(args: argparse.Namespace):
     if args.botnet or run_all:
         cidr = args.botnet or BotnetParams().cidr
         network = netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
-        units["botnet"] = BotnetParams(cidr=cidr)
+        # -bn chooses which internal hosts are examined, never what is internal: declaring a public subnet
+        # internal would hide exfiltration to it from -dx.
         if network.prefixlen and not netclass.covered(network, internal):
-            internal = (*internal, network)  # the subnet examined for a botnet is one of yours
+            raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal if it is yours")
+        units["botnet"] = BotnetParams(cidr=cidr)
     return Config(
         data=Path(args.data),
         country_db=args.gi,

@@ -187,7 +187,7 @@ class Botnet:
         network = netclass.parse_cidr(params.cidr, "-bn")
         every = network.prefixlen == 0
         if not every and not netclass.covered(network, ctx.config.internal):
-            # The one pass over internal sources only sees internal hosts (the CLI declares -bn's subnet so).
+            # The one pass over internal sources only sees internal hosts.
             raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal")
         edges = internal_edges(ctx, None if every else network)
         services = find_services(edges, params)
