@@ -7,6 +7,7 @@ The original course command line is a compatibility contract and keeps working u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -60,6 +61,19 @@ def _positive_int(option: str):
         return value
 
     return parse
+
+
+def max_threads() -> int:
+    """Engine threads allowed: beyond a few per core they only cost memory and switching (and at tens of
+    thousands exhaust the process's threads)."""
+    return min(1024, 8 * (os.cpu_count() or 1))
+
+
+def _threads(text: str) -> int:
+    value = _positive_int("--threads")(text)
+    if value > max_threads():
+        raise ConfigError(f"--threads: {value} is more than {max_threads()} (8 per core, at most 1024)")
+    return value
 
 
 def analysis_parser() -> argparse.ArgumentParser:
@@ -159,7 +173,10 @@ def analysis_parser() -> argparse.ArgumentParser:
         "a reverse lookup tells your resolver what you are investigating)",
     )
     s.add_argument(
-        "--threads", metavar="N", type=_positive_int("--threads"), help="engine threads (default: all cores)"
+        "--threads",
+        metavar="N",
+        type=_threads,
+        help="engine threads, at most 8 per core and 1024 (default: all cores)",
     )
     s.add_argument(
         "--memory-limit",

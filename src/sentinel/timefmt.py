@@ -14,9 +14,17 @@ def format_ts(centiseconds: int | None, date: dt.date | None) -> str | None:
     if centiseconds is None:
         return None
     if date is not None:
-        base = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
-        moment = base + dt.timedelta(seconds=centiseconds / 100)
+        try:
+            base = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+            moment = base + dt.timedelta(seconds=centiseconds / 100)
+        except OverflowError:
+            # Beyond the years 1-9999 a calendar cannot name the moment: the offset from the day's 00:00.
+            return f"{date.isoformat()} {_relative(centiseconds)}"
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _relative(centiseconds)
+
+
+def _relative(centiseconds: int) -> str:
     sign = "-" if centiseconds < 0 else "+"
     days, rest = divmod(abs(int(centiseconds)), 8_640_000)
     hours, rest = divmod(rest, 360_000)

@@ -41,3 +41,30 @@ def test_unknown_timezone_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="--tz"):
         Config(data=tmp_path / "x.parquet", timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime"])
+def test_zone_database_files_that_are_not_zones_are_config_errors(tmp_path, zone):
+    from sentinel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"--tz: unknown time zone '{zone}'"):
+        Config(data=tmp_path / "x.parquet", timezone=zone)
+
+
+def test_times_beyond_the_calendar_are_in_no_hour(tmp_path):
+    import datetime as dt
+
+    rows = [
+        flow(10**17, "192.168.1.2", "8.8.8.8"),
+        flow(-(10**15), "192.168.1.2", "8.8.8.8"),
+        flow(5, "192.168.1.2", "8.8.8.8"),
+    ]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    config = Config(
+        data=path, units=config_for(path, "hourly").units, timezone="Europe/Lisbon", date=dt.date(9999, 12, 31)
+    )
+    report = pipeline.run(config)
+    section = report.section("hourly")
+    assert sum(_hours(report).values()) == 1 and section.payload["unplaced_flows"] == 2
+    assert "2 flows are in no hour" in section.tables[0].note
+    assert report.input.last_seen.startswith("9999-12-31 +")

@@ -15,7 +15,8 @@ from sentinel.units import UnitResult
 # which pandas.to_datetime puts in the previous day, take one hour off); hour-of-day is that modulo 24,
 # folded in Python over the few groups. Integer keys keep this the cheapest pass of a run.
 _UTC_HOUR_INDEX = "timestamp // 360000 - CAST(timestamp < 0 AND timestamp % 360000 <> 0 AS INTEGER)"
-_ZONE_HOUR = "hour(timezone(?, to_timestamp((timestamp + ?) / 100.0)))"
+# NULL (not an error) where the moment is beyond the calendar's years 1-9999: such flows are in no hour.
+_ZONE_HOUR = "try(hour(timezone(?, to_timestamp((timestamp + ?) / 100.0))))"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class Params:
     pass
 
 
-def query(ctx: Context) -> list[dict]:
+def query(ctx: Context) -> tuple[list[dict], int]:
+    """Flows per hour, and the flows placed in no hour (their moment is beyond the calendar's range)."""
     zone = ctx.config.timezone
     if zone == "UTC":
         expr, params = _UTC_HOUR_INDEX, []
@@ -31,9 +33,13 @@ def query(ctx: Context) -> list[dict]:
         expr, params = _ZONE_HOUR, [zone, ctx.config.epoch_offset_cs]
     table = ctx.engine.query(f"SELECT {expr} AS h, count(*) AS flows FROM flows GROUP BY 1", params)
     flows = [0] * 24
+    unplaced = 0
     for h, n in zip(table["h"].to_pylist(), table["flows"].to_pylist(), strict=True):
-        flows[h % 24] += n  # Python's % is a floor modulo: hour -1 is 23
-    return [{"hour": h, "flows": flows[h]} for h in range(24)]
+        if h is None:
+            unplaced += n
+        else:
+            flows[h % 24] += n  # Python's % is a floor modulo: hour -1 is 23
+    return [{"hour": h, "flows": flows[h]} for h in range(24)], unplaced
 
 
 class Hourly:
@@ -43,8 +49,11 @@ class Hourly:
     Params: ClassVar[type] = Params
 
     def run(self, ctx: Context, params: Params) -> UnitResult:
-        rows = query(ctx)
+        rows, unplaced = query(ctx)
         zone = ctx.config.timezone
+        note = f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0."
+        if unplaced:
+            note += f" {unplaced:,} flows are in no hour: their time is outside the years 1-9999."
         table = Table(
             key="hourly",
             title=f"{self.title} ({zone})",
@@ -53,7 +62,7 @@ class Hourly:
                 Column("flows", "flows", "int"),
             ],
             rows=rows,
-            note=f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0.",
+            note=note,
         )
         chart = Chart(
             key="hourly",
@@ -70,6 +79,6 @@ class Hourly:
             tables=[table],
             charts=[chart],
             params={"timezone": zone, **describe_params(params)},
-            payload={"timezone": zone, "rows": rows},
+            payload={"timezone": zone, "rows": rows, **({"unplaced_flows": unplaced} if unplaced else {})},
         )
         return UnitResult(section)
