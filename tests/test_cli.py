@@ -111,6 +111,13 @@ def _error(argv, capsys) -> tuple[int, str]:
         (["--memory-limit", "1KB"], ExitStatus.USAGE, "--memory-limit: the analysis does not fit in 1KB"),
         (["--date", "2023-13-01"], ExitStatus.USAGE, "--date: '2023-13-01' is not a date"),
         (["--bogus"], ExitStatus.USAGE, "unrecognized arguments: --bogus"),
+        (["-bn", ""], ExitStatus.USAGE, "-bn: the value is empty"),
+        (["--json", ""], ExitStatus.USAGE, "--json: the value is empty"),
+        (["--memory-limit", ""], ExitStatus.USAGE, "--memory-limit: the value is empty"),
+        (["--date", ""], ExitStatus.USAGE, "--date: the value is empty"),
+        (["-o", "--out-dir", ""], ExitStatus.USAGE, "--out-dir: the value is empty"),
+        (["--date", "20240101"], ExitStatus.USAGE, "--date: '20240101' is not a date in YYYY-MM-DD form"),
+        (["--date", "2024-W01-1"], ExitStatus.USAGE, "--date: '2024-W01-1' is not a date in YYYY-MM-DD form"),
     ],
 )
 def test_usage_errors(capture, capsys, extra, status, message):

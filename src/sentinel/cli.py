@@ -63,6 +63,17 @@ def _positive_int(option: str):
     return parse
 
 
+def _given(option: str):
+    """The value as typed, refusing an empty one: `--json ''` must not quietly mean "no JSON report"."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise ConfigError(f"{option}: the value is empty")
+        return text
+
+    return parse
+
+
 def max_threads() -> int:
     """Engine threads allowed: beyond a few per core they only cost memory and switching (and at tens of
     thousands exhaust the process's threads)."""
@@ -122,6 +133,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         "-bn",
         "--botnet",
         metavar="CIDR",
+        type=_given("-bn"),
         help="possible internal botnet: hosts of CIDR talking "
         "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network. CIDR must lie "
         "inside --internal: -bn chooses the hosts examined, never what is internal",
@@ -140,10 +152,17 @@ def analysis_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write a Markdown report with PNG charts into --out-dir, under a new name (never overwrites)",
     )
-    o.add_argument("--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)")
+    o.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        default=".",
+        type=_given("--out-dir"),
+        help="where -o writes (default: current directory)",
+    )
     o.add_argument(
         "--json",
         metavar="PATH",
+        type=_given("--json"),
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
     o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
@@ -163,6 +182,7 @@ def analysis_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--date",
         metavar="YYYY-MM-DD",
+        type=_given("--date"),
         help="the capture day: timestamps count from its 00:00 UTC "
         "(default: unknown; times are shown relative to 00:00)",
     )
@@ -181,6 +201,7 @@ def analysis_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--memory-limit",
         metavar="SIZE",
+        type=_given("--memory-limit"),
         help="engine memory before spilling to disk, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
     )
     s.add_argument("--debug", action="store_true", help="show tracebacks on errors")

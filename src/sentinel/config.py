@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -36,6 +37,8 @@ def parse_timezone(name: str) -> str:
 
 def parse_date(text: str) -> dt.date:
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # fromisoformat also takes 20240101, 2024-W01
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(f"--date: {text!r} is not a date in YYYY-MM-DD form") from exc
