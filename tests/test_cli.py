@@ -235,3 +235,19 @@ def test_quiet_still_prints_the_json_asked_for(capture, capsys):
     assert cli.main(["--data", str(capture[0]), "-td", "-q", "--json", "-"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["analyses"]["hourly"]["timezone"] == "UTC" and captured.err == ""
+
+
+def test_error_messages_show_control_characters_as_escapes(tmp_path, capsys):
+    name = str(tmp_path / "day\x1b[31m\x07\u202e\nx.parquet")
+    code, err = _error(["--data", name], capsys)
+    assert code == ExitStatus.INPUT and "day\\x1b[31m\\x07\\u202e\\x0ax.parquet: no such file" in err
+    assert not any(c in err for c in "\x1b\x07\u202e")
+    code, err = _error(["--data", "nul\x00.parquet"], capsys)  # only through the API: argv has no NUL
+    assert code == ExitStatus.INPUT and "nul\\x00.parquet: is not a file name" in err
+
+
+def test_wrote_lines_show_control_characters_as_escapes(capture, tmp_path, capsys):
+    target = tmp_path / "r\x1b]0;title\x07.json"
+    assert cli.main(["--data", str(capture[0]), "-td", "--json", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"wrote {tmp_path}/r\\x1b]0;title\\x07.json\n"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from sentinel import __version__
 from sentinel.errors import ConfigError, ExitStatus, OutputError, SentinelError
+from sentinel.report.escape import visible
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
@@ -291,7 +292,7 @@ def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts 
             written.append(path)
     if not args.quiet:
         for path in written:
-            print(f"wrote {path}", file=sys.stderr)
+            print(f"wrote {visible(path)}", file=sys.stderr)
     return ExitStatus.OK
 
 
@@ -307,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SentinelError as exc:
         if debug:
             traceback.print_exc()
-        print(f"sentinel: error: {exc}", file=sys.stderr)
+        print(f"sentinel: error: {visible(exc)}", file=sys.stderr)  # it may quote a file name or data
         return int(exc.status)
     except KeyboardInterrupt:
         print("sentinel: interrupted", file=sys.stderr)
@@ -318,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"sentinel: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+            f"sentinel: internal error: {type(exc).__name__}: {visible(exc)} (rerun with --debug for a traceback)",
             file=sys.stderr,
         )
         return int(ExitStatus.ERROR)
