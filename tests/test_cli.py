@@ -1,7 +1,9 @@
 """The command line as users meet it: the original course invocation, -q, -o, --json, errors and codes."""
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -251,3 +253,15 @@ def test_wrote_lines_show_control_characters_as_escapes(capture, tmp_path, capsy
     assert cli.main(["--data", str(capture[0]), "-td", "--json", str(target)]) == 0
     err = capsys.readouterr().err
     assert err == f"wrote {tmp_path}/r\\x1b]0;title\\x07.json\n"
+
+
+def test_json_onto_special_files(capture, tmp_path, capsys):
+    data = ["--data", str(capture[0]), "-td", "-q"]
+    assert cli.main([*data, "--json", "/dev/null"]) == 0  # a stream: nothing is replaced, no --force needed
+    assert cli.main([*data, "--json", "/dev/null", "--force"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    code, err = _error([*data, "--json", str(folder), "--force"], capsys)
+    assert code == ExitStatus.OUTPUT and "is a directory, not a regular file" in err
+    assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["dir"]  # no temp file left

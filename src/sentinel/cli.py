@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sentinel import __version__
-from sentinel.errors import ConfigError, ExitStatus, OutputError, SentinelError
+from sentinel.errors import ConfigError, ExitStatus, SentinelError
 from sentinel.report.escape import visible
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
@@ -261,11 +261,7 @@ def run_analysis(argv: Sequence[str]) -> int:
     config = build_config(args)
     # Where reports go is checked before the analysis, so a long run does not end in a refusal to write.
     if args.json and args.json != "-":
-        target = Path(args.json)
-        if target.exists() and not args.force:
-            raise output.exists_error(args.json)
-        if not target.parent.is_dir():
-            raise OutputError(f"{args.json}: cannot write (no directory {target.parent})")
+        output.destination(Path(args.json), args.force)
     if args.outfileMd:
         output.ensure_directory(Path(args.out_dir))
     drawing = charts.BackgroundCharts() if args.outfileMd else None

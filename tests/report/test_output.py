@@ -1,4 +1,7 @@
+import os
 import stat
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +31,54 @@ def test_free_stem_skips_taken_names(tmp_path):
     (tmp_path / "report.md").write_text("x")
     (tmp_path / "report-2-chart.png").write_text("x")
     assert output.free_stem(tmp_path, "report", (".md", "-chart.png")) == "report-3"
+
+
+def _no_temp_files(directory):
+    return [p.name for p in directory.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_fifo_is_written_as_a_stream_and_stays_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert output.destination(fifo, force=False) is output.Destination.STREAM  # nothing replaced: no --force
+    output.write(fifo, b'{"report": 1}', force=False)
+    reader.join(timeout=10)
+    assert received == [b'{"report": 1}']
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and _no_temp_files(tmp_path)
+
+
+def test_dev_null_is_a_stream_even_with_force():
+    for force in (False, True):
+        output.write(Path("/dev/null"), b"x", force)
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_directories_and_links_are_never_replaced(tmp_path, force):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("mine")
+    (tmp_path / "link").symlink_to(tmp_path / "file")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for name, kind in (("dir", "a directory"), ("link", "a symbolic link"), ("dangling", "a symbolic link")):
+        with pytest.raises(OutputError, match=f"{name}: is {kind}, not a regular file"):
+            output.write(tmp_path / name, b"new", force)
+    assert (
+        (tmp_path / "dir").is_dir() and (tmp_path / "link").is_symlink() and (tmp_path / "file").read_text() == "mine"
+    )
+    assert not (tmp_path / "nowhere").exists() and _no_temp_files(tmp_path)
+
+
+def test_a_failed_replace_leaves_no_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "r.json"
+    target.write_text("old")
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(output.os, "replace", refuse)
+    with pytest.raises(OutputError, match=r"r\.json: cannot write"):
+        output.write(target, b"new", force=True)
+    assert target.read_text() == "old" and _no_temp_files(tmp_path)

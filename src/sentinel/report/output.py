@@ -1,13 +1,26 @@
-"""Writing reports without ever overwriting what the user owns unless asked (--force)."""
+"""Writing reports without ever overwriting what the user owns unless asked (--force).
+
+Only regular files are ever created or replaced. A FIFO or character device (/dev/null, /dev/stdout on a
+pipe or terminal, a named pipe) is a stream: the report is written into it, and nothing is replaced, so
+no --force is needed. Anything else (directory, symbolic link, socket, block device) is refused.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 
 from sentinel.errors import OutputError
+
+
+class Destination(Enum):
+    NEW = "new"  # nothing there yet: create it
+    REPLACE = "replace"  # a regular file, and --force: replace it atomically
+    STREAM = "stream"  # a FIFO or character device: write into it
 
 
 def _fail(path: Path, exc: OSError) -> OutputError:
@@ -45,15 +58,78 @@ def temp_beside(final: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_replacing(path: Path, data: bytes) -> None:
-    """Write atomically (temp file + rename), replacing `path` if it exists: only behind --force."""
+    """Write atomically (temp file + rename), replacing `path` if it is a regular file: only behind --force."""
+    temp = None
     try:
-        os.replace(temp_beside(path, lambda t: t.write_bytes(data)), path)
+        temp = temp_beside(path, lambda t: t.write_bytes(data))
+        _check_replaceable(path)  # again: it may have changed since the analysis started
+        os.replace(temp, path)
+    except OSError as exc:
+        raise _fail(path, exc) from exc
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)  # gone after a successful rename; else no temp file is left behind
+
+
+def write_stream(path: Path, data: bytes) -> None:
+    """Write into a FIFO or character device (following links: /dev/stdout); never create or truncate."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)  # no O_CREAT, no O_TRUNC: a regular file stays intact
+        with open(fd, "wb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):  # replaced since it was checked
+                raise OutputError(f"{path}: is no longer a FIFO or character device; nothing written")
+            fh.write(data)
     except OSError as exc:
         raise _fail(path, exc) from exc
 
 
+def destination(path: Path, force: bool) -> Destination:
+    """What writing a report to `path` would do; an OutputError if it must not be written at all."""
+    try:
+        target = _stat(path, follow=True)  # /dev/stdout is a link to the stream
+        if target is not None and (stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode)):
+            return Destination.STREAM
+        entry = _stat(path, follow=False)
+    except OSError as exc:
+        raise _fail(path, exc) from exc
+    except ValueError:  # only through the API: a command line cannot carry a NUL
+        raise OutputError(f"{path}: is not a file name (it contains a NUL character)") from None
+    if entry is None:
+        if not path.parent.is_dir():
+            raise OutputError(f"{path}: cannot write (no directory {path.parent})")
+        return Destination.NEW
+    _check_replaceable(path, entry)
+    if not force:
+        raise exists_error(path)
+    return Destination.REPLACE
+
+
 def write(path: Path, data: bytes, force: bool) -> None:
-    (write_replacing if force else write_new)(path, data)
+    kind = destination(path, force)
+    if kind is Destination.STREAM:
+        write_stream(path, data)
+    else:
+        (write_replacing if kind is Destination.REPLACE else write_new)(path, data)
+
+
+def _stat(path: Path, follow: bool) -> os.stat_result | None:
+    try:
+        return os.stat(path, follow_symlinks=follow)
+    except FileNotFoundError:
+        return None
+
+
+def _check_replaceable(path: Path, entry: os.stat_result | None = None) -> None:
+    """Only a regular file (or nothing) may be replaced; never a link, directory or device."""
+    entry = entry or _stat(path, follow=False)
+    if entry is not None and not stat.S_ISREG(entry.st_mode):
+        raise OutputError(f"{path}: is {_kind(entry.st_mode)}, not a regular file; Sentinel never replaces it")
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def free_stem(directory: Path, stem: str, suffixes: tuple[str, ...]) -> str:
