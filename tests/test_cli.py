@@ -265,3 +265,58 @@ def test_json_onto_special_files(capture, tmp_path, capsys):
     code, err = _error([*data, "--json", str(folder), "--force"], capsys)
     assert code == ExitStatus.OUTPUT and "is a directory, not a regular file" in err
     assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["dir"]  # no temp file left
+
+
+def test_report_names_are_taken_before_the_analysis_and_given_back_on_failure(capture, tmp_path, monkeypatch, capsys):
+    from sentinel import pipeline
+
+    real_run, seen = pipeline.run, []
+
+    def run(config, **kwargs):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))  # what exists while the analysis runs
+        return real_run(config, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", run)
+    argv = ["--data", str(capture[0]), "-q", "-o", "--out-dir", str(tmp_path), "--json", str(tmp_path / "r.json")]
+    assert cli.main(argv) == 0
+    [names] = seen
+    stem = names[1].removesuffix("-country_volume.png")
+    assert names == ["r.json", f"{stem}-country_volume.png", f"{stem}-hourly.png", f"{stem}.md"]
+    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert (tmp_path / f"{stem}.md").stat().st_size > 0
+
+    def fail(config, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "run", fail)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv[-1] = str(tmp_path / "r2.json")
+    assert cli.main(argv) == ExitStatus.ERROR
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # every name taken was given back
+    capsys.readouterr()
+
+
+def test_unwritable_out_dir_fails_before_the_analysis(capture, tmp_path, monkeypatch, capsys):
+    from sentinel import pipeline
+    from sentinel.report import output
+
+    def analysis_started(*args, **kwargs):
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(pipeline, "run", analysis_started)
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:  # root writes whatever the mode: stand in for the refusal a user would meet
+        real = output.create_exclusive
+
+        def refuse(path):
+            if path.parent == folder:
+                raise output._fail(path, PermissionError(13, "Permission denied"))
+            return real(path)
+
+        monkeypatch.setattr(output, "create_exclusive", refuse)
+    else:
+        folder.chmod(0o555)
+    code, err = _error(["--data", str(capture[0]), "-o", "--out-dir", str(folder)], capsys)
+    assert code == ExitStatus.OUTPUT and "cannot write (Permission denied)" in err
+    assert list(folder.iterdir()) == []

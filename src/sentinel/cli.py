@@ -7,6 +7,7 @@ The original course command line is a compatibility contract and keeps working u
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import traceback
@@ -21,6 +22,7 @@ from sentinel.report.escape import visible
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
     from sentinel.report.model import Report
+    from sentinel.report.writer import ReportFiles
 
 EXIT_CODES = """exit status:
   0    success (alerts or not)
@@ -256,36 +258,46 @@ def run_analysis(argv: Sequence[str]) -> int:
     args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
-    from sentinel.report import charts, output
+    from sentinel.registry import UNITS
+    from sentinel.report import charts, writer
 
     config = build_config(args)
-    # Where reports go is checked before the analysis, so a long run does not end in a refusal to write.
-    if args.json and args.json != "-":
-        output.destination(Path(args.json), args.force)
-    if args.outfileMd:
-        output.ensure_directory(Path(args.out_dir))
+    started = dt.datetime.now(dt.UTC)
+    # Report names are taken before the analysis: a long run does not end in a refusal to write, and
+    # concurrent runs into one --out-dir never pick the same name.
+    files = writer.ReportFiles(
+        writer.stem_at(started),
+        [key for unit in config.units for key in UNITS[unit].charts],
+        out_dir=Path(args.out_dir) if args.outfileMd else None,
+        json_target=args.json,
+        force=args.force,
+    )
     drawing = charts.BackgroundCharts() if args.outfileMd else None
     try:
-        report = pipeline.run(config, resolver=system_resolver(), on_section=drawing.submit if drawing else None)
-        return _render(args, report, drawing)
+        report = pipeline.run(
+            config,
+            resolver=system_resolver(),
+            now=lambda: started,
+            on_section=drawing.submit if drawing else None,
+        )
+        return _render(args, report, drawing, files)
+    except BaseException:
+        files.abort()
+        raise
     finally:
         if drawing:
             drawing.close()
 
 
-def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None) -> int:
-    from sentinel.report import console, writer
+def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None, files: ReportFiles) -> int:
+    from sentinel.report import console, json_report
 
-    json_to_stdout = args.json == "-"
-    if not args.quiet and not json_to_stdout:
+    if not args.quiet and args.json != "-":
         sys.stdout.write(console.render(report))
-    written = []
-    if args.outfileMd:
-        written.append(writer.write_markdown(report, Path(args.out_dir), drawing))
-    if args.json:
-        path = writer.write_json(report, args.json, args.force)
-        if path:
-            written.append(path)
+    written = files.write(report, drawing)
+    if args.json == "-":
+        sys.stdout.write(json_report.render(report))
+        sys.stdout.flush()
     if not args.quiet:
         for path in written:
             print(f"wrote {visible(path)}", file=sys.stderr)

@@ -27,10 +27,66 @@ def test_replacing_keeps_the_usual_file_mode(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_free_stem_skips_taken_names(tmp_path):
+def test_reserve_stem_skips_taken_names(tmp_path):
     (tmp_path / "report.md").write_text("x")
     (tmp_path / "report-2-chart.png").write_text("x")
-    assert output.free_stem(tmp_path, "report", (".md", "-chart.png")) == "report-3"
+    assert output.Batch().reserve_stem(tmp_path, "report", (".md", "-chart.png")) == "report-3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report-2-chart.png",
+        "report-3-chart.png",
+        "report-3.md",
+        "report.md",
+    ]  # report-2.md was taken for a moment, and given back when its chart's name was found taken
+
+
+def test_two_runs_reserve_different_names(tmp_path):
+    first, second = output.Batch(), output.Batch()
+    suffixes = (".md", "-hourly.png")
+    assert first.reserve_stem(tmp_path, "r", suffixes) == "r"
+    assert second.reserve_stem(tmp_path, "r", suffixes) == "r-2"
+    first.commit({tmp_path / "r.md": b"first", tmp_path / "r-hourly.png": b"png"})
+    second.commit({tmp_path / "r-2.md": b"second", tmp_path / "r-2-hourly.png": b"png"})
+    assert (tmp_path / "r.md").read_bytes() == b"first" and (tmp_path / "r-2.md").read_bytes() == b"second"
+    assert _no_temp_files(tmp_path)
+
+
+def test_a_dangling_link_takes_its_name_and_is_not_followed(tmp_path):
+    (tmp_path / "r.md").symlink_to(tmp_path / "elsewhere.md")
+    batch = output.Batch()
+    assert batch.reserve_stem(tmp_path, "r", (".md",)) == "r-2"
+    batch.commit({tmp_path / "r-2.md": b"report"})
+    assert not (tmp_path / "elsewhere.md").exists() and (tmp_path / "r.md").is_symlink()
+    with pytest.raises(OutputError, match="exists already"):
+        output.Batch().reserve(tmp_path / "r.md")
+    assert not (tmp_path / "elsewhere.md").exists()
+
+
+def test_abort_leaves_nothing(tmp_path):
+    batch = output.Batch()
+    stem = batch.reserve_stem(tmp_path, "r", (".md", "-a.png"))
+    (tmp_path / "mine.txt").write_text("user's")
+    batch.abort()
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+    # A failure half way through the commit: the files already renamed into place go too.
+    batch = output.Batch()
+    stem = batch.reserve_stem(tmp_path, "r", (".md", "-a.png"))
+    (tmp_path / "blocker").mkdir()
+    with pytest.raises(OutputError, match="blocker"):
+        batch.commit(
+            {tmp_path / f"{stem}-a.png": b"png", tmp_path / f"{stem}.md": b"md", tmp_path / "blocker": b"x"},
+            replacing=frozenset([tmp_path / "blocker"]),
+        )
+    batch.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "mine.txt"]
+
+
+def test_abort_never_removes_what_someone_else_put_there(tmp_path):
+    batch = output.Batch()
+    batch.reserve(tmp_path / "r.json")
+    (tmp_path / "r.json").unlink()
+    (tmp_path / "r.json").write_text("someone else's")
+    batch.abort()
+    assert (tmp_path / "r.json").read_text() == "someone else's"
 
 
 def _no_temp_files(directory):

@@ -46,6 +46,7 @@ class Hourly:
     key: ClassVar[str] = "hourly"
     title: ClassVar[str] = "Connections per hour of the day"
     kind: ClassVar[str] = "analysis"
+    charts: ClassVar[tuple[str, ...]] = ("hourly",)
     Params: ClassVar[type] = Params
 
     def run(self, ctx: Context, params: Params) -> UnitResult:

@@ -181,6 +181,7 @@ class Botnet:
     key: ClassVar[str] = "botnet"
     title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
     kind: ClassVar[str] = "detector"
+    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
 
     def run(self, ctx: Context, params: Params) -> UnitResult:

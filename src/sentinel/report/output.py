@@ -132,14 +132,120 @@ def _kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
-def free_stem(directory: Path, stem: str, suffixes: tuple[str, ...]) -> str:
-    """`stem`, or `stem-2`, `stem-3`, ... : the first for which no file `stem<suffix>` exists yet."""
-    n = 1
-    candidate = stem
-    while any((directory / f"{candidate}{s}").exists() for s in suffixes):
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
+_MAX_STEMS = 10_000
+
+
+Identity = tuple[int, int, int]  # device, inode, size: a reused inode number alone would not tell files apart
+
+
+def _identity(st: os.stat_result) -> Identity:
+    return st.st_dev, st.st_ino, st.st_size
+
+
+def create_exclusive(path: Path) -> Identity:
+    """Create `path` empty, only if nothing (not even a dangling link) is there: O_CREAT|O_EXCL, O_NOFOLLOW.
+
+    Returns its identity, by which a later clean-up knows the file is still the one created here.
+    FileExistsError if the name is taken; an OutputError for any other failure (no permission, ...).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _fail(path, exc) from exc
+    try:
+        return _identity(os.fstat(fd))
+    finally:
+        os.close(fd)
+
+
+class Batch:
+    """Report files written all or none.
+
+    Their names are reserved before the analysis (empty files, created exclusively), so concurrent runs
+    never pick the same name and a run cannot end in "name taken". `commit` writes each file into a temp
+    file beside it and then renames them all into place; until it has finished, `abort` removes every temp
+    file, reservation and file already renamed, so a failed or interrupted run leaves nothing behind.
+    """
+
+    def __init__(self) -> None:
+        self._ours: dict[Path, Identity] = {}  # path -> identity of the file we put there
+        self._committed = False
+
+    def reserve(self, path: Path) -> None:
+        try:
+            self._ours[path] = create_exclusive(path)
+        except FileExistsError as exc:
+            raise exists_error(path) from exc
+
+    def reserve_stem(self, directory: Path, stem: str, suffixes: tuple[str, ...]) -> str:
+        """Reserve `stem<suffix>` for every suffix under the first of stem, stem-2, ... entirely free (a link,
+        even a dangling one, takes its name: it is never followed)."""
+        for n in range(1, _MAX_STEMS + 1):
+            candidate = stem if n == 1 else f"{stem}-{n}"
+            taken: list[Path] = []
+            try:
+                for suffix in suffixes:
+                    path = directory / f"{candidate}{suffix}"
+                    self._ours[path] = create_exclusive(path)
+                    taken.append(path)
+                return candidate
+            except BaseException as exc:
+                for path in taken:
+                    self._remove(path)
+                if not isinstance(exc, FileExistsError):
+                    raise  # FileExistsError: a name of this stem is taken (maybe by a concurrent run): next
+        raise OutputError(f"{directory}: no free name for {stem} (tried {_MAX_STEMS})")
+
+    def commit(self, files: dict[Path, bytes], replacing: frozenset[Path] = frozenset()) -> None:
+        """Write `files` and rename them into place: new ones first, the ones `replacing` (--force) last,
+        so that a failure never costs the user a file they had."""
+        temps: dict[Path, Path] = {}
+        try:
+            for path, data in files.items():
+                temps[path] = temp_beside(path, lambda t, data=data: _write_file(t, data))
+            for path in sorted(temps, key=lambda p: p in replacing):
+                self._rename(temps[path], path, path in replacing)
+                del temps[path]
+            self._committed = True
+        except OSError as exc:
+            raise _fail(path, exc) from exc
+        finally:
+            for temp in temps.values():
+                temp.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        """Remove what this batch put in place, unless it was committed."""
+        if not self._committed:
+            for path in list(self._ours):
+                self._remove(path)
+
+    def _rename(self, temp: Path, path: Path, replacing: bool) -> None:
+        if replacing:
+            _check_replaceable(path)
+        elif path not in self._ours:
+            try:
+                self._ours[path] = create_exclusive(path)  # a name not reserved earlier: take it now, or fail
+            except FileExistsError as exc:
+                raise exists_error(path) from exc
+        os.replace(temp, path)
+        self._ours[path] = _identity(os.lstat(path))
+
+    def _remove(self, path: Path) -> None:
+        identity = self._ours.pop(path, None)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if _identity(st) == identity:  # never remove what someone else put there since
+            path.unlink(missing_ok=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
 
 
 def ensure_directory(directory: Path) -> None:
