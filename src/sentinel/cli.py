@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from sentinel import __version__
+from sentinel import __version__, interrupt
 from sentinel.errors import ConfigError, ExitStatus, SentinelError
 from sentinel.report.escape import visible
 
@@ -293,11 +293,16 @@ def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts 
     from sentinel.report import console, json_report
 
     if not args.quiet and args.json != "-":
-        sys.stdout.write(console.render(report))
+        text = console.render(report)
+        with interrupt.raising():  # a reader that does not read (a stopped pager) must not make it hang
+            sys.stdout.write(text)
+            sys.stdout.flush()
     written = files.write(report, drawing)
     if args.json == "-":
-        sys.stdout.write(json_report.render(report))
-        sys.stdout.flush()
+        text = json_report.render(report)
+        with interrupt.raising():
+            sys.stdout.write(text)
+            sys.stdout.flush()
     if not args.quiet:
         for path in written:
             print(f"wrote {visible(path)}", file=sys.stderr)
@@ -305,14 +310,20 @@ def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `sentinel` command, its exit status returned (the process's entry is sentinel.entry)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         if argv and argv[0] in SUBCOMMANDS:
             from sentinel import cli_tools
 
+            interrupt.uninstall()
             return int(cli_tools.run(argv[0], argv[1:]))
-        return int(run_analysis(argv))
+        restore = interrupt.install()
+        try:
+            return int(run_analysis(argv))
+        finally:
+            restore()
     except SentinelError as exc:
         if debug:
             traceback.print_exc()

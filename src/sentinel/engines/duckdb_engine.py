@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sentinel import interrupt
 from sentinel.errors import ConfigError, UnreadableData
 
 
@@ -33,8 +34,16 @@ class DuckDBEngine:
             raise ConfigError(f"{option}: {problem} ({_first_line(exc)})") from exc
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        interrupt.check()
         try:
-            return self._con.sql(sql, params=params or None).to_arrow_table()
+            with interrupt.cancelling(self._con.interrupt):
+                table = self._con.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.InterruptException:  # interrupt.handler stopped the query
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:
+            if "Query interrupted" not in str(exc):
+                raise
+            raise KeyboardInterrupt from None  # Python's own handler: DuckDB reports it as a RuntimeError
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
             raise UnreadableData(_first_line(exc)) from exc
@@ -45,8 +54,11 @@ class DuckDBEngine:
                 f"--memory-limit: the analysis does not fit in {self._memory_limit} ({_first_line(exc)}); "
                 "give more, e.g. 1GB"
             ) from exc
+        interrupt.check()  # an interrupt that came as the query finished
+        return table
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        interrupt.check()
         self._con.execute(sql, params or [])
 
     def register(self, name: str, table: pa.Table) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
+from sentinel import interrupt
 from sentinel.errors import OutputError
 
 
@@ -206,6 +207,7 @@ class Batch:
         try:
             for path, data in files.items():
                 temps[path] = temp_beside(path, lambda t, data=data: _write_file(t, data))
+            interrupt.check()  # the last point to stop; the renames below are not interrupted half way
             for path in sorted(temps, key=lambda p: p in replacing):
                 self._rename(temps[path], path, path in replacing)
                 del temps[path]

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sentinel import interrupt
 from sentinel.report import charts, json_report, markdown, output
 from sentinel.report.model import Report
 
@@ -65,7 +66,9 @@ class ReportFiles:
             markdown_path = self._out_dir / f"{self._stem}.md"
             files[markdown_path] = markdown.render(report, names).encode()
         if self._json is not None and self._json_kind is output.Destination.STREAM:
-            output.write_stream(self._json, json_report.render(report).encode())  # before: a failure aborts all
+            data = json_report.render(report).encode()
+            with interrupt.raising():  # a FIFO blocks until read: an interrupt must stop the waiting
+                output.write_stream(self._json, data)  # before the files: its failure aborts them all
         elif self._json is not None:
             files[self._json] = json_report.render(report).encode()
         replacing = frozenset([self._json] if self._json_kind is output.Destination.REPLACE else [])
