@@ -21,3 +21,18 @@ def test_running_out_of_a_tiny_memory_limit_is_a_config_error():
             engine.query("SELECT i % 1000 AS k, count(*) FROM range(1000000) t(i) GROUP BY 1")
     finally:
         engine.close()
+
+
+def test_no_extension_is_ever_downloaded():
+    engine = DuckDBEngine()
+    try:
+        settings = engine.query(
+            "SELECT name, value FROM duckdb_settings() "
+            "WHERE name IN ('autoinstall_known_extensions', 'allow_community_extensions')"
+        ).to_pylist()
+    finally:
+        engine.close()
+    assert {r["name"]: r["value"] for r in settings} == {
+        "autoinstall_known_extensions": "false",
+        "allow_community_extensions": "false",
+    }

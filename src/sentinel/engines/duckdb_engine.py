@@ -17,7 +17,9 @@ class DuckDBEngine:
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         # Every query that feeds a report sorts explicitly, so the engine need not keep input order
         # (about 10% faster aggregations).
-        self._con = duckdb.connect(database=":memory:", config={"preserve_insertion_order": False})
+        # No extension is ever downloaded: Sentinel makes no network access unless --resolve asks for one.
+        config = {"preserve_insertion_order": False, "autoinstall_known_extensions": False}
+        self._con = duckdb.connect(database=":memory:", config={**config, "allow_community_extensions": False})
         self._memory_limit = memory_limit
         # One SET per user-given setting, so that an error names the option that caused it.
         if threads:
