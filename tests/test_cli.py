@@ -1,7 +1,9 @@
 """The command line as users meet it: the original course invocation, -q, -o, --json, errors and codes."""
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -105,8 +107,19 @@ def _error(argv, capsys) -> tuple[int, str]:
         (["--tz", "Mars/Base"], ExitStatus.USAGE, "--tz: unknown time zone"),
         (["--memory-limit", "lots"], ExitStatus.USAGE, "--memory-limit: 'lots'"),
         (["--threads", "0"], ExitStatus.USAGE, "--threads: must be positive"),
+        (["--threads", "99999"], ExitStatus.USAGE, "--threads: 99999 is more than"),
+        (["--tz", "posixrules"], ExitStatus.USAGE, "--tz: unknown time zone 'posixrules'"),
+        (["--tz", "localtime"], ExitStatus.USAGE, "--tz: unknown time zone 'localtime'"),
+        (["--memory-limit", "1KB"], ExitStatus.USAGE, "--memory-limit: the analysis does not fit in 1KB"),
         (["--date", "2023-13-01"], ExitStatus.USAGE, "--date: '2023-13-01' is not a date"),
         (["--bogus"], ExitStatus.USAGE, "unrecognized arguments: --bogus"),
+        (["-bn", ""], ExitStatus.USAGE, "-bn: the value is empty"),
+        (["--json", ""], ExitStatus.USAGE, "--json: the value is empty"),
+        (["--memory-limit", ""], ExitStatus.USAGE, "--memory-limit: the value is empty"),
+        (["--date", ""], ExitStatus.USAGE, "--date: the value is empty"),
+        (["-o", "--out-dir", ""], ExitStatus.USAGE, "--out-dir: the value is empty"),
+        (["--date", "20240101"], ExitStatus.USAGE, "--date: '20240101' is not a date in YYYY-MM-DD form"),
+        (["--date", "2024-W01-1"], ExitStatus.USAGE, "--date: '2024-W01-1' is not a date in YYYY-MM-DD form"),
     ],
 )
 def test_usage_errors(capture, capsys, extra, status, message):
@@ -184,16 +197,28 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 
-def test_botnet_subnet_outside_internal_networks_is_examined(tmp_path, capsys):
+def test_botnet_subnet_declared_internal_is_examined(tmp_path, capsys):
     from tests.flows import flow, write_flows
 
     members = ["100.70.0.1", "100.70.0.2", "100.70.0.3"]  # CGN space: neither RFC 1918 nor public
     rows = [flow(10 * i + j, a, b, port=40000) for i, a in enumerate(members) for j, b in enumerate(members) if a != b]
     path = write_flows(tmp_path / "f.parquet", rows)
-    assert cli.main(["--data", str(path), "-bn", "100.70.0.0/16", "--json", "-"]) == 0
+    argv = ["--data", str(path), "-bn", "100.70.0.0/16", "--internal", "192.168.0.0/16,100.70.0.0/16", "--json", "-"]
+    assert cli.main(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert [a["hosts"] for a in document["alerts"]] == [members]
-    assert "100.70.0.0/16" in document["settings"]["internal"]
+    assert document["settings"]["internal"] == ["192.168.0.0/16", "100.70.0.0/16"]
+
+
+def test_botnet_subnet_never_becomes_internal(capture, capsys):
+    """-bn on the destination of an exfiltration must not declare it internal and so hide the alert."""
+    assert cli.main(["--data", str(capture[0]), "-dx", "90", "-bn", "192.168.104.0/24", "--json", "-"]) == 0
+    alerts = json.loads(capsys.readouterr().out)["alerts"]
+    destination = next(a["dst_ip"] for a in alerts if a["type"] == "exfiltration")
+    subnet = destination.rsplit(".", 1)[0] + ".0/24"
+    code, err = _error(["--data", str(capture[0]), "-dx", "90", "-bn", subnet, "--json", "-"], capsys)
+    assert code == ExitStatus.USAGE
+    assert f"-bn: {subnet} is outside the internal networks; add it to --internal" in err
 
 
 def test_unwritable_destinations_fail_before_the_analysis(capture, tmp_path, capsys):
@@ -212,3 +237,86 @@ def test_quiet_still_prints_the_json_asked_for(capture, capsys):
     assert cli.main(["--data", str(capture[0]), "-td", "-q", "--json", "-"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["analyses"]["hourly"]["timezone"] == "UTC" and captured.err == ""
+
+
+def test_error_messages_show_control_characters_as_escapes(tmp_path, capsys):
+    name = str(tmp_path / "day\x1b[31m\x07\u202e\nx.parquet")
+    code, err = _error(["--data", name], capsys)
+    assert code == ExitStatus.INPUT and "day\\x1b[31m\\x07\\u202e\\x0ax.parquet: no such file" in err
+    assert not any(c in err for c in "\x1b\x07\u202e")
+    code, err = _error(["--data", "nul\x00.parquet"], capsys)  # only through the API: argv has no NUL
+    assert code == ExitStatus.INPUT and "nul\\x00.parquet: is not a file name" in err
+
+
+def test_wrote_lines_show_control_characters_as_escapes(capture, tmp_path, capsys):
+    target = tmp_path / "r\x1b]0;title\x07.json"
+    assert cli.main(["--data", str(capture[0]), "-td", "--json", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"wrote {tmp_path}/r\\x1b]0;title\\x07.json\n"
+
+
+def test_json_onto_special_files(capture, tmp_path, capsys):
+    data = ["--data", str(capture[0]), "-td", "-q"]
+    assert cli.main([*data, "--json", "/dev/null"]) == 0  # a stream: nothing is replaced, no --force needed
+    assert cli.main([*data, "--json", "/dev/null", "--force"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    code, err = _error([*data, "--json", str(folder), "--force"], capsys)
+    assert code == ExitStatus.OUTPUT and "is a directory, not a regular file" in err
+    assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["dir"]  # no temp file left
+
+
+def test_report_names_are_taken_before_the_analysis_and_given_back_on_failure(capture, tmp_path, monkeypatch, capsys):
+    from sentinel import pipeline
+
+    real_run, seen = pipeline.run, []
+
+    def run(config, **kwargs):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))  # what exists while the analysis runs
+        return real_run(config, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", run)
+    argv = ["--data", str(capture[0]), "-q", "-o", "--out-dir", str(tmp_path), "--json", str(tmp_path / "r.json")]
+    assert cli.main(argv) == 0
+    [names] = seen
+    stem = names[1].removesuffix("-country_volume.png")
+    assert names == ["r.json", f"{stem}-country_volume.png", f"{stem}-hourly.png", f"{stem}.md"]
+    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert (tmp_path / f"{stem}.md").stat().st_size > 0
+
+    def fail(config, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "run", fail)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv[-1] = str(tmp_path / "r2.json")
+    assert cli.main(argv) == ExitStatus.ERROR
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # every name taken was given back
+    capsys.readouterr()
+
+
+def test_unwritable_out_dir_fails_before_the_analysis(capture, tmp_path, monkeypatch, capsys):
+    from sentinel import pipeline
+    from sentinel.report import output
+
+    def analysis_started(*args, **kwargs):
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(pipeline, "run", analysis_started)
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:  # root writes whatever the mode: stand in for the refusal a user would meet
+        real = output.create_exclusive
+
+        def refuse(path):
+            if path.parent == folder:
+                raise output._fail(path, PermissionError(13, "Permission denied"))
+            return real(path)
+
+        monkeypatch.setattr(output, "create_exclusive", refuse)
+    else:
+        folder.chmod(0o555)
+    code, err = _error(["--data", str(capture[0]), "-o", "--out-dir", str(folder)], capsys)
+    assert code == ExitStatus.OUTPUT and "cannot write (Permission denied)" in err
+    assert list(folder.iterdir()) == []

@@ -1,3 +1,3 @@
-from sentinel.cli import main
+from sentinel.entry import main
 
-raise SystemExit(main())
+main()

@@ -7,18 +7,22 @@ The original course command line is a compatibility contract and keeps working u
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from sentinel import __version__
-from sentinel.errors import ConfigError, ExitStatus, OutputError, SentinelError
+from sentinel import __version__, interrupt
+from sentinel.errors import ConfigError, ExitStatus, SentinelError
+from sentinel.report.escape import visible
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
     from sentinel.report.model import Report
+    from sentinel.report.writer import ReportFiles
 
 EXIT_CODES = """exit status:
   0    success (alerts or not)
@@ -61,6 +65,30 @@ def _positive_int(option: str):
         return value
 
     return parse
+
+
+def _given(option: str):
+    """The value as typed, refusing an empty one: `--json ''` must not quietly mean "no JSON report"."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise ConfigError(f"{option}: the value is empty")
+        return text
+
+    return parse
+
+
+def max_threads() -> int:
+    """Engine threads allowed: beyond a few per core they only cost memory and switching (and at tens of
+    thousands exhaust the process's threads)."""
+    return min(1024, 8 * (os.cpu_count() or 1))
+
+
+def _threads(text: str) -> int:
+    value = _positive_int("--threads")(text)
+    if value > max_threads():
+        raise ConfigError(f"--threads: {value} is more than {max_threads()} (8 per core, at most 1024)")
+    return value
 
 
 def analysis_parser() -> argparse.ArgumentParser:
@@ -110,8 +138,10 @@ def analysis_parser() -> argparse.ArgumentParser:
         "-bn",
         "--botnet",
         metavar="CIDR",
+        type=_given("-bn"),
         help="possible internal botnet: hosts of CIDR talking "
-        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network",
+        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network. CIDR must lie "
+        "inside --internal: -bn chooses the hosts examined, never what is internal",
     )
     a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
     o = p.add_argument_group("output")
@@ -127,10 +157,17 @@ def analysis_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write a Markdown report with PNG charts into --out-dir, under a new name (never overwrites)",
     )
-    o.add_argument("--out-dir", metavar="DIR", default=".", help="where -o writes (default: current directory)")
+    o.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        default=".",
+        type=_given("--out-dir"),
+        help="where -o writes (default: current directory)",
+    )
     o.add_argument(
         "--json",
         metavar="PATH",
+        type=_given("--json"),
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
     o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
@@ -154,11 +191,15 @@ def analysis_parser() -> argparse.ArgumentParser:
         "a reverse lookup tells your resolver what you are investigating)",
     )
     s.add_argument(
-        "--threads", metavar="N", type=_positive_int("--threads"), help="engine threads (default: all cores)"
+        "--threads",
+        metavar="N",
+        type=_threads,
+        help="engine threads, at most 8 per core and 1024 (default: all cores)",
     )
     s.add_argument(
         "--memory-limit",
         metavar="SIZE",
+        type=_given("--memory-limit"),
         help="engine memory before spilling to disk, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
     )
     s.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -197,6 +238,7 @@ def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None
     p.add_argument(
         "--date",
         metavar="YYYY-MM-DD",
+        type=_given("--date"),
         help="the capture day of course-schema files: their timestamps count from its 00:00 UTC "
         "(default: unknown; times are shown relative to 00:00)",
     )
@@ -235,9 +277,11 @@ def build_config(args: argparse.Namespace):
     if args.botnet or run_all:
         cidr = args.botnet or BotnetParams().cidr
         network = netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
-        units["botnet"] = BotnetParams(cidr=cidr)
+        # -bn chooses which internal hosts are examined, never what is internal: declaring a public subnet
+        # internal would hide exfiltration to it from -dx.
         if network.prefixlen and not netclass.covered(network, internal):
-            internal = (*internal, network)  # the subnet examined for a botnet is one of yours
+            raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal if it is yours")
+        units["botnet"] = BotnetParams(cidr=cidr)
     return Config(
         data=tuple(args.data),
         format=check_format(args.format),
@@ -262,59 +306,76 @@ def run_analysis(argv: Sequence[str]) -> int:
     args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
-    from sentinel.report import charts, output
+    from sentinel.registry import UNITS
+    from sentinel.report import charts, writer
 
     config = build_config(args)
-    # Where reports go is checked before the analysis, so a long run does not end in a refusal to write.
-    if args.json and args.json != "-":
-        target = Path(args.json)
-        if target.exists() and not args.force:
-            raise output.exists_error(args.json)
-        if not target.parent.is_dir():
-            raise OutputError(f"{args.json}: cannot write (no directory {target.parent})")
-    if args.outfileMd:
-        output.ensure_directory(Path(args.out_dir))
+    started = dt.datetime.now(dt.UTC)
+    # Report names are taken before the analysis: a long run does not end in a refusal to write, and
+    # concurrent runs into one --out-dir never pick the same name.
+    files = writer.ReportFiles(
+        writer.stem_at(started),
+        [key for unit in config.units for key in UNITS[unit].charts],
+        out_dir=Path(args.out_dir) if args.outfileMd else None,
+        json_target=args.json,
+        force=args.force,
+    )
     drawing = charts.BackgroundCharts() if args.outfileMd else None
     try:
-        report = pipeline.run(config, resolver=system_resolver(), on_section=drawing.submit if drawing else None)
-        return _render(args, report, drawing)
+        report = pipeline.run(
+            config,
+            resolver=system_resolver(),
+            now=lambda: started,
+            on_section=drawing.submit if drawing else None,
+        )
+        return _render(args, report, drawing, files)
+    except BaseException:
+        files.abort()
+        raise
     finally:
         if drawing:
             drawing.close()
 
 
-def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None) -> int:
-    from sentinel.report import console, writer
+def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None, files: ReportFiles) -> int:
+    from sentinel.report import console, json_report
 
-    json_to_stdout = args.json == "-"
-    if not args.quiet and not json_to_stdout:
-        sys.stdout.write(console.render(report))
-    written = []
-    if args.outfileMd:
-        written.append(writer.write_markdown(report, Path(args.out_dir), drawing))
-    if args.json:
-        path = writer.write_json(report, args.json, args.force)
-        if path:
-            written.append(path)
+    if not args.quiet and args.json != "-":
+        text = console.render(report)
+        with interrupt.raising():  # a reader that does not read (a stopped pager) must not make it hang
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    written = files.write(report, drawing)
+    if args.json == "-":
+        text = json_report.render(report)
+        with interrupt.raising():
+            sys.stdout.write(text)
+            sys.stdout.flush()
     if not args.quiet:
         for path in written:
-            print(f"wrote {path}", file=sys.stderr)
+            print(f"wrote {visible(path)}", file=sys.stderr)
     return ExitStatus.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `sentinel` command, its exit status returned (the process's entry is sentinel.entry)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         if argv and argv[0] in SUBCOMMANDS:
             from sentinel import cli_tools
 
+            interrupt.uninstall()
             return int(cli_tools.run(argv[0], argv[1:]))
-        return int(run_analysis(argv))
+        restore = interrupt.install()
+        try:
+            return int(run_analysis(argv))
+        finally:
+            restore()
     except SentinelError as exc:
         if debug:
             traceback.print_exc()
-        print(f"sentinel: error: {exc}", file=sys.stderr)
+        print(f"sentinel: error: {visible(exc)}", file=sys.stderr)  # it may quote a file name or data
         return int(exc.status)
     except KeyboardInterrupt:
         print("sentinel: interrupted", file=sys.stderr)
@@ -325,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"sentinel: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+            f"sentinel: internal error: {type(exc).__name__}: {visible(exc)} (rerun with --debug for a traceback)",
             file=sys.stderr,
         )
         return int(ExitStatus.ERROR)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sentinel.errors import ConfigError, ExitStatus, OutputError
+from sentinel.report.escape import visible
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -58,7 +59,7 @@ def simulate_main(argv: Sequence[str]) -> int:
     )
     sim = simulate(config)
     data, labels = write_simulation(sim, Path(args.out), overwrite=args.force)
-    print(f"wrote {data} ({sim.flows.num_rows:,} flows) and {labels}", file=sys.stderr)
+    print(f"wrote {visible(data)} ({sim.flows.num_rows:,} flows) and {visible(labels)}", file=sys.stderr)
     return ExitStatus.OK
 
 
@@ -102,7 +103,7 @@ def demo_main(argv: Sequence[str]) -> int:
     md = writer.write_markdown(report, folder)
     js = writer.write_json(report, str(folder / "report.json"), force=False)
     print(
-        f"\ndemo written to {folder}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
+        f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
         file=sys.stderr,
     )
     return ExitStatus.OK
@@ -148,8 +149,9 @@ def import_main(argv: Sequence[str]) -> int:
         rejected = f", {result.rejected_rows:,} malformed rows set aside" if result.rejected_rows else ""
         days = f"{result.days[0]} .. {result.days[-1]}" if result.days else "no day"
         print(
-            f"imported {result.flows:,} of {result.rows:,} rows{rejected} into {result.dataset}/ "
-            f"({len(result.days)} day(s): {days}; {result.files} file(s)); accounting: {result.accounting}",
+            f"imported {result.flows:,} of {result.rows:,} rows{rejected} into {visible(str(result.dataset))}/ "
+            f"({len(result.days)} day(s): {days}; {result.files} file(s)); "
+            f"accounting: {visible(str(result.accounting))}",
             file=sys.stderr,
         )
     return ExitStatus.OK

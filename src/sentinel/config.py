@@ -23,11 +23,16 @@ def describe_params(params: Any) -> dict[str, Any]:
     return {f.name: getattr(params, f.name) for f in fields(params)}
 
 
+# Files in the zone database that are not zones: the machine's own link and the POSIX rules template.
+# zoneinfo opens them, the engine does not know them.
+_NOT_ZONES = frozenset({"localtime", "posixrules"})
+
+
 def parse_timezone(name: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"--tz: unknown time zone {name!r} (use an IANA name such as Europe/Lisbon)") from exc
+    if name == "UTC":
+        return name
+    if name in _NOT_ZONES or name not in zoneinfo.available_timezones():
+        raise ConfigError(f"--tz: unknown time zone {name!r} (use an IANA name such as Europe/Lisbon)")
     return name
 
 

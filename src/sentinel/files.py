@@ -16,6 +16,8 @@ def unusable_reason(path: str | os.PathLike[str], what: str) -> str | None:
         return "cannot access the file: permission denied"
     except OSError as exc:
         return f"cannot access the file: {exc.strerror or exc}"
+    except ValueError:  # only through the API: a command line cannot carry a NUL
+        return "is not a file name (it contains a NUL character)"
     if stat.S_ISDIR(st.st_mode):
         return f"is a directory, not {what}"
     if not stat.S_ISREG(st.st_mode):

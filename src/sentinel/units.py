@@ -22,6 +22,7 @@ class Unit(Protocol):
     key: ClassVar[str]  # snake_case; the JSON analyses key
     title: ClassVar[str]
     kind: ClassVar[str]  # "analysis" (descriptive tables) or "detector" (raises alerts)
+    charts: ClassVar[tuple[str, ...]]  # keys of the charts its section has: their file names are reserved early
     Params: ClassVar[type]  # a dataclass; each field documented with sentinel.config.param
     # Optional canonical columns (sentinel.schema.OPTIONAL) the unit needs; where the input lacks one, the
     # pipeline skips the unit and every report says why. Units that need none may leave it out.

@@ -57,3 +57,30 @@ def test_several_days_add_a_per_day_table(tmp_path):
     ]
     assert [t.key for t in section.tables] == ["hourly", "daily"]
     assert section.payload["rows"][1]["flows"] == 1 and section.payload["rows"][0]["flows"] == 1
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "localtime"])
+def test_zone_database_files_that_are_not_zones_are_config_errors(tmp_path, zone):
+    from sentinel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"--tz: unknown time zone '{zone}'"):
+        Config(data=tmp_path / "x.parquet", timezone=zone)
+
+
+def test_times_beyond_the_calendar_are_in_no_hour(tmp_path):
+    import datetime as dt
+
+    rows = [
+        flow(10**14, "192.168.1.2", "8.8.8.8"),  # 10^18 µs: year 33658
+        flow(-(10**14), "192.168.1.2", "8.8.8.8"),
+        flow(5, "192.168.1.2", "8.8.8.8"),
+    ]
+    path = write_flows(tmp_path / "f.parquet", rows)
+    config = Config(
+        data=path, units=config_for(path, "hourly").units, timezone="Europe/Lisbon", date=dt.date(9999, 12, 31)
+    )
+    report = pipeline.run(config)
+    section = report.section("hourly")
+    assert sum(_hours(report).values()) == 1 and section.payload["unplaced_flows"] == 2
+    assert "2 flows are in no hour" in section.tables[0].note
+    assert report.input.last_seen.text().endswith("µs since 1970-01-01 UTC")

@@ -64,3 +64,11 @@ def test_report_has_the_parts_users_expect():
     ):
         assert heading in text
     assert "2026\\-01" not in text and "2026-01-01T00:00:00Z" in text
+
+
+def test_control_characters_never_reach_the_document():
+    from tests.report.hostile import CONTROLS, hostile_report
+
+    text = markdown.render(hostile_report(), {})
+    assert not any(c in text for c in CONTROLS)
+    assert "\\\\x1b\\[31mred\\\\x07bell" in text and "\\\\u202eevil next" in text

@@ -36,7 +36,7 @@ def test_a_glob_is_expanded_and_says_what_it_matched(tmp_path):
 
 
 def test_a_glob_matching_nothing_is_an_input_error(tmp_path):
-    with pytest.raises(InputError, match="matches no file"):
+    with pytest.raises(InputError, match="as a pattern it matches no file"):
         inputs.expand([str(tmp_path / "*.parquet")])
 
 

@@ -51,6 +51,7 @@ class CountryVolume:
     key: ClassVar[str] = "country_volume"
     title: ClassVar[str] = "Connections per destination country"
     kind: ClassVar[str] = "analysis"
+    charts: ClassVar[tuple[str, ...]] = ("country_volume",)
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 

@@ -29,7 +29,8 @@ class Params:
 
 
 def hour_counts(ctx: Context) -> dict[int, int]:
-    """Flows per hour since the epoch (local hours where a time zone is set)."""
+    """Flows per hour since the epoch (local hours where a time zone is set; flows whose moment is beyond the
+    calendar's years 1-9999 have no local hour and are left out: see `unplaced`)."""
     zone = ctx.config.timezone
     if zone == "UTC":
         table = ctx.engine.query(f"SELECT {_UTC_HOURS} AS h, count(*) AS flows FROM flows GROUP BY 1")
@@ -68,6 +69,7 @@ class Hourly:
     key: ClassVar[str] = "hourly"
     title: ClassVar[str] = "Connections per hour of the day"
     kind: ClassVar[str] = "analysis"
+    charts: ClassVar[tuple[str, ...]] = ("hourly",)
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
@@ -75,15 +77,20 @@ class Hourly:
         counts = hour_counts(ctx)
         rows = by_hour_of_day(counts)
         days = by_day(counts, ctx.source.relative_time)
+        unplaced = ctx.quality.flows - sum(counts.values())
         zone = ctx.config.timezone
+        note = f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0."
+        if unplaced:
+            note += f" {unplaced:,} flows are in no hour: their time is outside the years 1-9999."
+        if len(days) > 1:
+            note += f" The data span {len(days)} days: flows per day below."
         tables = [
             Table(
                 key="hourly",
                 title=f"{self.title} ({zone})",
                 columns=[Column("hour", "hour"), Column("flows", "flows", "int")],
                 rows=rows,
-                note=f"Hour in {zone} of each flow's start; every hour is listed, empty ones with 0."
-                + (f" The data span {len(days)} days: flows per day below." if len(days) > 1 else ""),
+                note=note,
             )
         ]
         if len(days) > 1:
@@ -105,6 +112,8 @@ class Hourly:
             ylabel="flows",
         )
         payload: dict[str, Any] = {"timezone": zone, "rows": rows}
+        if unplaced:
+            payload["unplaced_flows"] = unplaced
         if len(days) > 1:
             payload["days"] = days
         section = Section(

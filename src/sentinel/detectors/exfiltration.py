@@ -222,6 +222,7 @@ class Exfiltration:
     key: ClassVar[str] = "exfiltration"
     title: ClassVar[str] = "Possible data exfiltration"
     kind: ClassVar[str] = "detector"
+    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 

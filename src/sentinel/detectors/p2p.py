@@ -185,6 +185,7 @@ class Botnet:
     key: ClassVar[str] = "botnet"
     title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
     kind: ClassVar[str] = "detector"
+    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
@@ -192,7 +193,7 @@ class Botnet:
         network = netclass.parse_cidr(params.cidr, "-bn")
         every = network.prefixlen == 0
         if not every and not netclass.covered(network, ctx.config.internal):
-            # The one pass over internal sources only sees internal hosts (the CLI declares -bn's subnet so).
+            # The one pass over internal sources only sees internal hosts.
             raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal")
         edges = internal_edges(ctx, None if every else network)
         services = find_services(edges, params)

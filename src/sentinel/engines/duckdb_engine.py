@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sentinel import interrupt
 from sentinel.errors import ConfigError, UnreadableData
 
 
@@ -14,29 +15,52 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
-        config: dict[str, Any] = {}
-        if threads:
-            config["threads"] = threads
-        if memory_limit:
-            config["memory_limit"] = memory_limit
         # Every query that feeds a report sorts explicitly, so the engine need not keep input order
         # (about 10% faster aggregations).
-        config["preserve_insertion_order"] = False
-        try:
-            self._con = duckdb.connect(database=":memory:", config=config)
-        except duckdb.Error as exc:  # the only user-given settings here: threads and memory limit
-            reason = str(exc).splitlines()[0]
-            raise ConfigError(f"--memory-limit: {memory_limit!r} is not a size DuckDB accepts ({reason})") from exc
+        # No extension is ever downloaded: Sentinel makes no network access unless --resolve asks for one.
+        config = {"preserve_insertion_order": False, "autoinstall_known_extensions": False}
+        self._con = duckdb.connect(database=":memory:", config={**config, "allow_community_extensions": False})
+        self._memory_limit = memory_limit
+        # One SET per user-given setting, so that an error names the option that caused it.
+        if threads:
+            self._set("threads", threads, "--threads", f"{threads} threads cannot be started")
+        if memory_limit:
+            self._set("memory_limit", memory_limit, "--memory-limit", f"{memory_limit!r} is not a size DuckDB accepts")
         self._registered: dict[str, pa.Table] = {}
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+    def _set(self, name: str, value: object, option: str, problem: str) -> None:
         try:
-            return self._con.sql(sql, params=params or None).to_arrow_table()
+            self._con.execute(f"SET {name} = ?", [value])
+        except duckdb.Error as exc:
+            self._con.close()
+            raise ConfigError(f"{option}: {problem} ({_first_line(exc)})") from exc
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        interrupt.check()
+        try:
+            with interrupt.cancelling(self._con.interrupt):
+                table = self._con.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.InterruptException:  # interrupt.handler stopped the query
+            raise KeyboardInterrupt from None
+        except RuntimeError as exc:
+            if "Query interrupted" not in str(exc):
+                raise
+            raise KeyboardInterrupt from None  # Python's own handler: DuckDB reports it as a RuntimeError
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
-            raise UnreadableData(str(exc).splitlines()[0]) from exc
+            raise UnreadableData(_first_line(exc)) from exc
+        except duckdb.OutOfMemoryException as exc:
+            if self._memory_limit is None:
+                raise
+            raise ConfigError(
+                f"--memory-limit: the analysis does not fit in {self._memory_limit} ({_first_line(exc)}); "
+                "give more, e.g. 1GB"
+            ) from exc
+        interrupt.check()  # an interrupt that came as the query finished
+        return table
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        interrupt.check()
         self._con.execute(sql, params or [])
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -45,3 +69,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Future
 from io import BytesIO
 
+from sentinel import interrupt
 from sentinel.report.model import Chart, Section
 
 
@@ -14,22 +17,42 @@ class BackgroundCharts:
     The engine runs in native code with the GIL released, so importing matplotlib (~0.4 s) and drawing
     overlap with the heavier detector passes instead of following them. Nothing starts before the first
     section arrives: earlier, the import would compete with start-up's own Python work for the GIL.
+    Charts are drawn into memory only; the report writer puts them in files together with the report.
+    The worker is a daemon and nobody waits for it past an interrupt: an interrupted run exits at once.
     """
 
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-charts")
+        self._jobs: queue.SimpleQueue[tuple[Chart, Future[bytes]] | None] = queue.SimpleQueue()
         self._pending: dict[str, Future[bytes]] = {}
+        self._worker: threading.Thread | None = None
 
     def submit(self, section: Section) -> None:
         for chart in section.charts:
-            self._pending[chart.key] = self._pool.submit(render_png, chart)
+            future: Future[bytes] = Future()
+            self._pending[chart.key] = future
+            self._jobs.put((chart, future))
+        if self._pending and self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="sentinel-charts", daemon=True)
+            self._worker.start()
 
     def png(self, chart: Chart) -> bytes:
         pending = self._pending.pop(chart.key, None)
-        return pending.result() if pending else render_png(chart)
+        return interrupt.wait(pending) if pending else render_png(chart)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for future in self._pending.values():
+            future.cancel()
+        self._jobs.put(None)  # the worker ends after its current chart; no one waits for it
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            chart, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(render_png(chart))
+            except BaseException as exc:  # handed to whoever waits for the chart
+                future.set_exception(exc)
 
 
 def render_png(chart: Chart) -> bytes:

@@ -40,6 +40,8 @@ def expand(inputs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
     for given in inputs:
         if given == "":
             raise InputError("--data", "an empty file name")
+        if "\x00" in given:  # only through the API: a command line cannot carry a NUL
+            raise InputError(given, "is not a file name (it contains a NUL character)")
         if os.path.lexists(given):
             if os.path.isdir(given):
                 found = list(_walk(given))
@@ -52,7 +54,7 @@ def expand(inputs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
         elif _GLOB_CHARS & set(given):
             matched = sorted(p for p in glob.glob(given, recursive=True) if os.path.isfile(p))
             if not matched:
-                raise InputError(given, "matches no file")
+                raise InputError(given, "no such file, and as a pattern it matches no file")
             shown = ", ".join(matched[:5]) + (f" and {len(matched) - 5} more" if len(matched) > 5 else "")
             notes.append(f"{given} matched {len(matched)} file(s): {shown}.")
             for path in matched:
