@@ -31,7 +31,11 @@ def write_flows(path: Path, rows: list[dict[str, Any]], arrow_schema: pa.Schema 
     return path
 
 
+#: The engine config_for() asks for; tests/analyses and tests/detectors set it per test (every engine).
+ENGINE = "duckdb"
+
+
 def config_for(path: Path, *keys: str, **params: Any) -> Config:
     """A Config running the given units with default parameters, overridden per unit by params[key]."""
     units = {k: params.get(k, default_params(k)) for k in keys}
-    return Config(data=path, units=units)
+    return Config(data=path, units=units, engine=ENGINE)

@@ -202,6 +202,20 @@ def analysis_parser() -> argparse.ArgumentParser:
         type=_given("--memory-limit"),
         help="engine memory before spilling to disk, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
     )
+    s.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="query engine: duckdb (embedded, default) or spark (pip install 'sentinel-analysis[spark]'; "
+        "reads Parquet inputs and datasets)",
+    )
+    s.add_argument(
+        "--spark-master",
+        metavar="URL",
+        type=_given("--spark-master"),
+        help="Spark master for --engine spark, e.g. spark://host:7077 or yarn (default: SPARK_REMOTE for "
+        "Spark Connect if set, else local[*])",
+    )
     s.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     s.add_argument("--version", action="version", version=f"sentinel {__version__}")
     return p
@@ -299,6 +313,8 @@ def build_config(args: argparse.Namespace):
         resolve_dns=args.resolve,
         threads=args.threads,
         memory_limit=args.memory_limit,
+        engine=args.engine,
+        spark_master=args.spark_master,
     )
 
 

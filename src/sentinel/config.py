@@ -99,6 +99,8 @@ class Config:
     resolve_dns: bool = False
     threads: int | None = None
     memory_limit: str | None = None
+    engine: str = "duckdb"  # or "spark" (sentinel.engines)
+    spark_master: str | None = None  # Spark master URL; None: SPARK_REMOTE (Spark Connect) or local[*]
 
     def __post_init__(self) -> None:
         parse_timezone(self.timezone)

@@ -92,21 +92,25 @@ class Context:
         clean = self._quality.rejected_rows == 0
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
-        self.engine.execute(f"CREATE OR REPLACE VIEW flows AS SELECT * FROM raw_flows{where}")
+        self.engine.create_view("flows", f"SELECT * FROM raw_flows{where}")
 
     def _canonicalise(self, aliases: Mapping[str, str]) -> pa.Table:
         """Rare path: one host spelled several ways (FC00::1, fc00::1, 192.168.001.010) counts once, under its
         canonical text: the flows are read through the few aliases, and the totals redone."""
         table = pa.table({"ip": list(aliases), "canonical": list(aliases.values())})
         self.engine.register("ip_aliases", table)
-        self.engine.execute("ALTER VIEW raw_flows RENAME TO raw_flows_as_read")
-        self.engine.execute(
-            """
-            CREATE VIEW raw_flows AS
-            SELECT r.* REPLACE (coalesce(a.canonical, r.src_ip) AS src_ip, coalesce(b.canonical, r.dst_ip) AS dst_ip)
-            FROM raw_flows_as_read r
-            LEFT JOIN ip_aliases a ON r.src_ip = a.ip LEFT JOIN ip_aliases b ON r.dst_ip = b.ip
-            """
+        columns = [
+            f"coalesce(a.canonical, r.{c}) AS {c}"
+            if c == "src_ip"
+            else f"coalesce(b.canonical, r.{c}) AS {c}"
+            if c == "dst_ip"
+            else f"r.{c}"
+            for c in self.source.columns
+        ]
+        self.engine.create_view(
+            "raw_flows",
+            f"SELECT {', '.join(columns)} FROM raw_input r "
+            "LEFT JOIN ip_aliases a ON r.src_ip = a.ip LEFT JOIN ip_aliases b ON r.dst_ip = b.ip",
         )
         shown = ", ".join(f"{k} as {v}" for k, v in sorted(aliases.items())[:5])
         self.notes.append(f"{len(aliases)} address(es) written in a non-canonical form were read as one host: {shown}.")
@@ -178,30 +182,40 @@ class Context:
         return self.engine.query(f"SELECT count(*) AS n FROM distinct_protos WHERE {bad}")["n"][0].as_py() == 0
 
     def _examples(self) -> tuple[str, ...]:
-        """The first few malformed rows as file:line (reason): where to look in the input (the rare path)."""
+        """The first few malformed rows as file:line (reason): where to look in the input (the rare path).
+
+        Row numbers follow each file's order where the engine can keep it (DuckDB, for this one query): they
+        are counted over the whole scan in order and made relative to each file's first row (numbering within
+        PARTITION BY _file would follow the order of parallel partitioning, not the file's). Elsewhere the
+        examples name the file only.
+        """
         out: list[str] = []
         reason_sql = " ".join(f"WHEN {sql} THEN '{r}'" for r, sql in MALFORMED.items())
+        reason = f"CASE {reason_sql} ELSE '{BAD_ADDRESS}' END AS reason"
+        numbered = self.engine.ordered_rows
         for scan in self.source.scans:
             if len(out) >= EXAMPLES:
                 break
-            # Row numbers follow each file's order: the engine keeps it for this one query. They are counted
-            # over the whole scan (in order) and made relative to each file's first row: numbering within
-            # PARTITION BY _file would follow the order of parallel partitioning, not the file's.
-            self.engine.execute("SET preserve_insertion_order = true")
-            try:
-                rows = self.engine.query(
-                    f"""
-                    SELECT _file, n, CASE {reason_sql} ELSE '{BAD_ADDRESS}' END AS reason FROM (
+            limit = EXAMPLES - len(out)
+            if numbered:
+                sql = f"""
+                    SELECT _file, n, {reason} FROM (
                         SELECT *, g - min(g) OVER (PARTITION BY _file) + 1 AS n FROM (
                             SELECT *, row_number() OVER () AS g FROM ({scan.sql})
                         )
-                    ) WHERE NOT ({self._predicate}) ORDER BY _file, n LIMIT {EXAMPLES - len(out)}
+                    ) WHERE NOT ({self._predicate}) ORDER BY _file, n LIMIT {limit}
                     """
-                ).to_pylist()
-            finally:
-                self.engine.execute("SET preserve_insertion_order = false")
+            else:
+                sql = f"SELECT _file, {reason} FROM ({scan.sql}) WHERE NOT ({self._predicate}) LIMIT {limit}"
+            with self.engine.in_input_order():
+                rows = self.engine.query(sql).to_pylist()
             unit = "row " if scan.line_numbers == "row" else ""
-            out += [f"{r['_file']}:{unit}{r['n'] + scan.header_lines} ({r['reason']})" for r in rows]
+            out += [
+                f"{r['_file']}:{unit}{r['n'] + scan.header_lines} ({r['reason']})"
+                if numbered
+                else f"{r['_file']} ({r['reason']})"
+                for r in rows
+            ]
         return tuple(out)
 
     # -- facts ------------------------------------------------------------------------------------

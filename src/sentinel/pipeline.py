@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sentinel import __version__
 from sentinel.config import Config
 from sentinel.context import Context
-from sentinel.engines.duckdb_engine import DuckDBEngine
+from sentinel.engines import open_engine
 from sentinel.enrich import netclass
 from sentinel.enrich.geo import check_file, open_country_db, open_org_db
 from sentinel.enrich.rdns import Resolver, no_resolver
@@ -32,7 +32,7 @@ def run(
     for path, option in ((config.country_db, "-gi"), (config.org_db, "-gin")):
         if path is not None:
             check_file(path, option)  # the cheap mistakes (no such file, a directory) fail before any work
-    engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
+    engine = open_engine(config.engine, config.threads, config.memory_limit, config.spark_master)
     # The GeoIP databases are read and checked on a worker thread while the engine makes its first pass.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-geoip")
     geoip = pool.submit(lambda: (open_country_db(config.country_db), open_org_db(config.org_db)))

@@ -1,6 +1,11 @@
+import pytest
+
 from sentinel import pipeline
 from sentinel.analyses.country_volume import Params
 from tests.flows import config_for, flow, write_flows
+
+# Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
+pytestmark = pytest.mark.usefixtures("every_engine")
 
 
 def test_country_table_exact(tmp_path):

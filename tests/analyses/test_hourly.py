@@ -4,6 +4,9 @@ from sentinel import pipeline
 from sentinel.config import Config
 from tests.flows import config_for, flow, write_flows
 
+# Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
+pytestmark = pytest.mark.usefixtures("every_engine")
+
 HOUR = 360_000  # 1/100 s
 
 

@@ -1,6 +1,11 @@
+import pytest
+
 from sentinel import pipeline
 from sentinel.detectors import exfiltration as ex
 from tests.flows import config_for, flow, write_flows
+
+# Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
+pytestmark = pytest.mark.usefixtures("every_engine")
 
 MB = 1_000_000
 

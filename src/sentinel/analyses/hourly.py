@@ -17,8 +17,8 @@ from sentinel.units import UnitResult
 # timestamp/100 seconds is this modulo 24, folded in Python over the few groups. Integer keys keep this the
 # cheapest pass of a run.
 _UTC_HOURS = f"ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER)"
-# Local hours since the epoch of the zone's wall clock.
-_ZONE_HOURS = f"epoch_us(date_trunc('hour', timezone(?, to_timestamp(ts / 1000000.0)))) // {US_PER_HOUR}"
+# Local hours since the epoch of the zone's wall clock (a Sentinel function: sentinel.engines.functions).
+_ZONE_HOURS = "sentinel_local_hours(ts, ?)"
 # to_timestamp covers years 1-9999; anything else has no local hour (and cannot come from a real sensor).
 _ZONE_RANGE = "ts BETWEEN -62135596800000000 AND 253402300799000000"
 

@@ -1,11 +1,13 @@
-"""What the pipeline needs from an engine; DuckDB is the embedded default, Spark comes later.
+"""What the pipeline needs from an engine: DuckDB (embedded, the default) or Spark (a cluster).
 
-Analyses hand the engine SQL over the canonical `flows` view and small registered tables; keeping that
-surface narrow is what lets a second engine run the same analysis definitions.
+Analyses, detectors and readers hand the engine SQL in Sentinel's dialect (DuckDB's: see
+sentinel.engines.dialect) over the canonical `flows` view and small registered tables; each engine runs it
+as it is or translates it. Keeping this surface narrow is what lets both engines run the same definitions.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -13,17 +15,30 @@ import pyarrow as pa
 
 class Engine(Protocol):
     name: str
+    ordered_rows: bool  # whether in_input_order() makes row_number() OVER () follow the files' order
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run one SELECT and return its result as an Arrow table."""
         ...
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        """Run a statement that returns nothing useful (CREATE VIEW, ...)."""
+        """Run a statement that returns nothing useful."""
         ...
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable under `name` (small lookup tables: IP dimension, sets)."""
+        ...
+
+    def create_view(self, name: str, sql: str) -> None:
+        """Define (or redefine) view `name` as the SELECT `sql`; nothing is read yet."""
+        ...
+
+    def in_input_order(self) -> AbstractContextManager[None]:
+        """Queries inside keep the input's row order where the engine can."""
+        ...
+
+    def local(self) -> Any:
+        """An embedded DuckDB engine for small driver-side work (the engine itself when it is DuckDB)."""
         ...
 
     def close(self) -> None: ...

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from sentinel import interrupt
+from sentinel.engines.functions import DUCKDB_MACROS
 from sentinel.errors import ConfigError, UnreadableData
 
 
 class DuckDBEngine:
     name = "duckdb"
+    ordered_rows = True  # with in_input_order(), row_number() OVER () follows the files' order
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         # Every query that feeds a report sorts explicitly, so the engine need not keep input order
@@ -27,6 +31,8 @@ class DuckDBEngine:
         if memory_limit:
             self._set("memory_limit", memory_limit, "--memory-limit", f"{memory_limit!r} is not a size DuckDB accepts")
         self._registered: dict[str, pa.Table] = {}
+        for macro in DUCKDB_MACROS:
+            self._con.execute(macro)
 
     def _set(self, name: str, value: object, option: str, problem: str) -> None:
         try:
@@ -66,6 +72,22 @@ class DuckDBEngine:
     def register(self, name: str, table: pa.Table) -> None:
         self._registered[name] = table  # DuckDB reads the Arrow buffers in place; keep them alive
         self._con.register(name, table)
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+    @contextlib.contextmanager
+    def in_input_order(self) -> Iterator[None]:
+        """Queries inside keep the input's order (slower: only for the rare paths that need it)."""
+        self.execute("SET preserve_insertion_order = true")
+        try:
+            yield
+        finally:
+            self.execute("SET preserve_insertion_order = false")
+
+    def local(self) -> DuckDBEngine:
+        """The engine for small driver-side work: DuckDB is its own."""
+        return self
 
     def close(self) -> None:
         self._con.close()

@@ -19,6 +19,7 @@ from sentinel.enrich import netclass
 from sentinel.enrich.geo import CountryProvider, OrgProvider
 
 TABLE = "ip_dim"
+_DISTINCT = "distinct_ips"
 _REST = "ip_dim_rest"
 
 # The common case, canonical dotted quads, in one cheap pass; an octet over 255 fails TRY_CAST: NULL.
@@ -145,8 +146,14 @@ class Parsed:
 
 
 def parse(engine: Engine, distinct_ips_sql: str) -> Parsed:
-    """Parse the distinct address texts: the fast pass for canonical IPv4, the full parser for the rest."""
-    first = engine.query(_PARSE_V4.replace("{ips}", distinct_ips_sql)).combine_chunks()
+    """Parse the distinct address texts: the fast pass for canonical IPv4, the full parser for the rest.
+
+    The engine lists the distinct texts; they are parsed on the driver by embedded DuckDB (the engine itself
+    when it is DuckDB), so that one parser serves every engine and runs once per distinct address.
+    """
+    local = engine.local()
+    local.register(_DISTINCT, engine.query(distinct_ips_sql))
+    first = local.query(_PARSE_V4.replace("{ips}", f"SELECT ip FROM {_DISTINCT}")).combine_chunks()
     ip = first["ip"].combine_chunks() if first.num_rows else pa.array([], pa.string())
     v4 = first["v4"]
     # Booleans go to numpy as integers: pyarrow converts boolean arrays through pandas, 0.2 s to import.
@@ -166,7 +173,7 @@ def parse(engine: Engine, distinct_ips_sql: str) -> Parsed:
         rest=rest,
     )
     if rest.any():
-        _parse_rest(engine, parsed, rest)
+        _parse_rest(local, parsed, rest)
     return parsed
 
 
@@ -221,7 +228,8 @@ def build(
         }
     )
     table = _with_absent_canonical_rows(table, aliased)
-    engine.register(TABLE, table)
+    # The engine gets what its queries join on (Spark takes no unsigned columns; less to broadcast).
+    engine.register(TABLE, table.select(["ip", "version", "class", "country", "as_org"]))
     return IpDimension(table=table, bad=bad, aliases=aliases)
 
 

@@ -159,3 +159,12 @@ class SourceInfo:
     @property
     def format(self) -> str:
         return "+".join(self.formats)
+
+    @property
+    def columns(self) -> list[str]:
+        return view_columns(self.optional)
+
+
+def view_columns(optional: frozenset[str]) -> list[str]:
+    """The columns of the `raw_flows` view, in order: required, the optional ones given, `_file`."""
+    return [*schema.REQUIRED_NAMES, *sorted(optional, key=schema.OPTIONAL_NAMES.index), schema.FILE]

@@ -16,7 +16,7 @@ from sentinel.engines.base import Engine
 from sentinel.errors import ConfigError, InputError
 from sentinel.sources import inputs
 from sentinel.sources.argus import Argus
-from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo
+from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo, view_columns
 from sentinel.sources.mapped import MappedReader, explain_unmapped
 from sentinel.sources.nfdump import Nfdump
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
@@ -119,11 +119,12 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
     """Define the `raw_flows` view over every input (nothing is read yet: the engine scans lazily)."""
     scans, notes = plan(data, options, forced)
     optional = frozenset.intersection(*(s.optional for s in scans))
-    wanted = [*schema.REQUIRED_NAMES, *sorted(optional, key=schema.OPTIONAL_NAMES.index), schema.FILE]
+    wanted = view_columns(optional)
     period = period_sql(options)
     where = f" WHERE {period}" if period else ""
     parts = [f"SELECT {', '.join(wanted)} FROM ({s.sql}){where}" for s in scans]
-    engine.execute("CREATE OR REPLACE VIEW raw_flows AS " + " UNION ALL ".join(parts))
+    engine.create_view("raw_input", " UNION ALL ".join(parts))
+    engine.create_view("raw_flows", "SELECT * FROM raw_input")  # the context may read it through aliases
     relative = {s.relative_time for s in scans}
     if len(relative) > 1:
         notes.append(

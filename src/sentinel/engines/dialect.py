@@ -1,0 +1,88 @@
+"""Sentinel's SQL, and how it becomes Spark SQL.
+
+Every query of an analysis, detector or reader is written once, in DuckDB's dialect (the default engine
+runs it as it is, at full speed). For Spark it is transpiled by sqlglot, with the rewrites that sqlglot
+does not make or makes wrongly (ENGINES.md measured them; both engines then run the same definition):
+
+- `read_parquet([...], filename = '_file')` table functions become views the Spark engine registers from
+  `spark.read.parquet` (text formats are read by DuckDB only: `sentinel import` turns them into Parquet);
+- `regexp_full_match(x, p)` becomes `x RLIKE '^(?:p)\\z'` (`$` would also match before a final newline);
+- Sentinel's own functions (sentinel.engines.functions: `sentinel_local_hours(ts, zone)`) become each
+  engine's time functions (a DuckDB macro; Spark's from_utc_timestamp);
+- `CREATE VIEW` becomes `CREATE TEMPORARY VIEW`.
+
+Quantiles, list aggregation and integer division are not used by the shared queries, or sqlglot maps them
+exactly (`//` to `DIV`, both truncating towards zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+
+from sentinel.engines.functions import SPARK_TEMPLATES
+from sentinel.errors import ConfigError
+
+#: (paths, options) -> the name of a registered view that reads those Parquet files (with `_file`).
+ParquetViews = Callable[[list[str], dict[str, object]], str]
+
+
+def to_spark(sql: str, parquet_view: ParquetViews) -> str:
+    """The Spark SQL of a DuckDB-dialect statement; ConfigError for what Spark cannot read."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda node: _rewrite(node, parquet_view))
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "VIEW":
+        props = tree.args.get("properties") or exp.Properties(expressions=[])
+        props.append("expressions", exp.TemporaryProperty())
+        tree.set("properties", props)
+    return tree.sql(dialect="spark")
+
+
+def _rewrite(node: exp.Expression, parquet_view: ParquetViews) -> exp.Expression:
+    if isinstance(node, exp.ReadParquet):
+        paths, options = _table_function_args(node)
+        return exp.to_identifier(parquet_view(paths, options))
+    if isinstance(node, exp.ReadCSV) or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() in ("read_csv", "read_json", "read_ndjson")
+    ):
+        raise ConfigError(
+            "--engine spark reads Parquet inputs (course files, datasets); convert text formats once with "
+            "`sentinel import INPUT... --to DATASET/` and give --data DATASET/"
+        )
+    if isinstance(node, exp.RegexpFullMatch) or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() == "regexp_full_match"
+    ):
+        this, pattern = _two_args(node)
+        if not isinstance(pattern, exp.Literal):
+            raise ValueError("regexp_full_match needs a literal pattern")
+        # \z, not $: Java's $ also matches before a final newline ("tcp\n" must not pass).
+        return exp.RegexpLike(this=this, expression=exp.Literal.string(f"^(?:{pattern.this})\\z"))
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() in SPARK_TEMPLATES:
+        template = SPARK_TEMPLATES[str(node.this).lower()]
+        return sqlglot.parse_one(template.format(*(a.sql("spark") for a in node.expressions)), read="spark")
+    return node
+
+
+def _two_args(node: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    if isinstance(node, exp.Anonymous):
+        first, second = node.expressions
+        return first, second
+    return node.this, node.expression
+
+
+def _table_function_args(node: exp.Expression) -> tuple[list[str], dict[str, object]]:
+    """Paths and named options of `read_parquet(['a', 'b'], union_by_name = true, filename = '_file')`."""
+    args = list(node.expressions) if node.expressions else [node.this]
+    paths: list[str] = []
+    options: dict[str, object] = {}
+    for arg in args:
+        if isinstance(arg, exp.Array):
+            paths += [e.this for e in arg.expressions]
+        elif isinstance(arg, exp.Literal):
+            paths.append(arg.this)
+        elif isinstance(arg, exp.EQ):
+            value = arg.expression
+            options[arg.this.name.lower()] = value.this if isinstance(value, exp.Literal) else value.sql()
+    return paths, options

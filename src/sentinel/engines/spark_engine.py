@@ -1,0 +1,206 @@
+"""Apache Spark: the same analyses on a cluster (or `local[*]`), from the same query definitions.
+
+Queries arrive in Sentinel's dialect (DuckDB SQL) and are transpiled (sentinel.engines.dialect); results come
+back as Arrow. Small tables (the IP dimension, candidate pairs) are registered from Arrow and joined by
+broadcast. Driver-side work on small data (parsing the distinct addresses of a capture) runs in a local
+DuckDB (`local()`), once per distinct address, never per flow.
+
+The session: `--spark-master URL` (default `local[*]`), or Spark Connect where SPARK_REMOTE is set. A
+session that is already running in the process (tests, a notebook) is reused and left running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from sentinel import interrupt
+from sentinel.engines import dialect
+from sentinel.errors import ConfigError, UnreadableData
+
+if TYPE_CHECKING:
+    from sentinel.engines.duckdb_engine import DuckDBEngine
+
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+INSTALL_HINT = "--engine spark needs pyspark: pip install 'sentinel-analysis[spark]' (and Java 17 or newer)"
+
+
+def _session(master: str | None) -> tuple[Any, bool]:
+    try:
+        with warnings.catch_warnings():  # pyspark warns about the pandas version on import; Sentinel uses none
+            warnings.simplefilter("ignore", FutureWarning)
+            from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    # The JVM is launched with these (the builder's settings come too late for logging); a user's own wins.
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS", f"--driver-java-options -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} pyspark-shell"
+    )
+    builder = SparkSession.builder.appName("sentinel")
+    if os.environ.get("SPARK_REMOTE") and not master:
+        builder = builder.remote(os.environ["SPARK_REMOTE"])
+    else:
+        builder = builder.master(master or "local[*]")
+        # Times are UTC in and out; small result sets; no web UI for a command-line run.
+        for key, value in {
+            "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 2))),
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+            "spark.driver.memory": os.environ.get("SENTINEL_SPARK_DRIVER_MEMORY", "2g"),
+            "spark.ui.showConsoleProgress": "false",
+        }.items():
+            builder = builder.config(key, value)
+    # Starting a SparkContext replaces the process's SIGINT handler with Spark's own; Sentinel's (or the
+    # caller's) is put back, and Sentinel's cancels Spark jobs itself (SparkEngine.query).
+    before = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    try:
+        return builder.getOrCreate(), True
+    except Exception as exc:  # no Java, a master that does not answer, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"--engine spark: cannot start a Spark session ({first})") from exc
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGINT, before)
+
+
+class SparkEngine:
+    name = "spark"
+    #: row_number() OVER () does not follow file order on Spark: malformed-row examples cite files only.
+    ordered_rows = False
+
+    def __init__(self, master: str | None = None) -> None:
+        # pyspark checks pandas' version when Arrow data is exchanged; Sentinel hands it Arrow, not pandas.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        self.spark, self._owned = _session(master)
+        self.spark.conf.set("spark.sql.session.timeZone", "UTC")
+        self._sources: dict[tuple[tuple[str, ...], bool], str] = {}
+        self._local: DuckDBEngine | None = None
+
+    # -- Sentinel SQL -> Spark --------------------------------------------------------------------
+    def _parquet_view(self, paths: list[str], options: dict[str, object]) -> str:
+        from pyspark.sql import functions as F
+
+        with_file = options.get("filename") is not None
+        key = (tuple(paths), with_file)
+        if key not in self._sources:
+            reader = self.spark.read
+            if str(options.get("union_by_name", "")).upper() == "TRUE":
+                reader = reader.option("mergeSchema", "true")
+            frame = reader.parquet(*paths)
+            if with_file:
+                # The path as DuckDB names it: Spark gives a URI (file:/x/y.parquet).
+                name = F.regexp_replace(F.input_file_name(), "^file:(//)?", "")
+                frame = frame.withColumn(str(options["filename"]), name)
+            view = f"sentinel_source_{len(self._sources)}"
+            frame.createOrReplaceTempView(view)
+            self._sources[key] = view
+        return self._sources[key]
+
+    def translate(self, sql: str) -> str:
+        return dialect.to_spark(sql, self._parquet_view)
+
+    def _cancel(self) -> None:
+        """Stop the running Spark jobs (Ctrl-C): Spark Connect interrupts its operations, a classic session
+        cancels its jobs."""
+        try:
+            self.spark.sparkContext.cancelAllJobs()
+            return
+        except Exception:  # Spark Connect has no SparkContext
+            pass
+        with contextlib.suppress(Exception):  # the session is going away anyway
+            self.spark.interruptAll()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        interrupt.check()
+        frame = self._sql(sql, params)
+        try:
+            with interrupt.cancelling(self._cancel):
+                table = frame.toArrow()
+        except Exception as exc:
+            if interrupt.requested():
+                raise KeyboardInterrupt from None
+            raise _mapped(exc) from exc
+        interrupt.check()
+        return _plain_types(table)
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        interrupt.check()
+        self._sql(sql, params)
+
+    def _sql(self, sql: str, params: list[Any] | None) -> Any:
+        try:
+            return self.spark.sql(self.translate(sql), args=list(params) if params else None)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise _mapped(exc) from exc
+
+    def register(self, name: str, table: pa.Table) -> None:
+        frame = (
+            self.spark.createDataFrame(table)
+            if table.num_rows
+            else self.spark.createDataFrame([], _spark_schema(table))
+        )
+        frame.createOrReplaceTempView(name)
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+    @contextlib.contextmanager
+    def in_input_order(self) -> Iterator[None]:
+        yield  # Spark has no such mode; `ordered_rows` tells callers
+
+    def local(self) -> DuckDBEngine:
+        """A DuckDB connection on the driver for small data (the distinct addresses of a capture)."""
+        if self._local is None:
+            from sentinel.engines.duckdb_engine import DuckDBEngine
+
+            self._local = DuckDBEngine()
+        return self._local
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
+        for view in self._sources.values():
+            self.spark.catalog.dropTempView(view)
+        # A session this engine started ends with the process; stopping it here would cost seconds per run
+        # and break a caller (tests, a notebook) that goes on using Spark.
+
+
+def _mapped(exc: Exception) -> Exception:
+    """Errors of reading the input are the user's (exit 3); anything else stays a bug."""
+    text = str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    markers = ("PATH_NOT_FOUND", "FAILED_READ_FILE", "CANNOT_READ_FILE", "Could not read footer", "not a Parquet file")
+    if any(m in text for m in markers):
+        return UnreadableData(first)
+    return exc
+
+
+def _plain_types(table: pa.Table) -> pa.Table:
+    """Spark's Arrow output with the types DuckDB gives for the same query (large strings as strings)."""
+    fields = []
+    for field in table.schema:
+        if pa.types.is_large_string(field.type):
+            field = field.with_type(pa.string())
+        fields.append(field)
+    schema = pa.schema(fields)
+    return table if schema == table.schema else table.cast(schema)
+
+
+def _spark_schema(table: pa.Table) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(table.schema)
