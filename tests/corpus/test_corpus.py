@@ -283,7 +283,6 @@ def test_corpus_is_deterministic(tmp_path):
 
 #: Cases that crash (exit 1) until their fix lands; each fix removes its names.
 KNOWN_CRASHES = {
-    "sums": [n for n in EXPECTED if "sums-past-int64" in n] + ["course-uint64-bytes.parquet"],
     "statistics": [
         "course-uint64-timestamp.parquet",
         "course-time-beyond-clock.parquet",
