@@ -283,11 +283,6 @@ def test_corpus_is_deterministic(tmp_path):
 
 #: Cases that crash (exit 1) until their fix lands; each fix removes its names.
 KNOWN_CRASHES = {
-    "statistics": [
-        "course-uint64-timestamp.parquet",
-        "course-time-beyond-clock.parquet",
-        "course-uint64-bytes.parquet",
-    ],
     "thrift": ["course-corrupt-pages.parquet"],
     "days": [
         "canonical-huge.parquet",
