@@ -283,7 +283,6 @@ def test_corpus_is_deterministic(tmp_path):
 
 #: Cases that crash (exit 1) until their fix lands; each fix removes its names.
 KNOWN_CRASHES = {
-    "thrift": ["course-corrupt-pages.parquet"],
     "days": [
         "canonical-huge.parquet",
         "zeek-json-values.json",

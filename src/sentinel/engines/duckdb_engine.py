@@ -49,6 +49,12 @@ class DuckDBEngine:
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
             raise UnreadableData(_first_line(exc)) from exc
+        except duckdb.Error as exc:
+            # The Parquet reader's Thrift decoder raises the base class on a damaged page header
+            # ("don't know what type"); a subclass (binder, conversion, ...) is a bug of ours.
+            if type(exc) is not duckdb.Error:
+                raise
+            raise UnreadableData(_first_line(exc)) from exc
         except duckdb.OutOfMemoryException as exc:
             if self._memory_limit is None:
                 raise
