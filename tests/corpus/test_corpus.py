@@ -281,28 +281,7 @@ def test_corpus_is_deterministic(tmp_path):
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
 
 
-#: Cases that crash (exit 1) until their fix lands; each fix removes its names.
-KNOWN_CRASHES = {
-    "days": [
-        "canonical-huge.parquet",
-        "zeek-json-values.json",
-        "argus-values.binetflow",
-        "nfdump-values.csv",
-        "mapped-time-iso.csv",
-        "mapped-time-iso-negative.csv",
-    ],
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known crash"))
-        if any(n in names for names in KNOWN_CRASHES.values())
-        else n
-        for n in EXPECTED
-    ],
-)
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_case(name, corpus, tmp_path):
     case = corpus[name]
     report = tmp_path / "report.json"
