@@ -49,12 +49,6 @@ class DuckDBEngine:
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
             raise UnreadableData(_first_line(exc)) from exc
-        except duckdb.Error as exc:
-            # The Parquet reader's Thrift decoder raises the base class on a damaged page header
-            # ("don't know what type"); a subclass (binder, conversion, ...) is a bug of ours.
-            if type(exc) is not duckdb.Error:
-                raise
-            raise UnreadableData(_first_line(exc)) from exc
         except duckdb.OutOfMemoryException as exc:
             if self._memory_limit is None:
                 raise
@@ -62,6 +56,12 @@ class DuckDBEngine:
                 f"--memory-limit: the analysis does not fit in {self._memory_limit} ({_first_line(exc)}); "
                 "give more, e.g. 1GB"
             ) from exc
+        except duckdb.Error as exc:  # after OutOfMemoryException, a subclass of it
+            # The Parquet reader's Thrift decoder raises the base class on a damaged page header
+            # ("don't know what type"); a subclass (binder, conversion, ...) is a bug of ours.
+            if type(exc) is not duckdb.Error:
+                raise
+            raise UnreadableData(_first_line(exc)) from exc
         interrupt.check()  # an interrupt that came as the query finished
         return table
 
