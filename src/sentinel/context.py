@@ -248,7 +248,7 @@ class Context:
                        CASE WHEN non_public OR up_bytes > down_bytes THEN dst_ip END AS dst_ip,
                        CASE WHEN non_public THEN proto END AS proto,
                        CASE WHEN non_public THEN port END AS port,
-                       count(*) AS flows, sum(up_bytes)::BIGINT AS up_bytes, sum(down_bytes)::BIGINT AS down_bytes,
+                       count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, sum(down_bytes)::HUGEINT AS down_bytes,
                        min(ts) AS first_ts, max(ts) AS last_ts
                 FROM f GROUP BY ALL
             )

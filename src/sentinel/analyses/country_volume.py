@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from sentinel.config import describe_params, param
 from sentinel.context import Context
+from sentinel.exact import pylist
 from sentinel.report.model import Chart, Column, Section, Table
 from sentinel.units import UnitResult
 
@@ -30,14 +31,14 @@ def query(ctx: Context) -> list[dict]:
         """
         SELECT d.country,
                CASE WHEN d.country IS NULL THEN d.class END AS scope,
-               sum(t.flows)::BIGINT AS flows, sum(t.up_bytes)::BIGINT AS up_bytes,
-               sum(t.down_bytes)::BIGINT AS down_bytes
+               sum(t.flows)::BIGINT AS flows, sum(t.up_bytes)::HUGEINT AS up_bytes,
+               sum(t.down_bytes)::HUGEINT AS down_bytes
         FROM dst_totals t JOIN ip_dim d ON t.dst_ip = d.ip
         GROUP BY 1, 2
         ORDER BY flows DESC, country NULLS LAST, scope NULLS LAST
         """
     )
-    rows = table.to_pylist()
+    rows = pylist(table)
     total = sum(r["flows"] for r in rows) or 1
     for r in rows:
         r["share"] = r["flows"] / total

@@ -48,21 +48,31 @@ def by_hour_of_day(counts: dict[int, int]) -> list[dict[str, int]]:
     return [{"hour": h, "flows": flows[h]} for h in range(24)]
 
 
+#: Days from the first flow to the last beyond which only the days with flows are listed: a stray time
+#: centuries away (a damaged counter) must not make a table of millions of empty days.
+MAX_LISTED_SPAN = 3_660
+
+
 def by_day(counts: dict[int, int], relative: bool) -> list[dict[str, Any]]:
-    """Flows per day, with every day between the first and last listed (0 where none)."""
+    """Flows per day, with every day between the first and last listed (0 where none) when they are at most
+    MAX_LISTED_SPAN days apart; else the days with flows."""
     days: dict[int, int] = {}
     for h, n in counts.items():
         days[h // 24] = days.get(h // 24, 0) + n
     if not days:
         return []
-    span = range(min(days), max(days) + 1)
+    span = range(min(days), max(days) + 1) if max(days) - min(days) < MAX_LISTED_SPAN else sorted(days)
     return [{"day": _day_label(d, relative), "flows": days.get(d, 0)} for d in span]
 
 
 def _day_label(day: int, relative: bool) -> str:
     if relative:
         return f"day +{day}" if day >= 0 else f"day {day}"
-    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+    try:
+        date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    except OverflowError:  # beyond the calendar's years 1-9999: say what the number is
+        return f"day {day:+d} from 1970-01-01"
+    return date.isoformat()
 
 
 class Hourly:
@@ -100,7 +110,9 @@ class Hourly:
                     title=f"Connections per day ({zone})",
                     columns=[Column("day", "day"), Column("flows", "flows", "int")],
                     rows=days,
-                    note="Every day from the first flow to the last is listed, empty ones with 0.",
+                    note="Every day from the first flow to the last is listed, empty ones with 0."
+                    if len(days) == max(counts) // 24 - min(counts) // 24 + 1
+                    else f"The flows span {MAX_LISTED_SPAN:,} days or more: only the days with flows are listed.",
                 )
             )
         chart = Chart(

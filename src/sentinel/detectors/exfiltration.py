@@ -29,6 +29,7 @@ from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors.base import describe_host, human_bytes
 from sentinel.enrich import netclass
+from sentinel.exact import pylist
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import UnitResult
 
@@ -64,13 +65,14 @@ def external_traffic(ctx: Context) -> pa.Table:
 
 def host_totals(traffic: pa.Table) -> list[dict[str, Any]]:
     totals = traffic.group_by("src_ip").aggregate([("flows", "sum"), ("up_bytes", "sum"), ("down_bytes", "sum")])
-    rows = totals.rename_columns(["src_ip", "flows", "up_bytes", "down_bytes"]).to_pylist()
+    rows = pylist(totals.rename_columns(["src_ip", "flows", "up_bytes", "down_bytes"]))
     return sorted(rows, key=lambda r: netclass.ip_sort_key(r["src_ip"]))
 
 
 def candidate_pairs(traffic: pa.Table, threshold: int) -> pa.Table:
     """(host, destination) pairs whose upload-dominant flows alone carry at least `threshold` bytes."""
-    return traffic.filter(pc.and_(pc.is_valid(traffic["dst_ip"]), pc.greater_equal(traffic["up_bytes"], threshold)))
+    at_least = pa.scalar(threshold, traffic["up_bytes"].type)  # exact: a sum may be beyond int64
+    return traffic.filter(pc.and_(pc.is_valid(traffic["dst_ip"]), pc.greater_equal(traffic["up_bytes"], at_least)))
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,14 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
     if candidates.num_rows == 0:
         return {}
     ctx.engine.register("exfil_candidates", candidates)
-    checked = ctx.engine.query(
-        """
-        SELECT c.*, c.flows = t.flows AS complete
-        FROM exfil_candidates c JOIN dst_totals t ON c.dst_ip = t.dst_ip
-        """
-    ).to_pylist()
+    checked = pylist(
+        ctx.engine.query(
+            """
+            SELECT c.*, c.flows = t.flows AS complete
+            FROM exfil_candidates c JOIN dst_totals t ON c.dst_ip = t.dst_ip
+            """
+        )
+    )
     rows: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
     for r in checked:
@@ -146,14 +150,16 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
     if pending:
         pairs = pa.table({k: [r[k] for r in pending] for k in ("src_ip", "dst_ip")}, schema=_PAIR_SCHEMA)
         ctx.engine.register("exfil_pairs", pairs)
-        rows += ctx.engine.query(
-            """
-            SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::BIGINT AS up_bytes,
-                   sum(f.down_bytes)::BIGINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
+        rows += pylist(
+            ctx.engine.query(
+                """
+            SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::HUGEINT AS up_bytes,
+                   sum(f.down_bytes)::HUGEINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
             FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
             GROUP BY f.src_ip, f.dst_ip
             """
-        ).to_pylist()
+            )
+        )
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=_transfer_order):
         if is_transfer(r, threshold, params):

@@ -21,6 +21,7 @@ from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
+from sentinel.exact import pylist
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import UnitResult
 
@@ -51,7 +52,7 @@ def internal_edges(ctx: Context, network: netclass.IPNetwork | None) -> list[Edg
     if network is not None:
         inside = ctx.ip_dim.table.filter(in_network(ctx.ip_dim.table, network))["ip"]
         edges = edges.filter(pc.and_(pc.is_in(edges["src_ip"], inside), pc.is_in(edges["dst_ip"], inside)))
-    return edges.drop_columns(["scope"]).to_pylist()
+    return pylist(edges.drop_columns(["scope"]))
 
 
 def in_network(dim: pa.Table, network: netclass.IPNetwork) -> pa.Array:

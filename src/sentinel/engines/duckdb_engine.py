@@ -62,6 +62,12 @@ class DuckDBEngine:
                 f"--memory-limit: the analysis does not fit in {self._memory_limit} ({_first_line(exc)}); "
                 "give more, e.g. 1GB"
             ) from exc
+        except duckdb.Error as exc:  # after OutOfMemoryException, a subclass of it
+            # The Parquet reader's Thrift decoder raises the base class on a damaged page header
+            # ("don't know what type"); a subclass (binder, conversion, ...) is a bug of ours.
+            if type(exc) is not duckdb.Error:
+                raise
+            raise UnreadableData(_first_line(exc)) from exc
         interrupt.check()  # an interrupt that came as the query finished
         return table
 

@@ -74,11 +74,21 @@ _NON_NEGATIVE = (schema.PORT, schema.UP_BYTES, schema.DOWN_BYTES)
 _NON_EMPTY = (schema.SRC_IP, schema.DST_IP)
 
 
-def statistics_prove_clean(metadata: pq.FileMetaData, columns: Sequence[str]) -> tuple[bool, int | None, int | None]:
+def _unsigned(chunk: pq.ColumnChunkMetaData) -> bool:
+    """Whether an integer column is unsigned (its logical type prints as `Int(bitWidth=64, isSigned=false)`,
+    the legacy converted type as UINT_64)."""
+    logical = str(chunk.statistics.logical_type).replace(" ", "").lower()
+    return "issigned=false" in logical or str(chunk.statistics.converted_type).upper().startswith("UINT")
+
+
+def statistics_prove_clean(
+    metadata: pq.FileMetaData, columns: Sequence[str], max_time: int | None = None
+) -> tuple[bool, int | None, int | None]:
     """Whether row-group statistics rule out every malformed-row reason, and the time column's range.
 
-    Cheap (metadata only) and conservative: a missing statistic, a float column or a value that could
-    be out of range means "not proven", and the run validates rows instead. `columns[0]` is the time.
+    Cheap (metadata only) and conservative: a missing statistic, a float or unsigned column or a value that
+    could be out of range means "not proven", and the run validates rows instead. `columns[0]` is the time;
+    `max_time` the largest magnitude of it that converts to a time (beyond, the row's time is unreadable).
     """
     positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
     first: int | None = None
@@ -93,7 +103,7 @@ def statistics_prove_clean(metadata: pq.FileMetaData, columns: Sequence[str]) ->
             string = name in _NON_EMPTY or name == schema.PROTO  # proto text is checked by the context
             if not string and chunk.physical_type not in ("INT32", "INT64"):
                 return False, None, None
-            if not string and stats.logical_type is not None and "unsigned" in str(stats.logical_type).lower():
+            if not string and _unsigned(chunk):
                 return False, None, None  # uint64 above 2^63 would not fit: let the engine check
             if name in _NON_NEGATIVE and stats.min < 0:
                 return False, None, None
@@ -101,6 +111,8 @@ def statistics_prove_clean(metadata: pq.FileMetaData, columns: Sequence[str]) ->
                 return False, None, None
             if string and stats.min in ("", b""):
                 return False, None, None
+            if name == columns[0] and max_time is not None and max(-stats.min, stats.max) > max_time:
+                return False, None, None  # a time the clock cannot convert becomes NULL: let the engine count it
             if name == columns[0]:
                 first = stats.min if first is None else min(first, stats.min)
                 last = stats.max if last is None else max(last, stats.max)
@@ -152,7 +164,7 @@ class CourseParquet:
             extra |= set(file_schema.names) - set(schema.COURSE_NAMES)
             metadata = _metadata(path)
             rows += metadata.num_rows
-            ok, f, la = statistics_prove_clean(metadata, schema.COURSE_NAMES)
+            ok, f, la = statistics_prove_clean(metadata, schema.COURSE_NAMES, max_time=_MAX_CS)
             clean = clean and ok
             if f is not None and la is not None:
                 first = f if first is None else min(first, f)
