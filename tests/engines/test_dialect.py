@@ -59,3 +59,12 @@ def test_without_pyspark_the_spark_engine_says_what_to_install(monkeypatch, tmp_
     assert err.strip() == (
         "sentinel: error: --engine spark needs pyspark: pip install 'sentinel-analysis[spark]' (and Java 17 or newer)"
     )
+
+
+def test_sums_are_exact_decimals_as_duckdb_sums_are():
+    view, _ = _views()
+    sql = to_spark("SELECT sum(up_bytes)::HUGEINT AS u, sum(flows)::BIGINT AS f FROM t", view)
+    assert sql == (
+        "SELECT SUM(CAST(up_bytes AS DECIMAL(38, 0))) AS u, CAST(SUM(CAST(flows AS DECIMAL(38, 0))) AS BIGINT) AS f "
+        "FROM t"
+    )

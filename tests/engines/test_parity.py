@@ -88,3 +88,12 @@ def _internal(*cidrs: str):
     from sentinel.enrich import netclass
 
     return netclass.parse_cidrs(list(cidrs), "--internal")
+
+
+def test_byte_sums_past_int64_are_exact_on_both(spark_session, tmp_path):
+    from tests.flows import flow, write_flows
+
+    big = 2**62 + 1
+    rows = [flow(i, "192.168.1.2", "8.8.8.8", up=big, down=1) for i in range(4)]
+    report = _same(write_flows(tmp_path / "f.parquet", rows))
+    assert report["analyses"]["country_volume"]["rows"][0]["up_bytes"] == 4 * big

@@ -9,7 +9,9 @@ does not make or makes wrongly (ENGINES.md measured them; both engines then run 
 - `regexp_full_match(x, p)` becomes `x RLIKE '^(?:p)\\z'` (`$` would also match before a final newline);
 - Sentinel's own functions (sentinel.engines.functions: `sentinel_local_hours(ts, zone)`) become each
   engine's time functions (a DuckDB macro; Spark's from_utc_timestamp);
-- `CREATE VIEW` becomes `CREATE TEMPORARY VIEW`.
+- `CREATE VIEW` becomes `CREATE TEMPORARY VIEW`;
+- sums are exact: DuckDB sums integers as HUGEINT, Spark's BIGINT sum would overflow, so Spark sums
+  DECIMAL(38, 0) (and HUGEINT casts become DECIMAL(38, 0): both reach Arrow as decimal128(38, 0)).
 
 Quantiles, list aggregation and integer division are not used by the shared queries, or sqlglot maps them
 exactly (`//` to `DIV`, both truncating towards zero).
@@ -59,10 +61,24 @@ def _rewrite(node: exp.Expression, parquet_view: ParquetViews) -> exp.Expression
             raise ValueError("regexp_full_match needs a literal pattern")
         # \z, not $: Java's $ also matches before a final newline ("tcp\n" must not pass).
         return exp.RegexpLike(this=this, expression=exp.Literal.string(f"^(?:{pattern.this})\\z"))
+    if isinstance(node, exp.Sum) and not _is_decimal_cast(node.this):
+        # DuckDB sums integers exactly (HUGEINT); Spark's BIGINT sum would overflow: sum as DECIMAL(38, 0).
+        return exp.Sum(this=exp.cast(node.this, _EXACT))
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INT128:
+        if isinstance(node.this, exp.Sum):  # sqlglot does not revisit what a rewrite returns
+            return _rewrite(node.this, parquet_view)
+        return exp.cast(node.this, _EXACT)
     if isinstance(node, exp.Anonymous) and str(node.this).lower() in SPARK_TEMPLATES:
         template = SPARK_TEMPLATES[str(node.this).lower()]
         return sqlglot.parse_one(template.format(*(a.sql("spark") for a in node.expressions)), read="spark")
     return node
+
+
+_EXACT = exp.DataType.build("DECIMAL(38, 0)")
+
+
+def _is_decimal_cast(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL
 
 
 def _two_args(node: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
