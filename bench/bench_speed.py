@@ -9,7 +9,10 @@ process tree (ru_maxrss from wait4: the largest of the process and its waited-fo
 
 - original: bench/original_sentinel.py, the 2023 course code's way (pandas, per-row pygeoip and ipaddress);
 - sentinel: `sentinel ... -cv -td -dx 90 -bn 192.168.104.0/24 -o -q` on the same-size capture and a 10× larger one;
-- scan: a bare DuckDB scan summing every column Sentinel reads (the floor for anything reading that Parquet).
+- scan: a bare DuckDB scan summing every column Sentinel reads (the floor for anything reading that Parquet);
+- sentinel dataset: the same analyses on the large capture imported once (`sentinel import`, not timed);
+- sentinel spark: the same analyses with `--engine spark` (Spark local mode on this machine's cores), and its
+  start-up: the same command on a 1,000-flow capture (with --spark; needs Java 17).
 
 Captures come from `sentinel simulate --seed 1 --attacks` and are kept in --workdir for the next run. The legacy
 GeoIP files are looked up in ../shared/data/geoip-legacy (SENTINEL_SHARED_DATA replaces ../shared/data); without
@@ -80,7 +83,7 @@ def sentinel_executable(workdir: Path) -> str:
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[spark]"], check=True)
     # Always the code of this checkout: reinstall the package itself (dependencies stay).
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO)], check=True)
     return str(venv / "bin" / "sentinel")
@@ -110,6 +113,20 @@ def ensure_capture(sentinel: str, workdir: Path, flows: int) -> Path:
         sys.exit(f"bench_speed: the simulator failed (exit status {error.returncode}): {shlex.join(command)}")
     print(f"         written in {time.perf_counter() - start:.1f} s")
     return path
+
+
+def ensure_dataset(sentinel: str, workdir: Path, capture: Path) -> Path:
+    """The capture imported once as a Sentinel dataset (reused while its accounting names the same rows)."""
+    dataset = workdir / f"{capture.stem}-dataset"
+    if dataset.is_dir() and any(dataset.glob("day=*/*.parquet")):
+        print(f"dataset: reusing {dataset}")
+        return dataset
+    command = [sentinel, "import", str(capture), "--to", str(dataset), "--force"]
+    print(f"dataset: {shlex.join(command)}", flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    print(f"         imported in {time.perf_counter() - start:.1f} s")
+    return dataset
 
 
 def run_measured(command: list[str], cwd: Path) -> tuple[float, int | None, int, str]:
@@ -172,6 +189,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of Sentinel and of the bare scan (default 3)")
     parser.add_argument("--original-repeat", type=int, default=1, help="runs of the original (default 1: ~1-2 min)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "sentinel-bench")
+    parser.add_argument("--spark", action="store_true", help="also Sentinel on Spark local (slow; needs Java 17)")
+    parser.add_argument("--spark-repeat", type=int, default=1, help="runs on Spark (default 1)")
     args = parser.parse_args()
     if min(args.repeat, args.original_repeat, args.sentinel_flows, args.original_flows) < 1:
         parser.error("flow counts and repeats must be at least 1")
@@ -204,13 +223,33 @@ def main() -> int:
 
     big = ensure_capture(sentinel, workdir, args.sentinel_flows)
     small = ensure_capture(sentinel, workdir, args.original_flows)
+    dataset = ensure_dataset(sentinel, workdir, big)
 
-    def sentinel_run(capture: Path) -> Callable[[Path], list[str]]:
-        return lambda out: [sentinel, "--data", str(capture), *geoip, *ANALYSES, "-o", "-q", "--out-dir", str(out)]
+    def sentinel_run(capture: Path, *extra: str) -> Callable[[Path], list[str]]:
+        return lambda out: [
+            sentinel,
+            "--data",
+            str(capture),
+            *geoip,
+            *ANALYSES,
+            "-o",
+            "-q",
+            "--out-dir",
+            str(out),
+            *extra,
+        ]
 
     scan = Run("bare DuckDB scan", args.sentinel_flows, lambda _out: scan_command(big), args.repeat)
     sentinel_big = Run("sentinel", args.sentinel_flows, sentinel_run(big), args.repeat)
     sentinel_small = Run("sentinel", args.original_flows, sentinel_run(small), args.repeat)
+    sentinel_dataset = Run("sentinel dataset", args.sentinel_flows, sentinel_run(dataset), args.repeat)
+    spark_runs: list[Run] = []
+    if args.spark:
+        tiny = ensure_capture(sentinel, workdir, 1_000)
+        spark_runs = [
+            Run("spark start-up", 1_000, sentinel_run(tiny, "--engine", "spark"), args.spark_repeat),
+            Run("sentinel spark", args.sentinel_flows, sentinel_run(big, "--engine", "spark"), args.spark_repeat),
+        ]
     original: Run | None = None
     if have_geoip:
         # -o as Sentinel gets it: the Markdown report with the per-alert GeoIP lookups, charts in the run's folder.
@@ -230,7 +269,7 @@ def main() -> int:
             ],
             args.original_repeat,
         )
-    runs = [scan, sentinel_big, sentinel_small, *([original] if original else [])]
+    runs = [scan, sentinel_big, sentinel_dataset, sentinel_small, *spark_runs, *([original] if original else [])]
     print()
     for run in runs:
         measure(run, workdir)
@@ -267,6 +306,14 @@ def main() -> int:
         print(f"throughput Sentinel({n_big}) / original({n_small}): {fmt_ratio(big_vs_original, '≥ 200×')}")
         print(f"throughput Sentinel({n_small}) / original({n_small}): {fmt_ratio(small_vs_original, '–')}")
     print(f"time Sentinel({n_big}) / bare scan({n_big}):        {fmt_ratio(big_vs_scan, '≤ 3×')}")
+    if ok(sentinel_dataset) and ok(sentinel_big):
+        ratio = sentinel_big.median / sentinel_dataset.median
+        print(f"speed on the imported dataset / on the course Parquet ({n_big}): {ratio:.2f}×   (aim > 1×)")
+    if spark_runs and all(ok(r) for r in spark_runs) and ok(sentinel_big):
+        start_up, spark_big = spark_runs
+        spark_ratio = fmt_ratio(spark_big.median / sentinel_big.median, "≤ 5×")
+        print(f"time Sentinel on Spark local({n_big}) / on DuckDB({n_big}): {spark_ratio}")
+        print(f"Spark start-up (a 1,000-flow run): {start_up.median:.1f} s")
 
     print(f"\ncommands, in order (cwd {workdir}; each --out-dir was a fresh temporary folder, removed afterwards):")
     for run in runs:

@@ -70,7 +70,7 @@ EXPECTED: dict[str, Ok | Error] = {
     "course-timestamps.parquet": ok(4, {"missing or unreadable time": 2}),
     "course-time-beyond-clock.parquet": ok(2, {"missing or unreadable time": 1}),
     "course-uint64-timestamp.parquet": ok(2, {"missing or unreadable time": 1}),
-    "course-ports.parquet": ok(6, {"port missing or outside 0-65535": 4}),
+    "course-ports.parquet": ok(6, {"port missing or outside 0-65535": 5}),  # 1.5 is not a port (no rounding)
     "course-addresses.parquet": ok(11, {"missing src_ip": 1, "unparseable src_ip or dst_ip": 2}),
     "canonical-zero-rows.parquet": ok(0, {}),
     "canonical-huge.parquet": ok(
@@ -105,7 +105,7 @@ EXPECTED: dict[str, Ok | Error] = {
         {
             "missing or unreadable time": 3,
             "missing or invalid proto": 1,
-            "port missing or outside 0-65535": 2,
+            "port missing or outside 0-65535": 3,  # 1.5 is not a port (no rounding)
             "missing or negative bytes": 3,
             "unparseable src_ip or dst_ip": 3,
         },
@@ -150,7 +150,7 @@ EXPECTED: dict[str, Ok | Error] = {
             "missing src_ip": 3,
             "missing dst_ip": 4,
             "missing or invalid proto": 4,
-            "port missing or outside 0-65535": 5,
+            "port missing or outside 0-65535": 6,  # 1.5 is not a port (no rounding)
             "missing or negative bytes": 4,
             "unparseable src_ip or dst_ip": 3,
         },

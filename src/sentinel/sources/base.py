@@ -128,15 +128,24 @@ def proto_sql(expr: str) -> str:
     return f"lower(trim(CAST({expr} AS VARCHAR)))"
 
 
-def projection(columns: dict[str, str]) -> str:
-    """`expr AS name` for each canonical column given, cast to its canonical type (TRY_CAST: bad -> NULL)."""
+def projection(columns: dict[str, str], integer_sources: frozenset[str] = frozenset()) -> str:
+    """`expr AS name` for each canonical column given, cast to its canonical type (TRY_CAST: bad -> NULL).
+
+    A port or counter must be a whole number: text or floats such as "1.5" become NULL (a malformed row)
+    where a plain cast would round them. `integer_sources` names the columns whose input is already of an
+    integer type, which skip that check (the hot path of Parquet files).
+    """
     parts = []
     for name, expr in columns.items():
         if name == schema.FILE:
             parts.append(f"{expr} AS {name}")
             continue
         col = schema.BY_NAME[name]
-        parts.append(f"TRY_CAST({expr} AS {col.sql_type}) AS {name}")
+        if col.sql_type in ("INTEGER", "BIGINT") and name != schema.TS and name not in integer_sources:
+            whole = f"TRY_CAST({expr} AS DOUBLE) = TRY_CAST({expr} AS BIGINT)"
+            parts.append(f"CASE WHEN {whole} THEN TRY_CAST({expr} AS {col.sql_type}) END AS {name}")
+        else:
+            parts.append(f"TRY_CAST({expr} AS {col.sql_type}) AS {name}")
     return ", ".join(parts)
 
 

@@ -130,9 +130,16 @@ def _metadata(path: str) -> pq.FileMetaData:
         raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
 
 
+def _integer_columns(schemas: Sequence[pa.Schema]) -> frozenset[str]:
+    """Columns of an integer type in every file: they need no whole-number check."""
+    names = set.intersection(*(set(s.names) for s in schemas)) if schemas else set()
+    return frozenset(n for n in names if all(pa.types.is_integer(s.field(n).type) for s in schemas))
+
+
 def _scan_sql(paths: Sequence[str], columns: dict[str, str]) -> str:
+    integers = _integer_columns([read_schema(p) for p in paths])
     return (
-        f"SELECT {projection(columns)} "
+        f"SELECT {projection(columns, integers)} "
         f"FROM read_parquet({sql_list(paths)}, union_by_name = true, filename = '{schema.FILE}')"
     )
 
