@@ -120,3 +120,18 @@ def test_a_fifo_is_refused_not_read(tmp_path):
     os.mkfifo(fifo)  # reading it would block for ever
     with pytest.raises(InputError, match="is not a regular file"):
         pipeline.run(config_for(fifo, "hourly"))
+
+
+def test_an_empty_course_file_beside_dated_files_changes_nothing(tmp_path):
+    """An empty course file has no times of an unknown day: the report must not say it has (found by
+    tests/sources/test_properties.py, flows split across files of several formats)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    write_flows(folder / "empty.parquet", [])
+    canonical = {**flow(1_713_484_800_000_000, "192.168.1.1", "8.8.8.8"), "ts": 1_713_484_800_000_000}
+    write_flows(folder / "canonical.parquet", [canonical], schema.arrow_schema())
+    alone = pipeline.run(config_for(folder / "canonical.parquet", *UNITS))
+    mixed = pipeline.run(config_for(folder, *UNITS))
+    assert not any("1970" in n for n in mixed.notes), mixed.notes
+    assert mixed.notes == alone.notes and mixed.input.first_seen == alone.input.first_seen
+    assert [s.payload for s in mixed.sections] == [s.payload for s in alone.sections]

@@ -219,7 +219,9 @@ def course_clock(
 
     Anchored to --date's midnight UTC; without a date, to 1970-01-01 and shown day-relative. Where the
     smallest value (`first`) is after 2000-01-01 read as epoch hundredths, which no time of day reaches,
-    the values are epoch hundredths and read as absolute times.
+    the values are epoch hundredths and read as absolute times. Files without any time (`first` None: no
+    rows, or none with a readable time) have nothing to show day-relative: they are not called relative, so
+    that an empty file beside others does not make the report say their times are of an unknown day.
     """
     notes: list[str] = []
     epoch = first is not None and first >= EPOCH_CS_FLOOR
@@ -233,10 +235,11 @@ def course_clock(
     elif date is not None:
         midnight = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
         offset_us = int(midnight.timestamp()) * schema.US_PER_SECOND
-    elif len(paths) > 1:
+    elif first is not None and len(paths) > 1:
         notes.append(f"{len(paths)} course-schema files without --date: their times are all read as one unknown day.")
     sql = f"CASE WHEN abs({value_sql}) <= {_MAX_CS} THEN ({value_sql})::BIGINT * {_US_PER_CS} + {offset_us} END"
-    return CourseClock(sql, offset_us, relative=not epoch and date is None, notes=tuple(notes))
+    relative = not epoch and date is None and first is not None
+    return CourseClock(sql, offset_us, relative=relative, notes=tuple(notes))
 
 
 def _min_timestamp(paths: Sequence[str]) -> int | None:
