@@ -156,6 +156,7 @@ class CourseParquet:
         clean = True
         first: int | None = None
         last: int | None = None
+        every_range = True  # every file's statistics gave its time range
         extra: set[str] = set()
         wanted = {n: schema.BY_NAME[n].sql_type if n in schema.BY_NAME else "BIGINT" for n in schema.COURSE_NAMES}
         for path in paths:
@@ -169,7 +170,12 @@ class CourseParquet:
             if f is not None and la is not None:
                 first = f if first is None else min(first, f)
                 last = la if last is None else max(last, la)
-        if first is None:  # statistics do not tell: ask the file (one column, cheap)
+            else:
+                every_range = every_range and metadata.num_rows == 0
+        if not every_range:
+            # Statistics do not tell for some file: ask the files (one column, cheap). The smallest time of
+            # the others alone would decide the clock of every file (epoch hundredths or a time of day), so
+            # how the rows were split into files would change how their times are read.
             first = _min_timestamp(paths)
         clock = course_clock(schema.COURSE_TIMESTAMP, schema.COURSE_TIMESTAMP, first, options.date, paths)
         columns = {
@@ -246,8 +252,10 @@ def _min_timestamp(paths: Sequence[str]) -> int | None:
     import duckdb
 
     try:
+        # Values beyond _MAX_CS are no time (those rows are malformed): they must not decide the clock.
+        value = f"TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)"
         rows = duckdb.sql(
-            f"SELECT min(TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)) FROM read_parquet({sql_list(paths)}, "
+            f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) FROM read_parquet({sql_list(paths)}, "
             "union_by_name = true)"
         ).fetchall()
     except duckdb.Error as exc:
