@@ -474,3 +474,23 @@ def test_every_format_gives_the_same_analyses(rows):
     expected = reports.pop("course")
     for fmt, report in reports.items():
         assert report == expected, fmt
+
+
+@examples(15)
+@given(data=st.data(), rows=flows(fine=False))
+def test_flows_split_across_files_of_several_formats_give_the_same_analyses(data, rows):
+    """A directory may mix formats: the same flows split across files of different formats are the same
+    flows. (Which optional columns some files carry is said in a note: by design, not compared.)"""
+    formats = data.draw(st.lists(st.sampled_from(list(WRITERS)), min_size=2, max_size=3), label="formats")
+    part_of = data.draw(st.lists(st.integers(0, len(formats) - 1), min_size=len(rows), max_size=len(rows)))
+    units = sensitive_units()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        expected = same_analyses(run(write("course", folder, "course", rows), units), folder)
+        mixed = folder / "mixed"
+        mixed.mkdir()
+        for p, fmt in enumerate(formats):
+            write(fmt, mixed, f"part-{p}", [r for r, q in zip(rows, part_of, strict=True) if q == p])
+        got = same_analyses(run(mixed, units), folder)
+    got["notes"] = [n for n in got["notes"] if "present in some inputs only" not in n]
+    assert got == expected
