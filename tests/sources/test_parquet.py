@@ -120,3 +120,40 @@ def test_a_fifo_is_refused_not_read(tmp_path):
     os.mkfifo(fifo)  # reading it would block for ever
     with pytest.raises(InputError, match="is not a regular file"):
         pipeline.run(config_for(fifo, "hourly"))
+
+
+def test_an_empty_course_file_beside_dated_files_changes_nothing(tmp_path):
+    """An empty course file has no times of an unknown day: the report must not say it has (found by
+    tests/sources/test_properties.py, flows split across files of several formats)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    write_flows(folder / "empty.parquet", [])
+    canonical = {**flow(1_713_484_800_000_000, "192.168.1.1", "8.8.8.8"), "ts": 1_713_484_800_000_000}
+    write_flows(folder / "canonical.parquet", [canonical], schema.arrow_schema())
+    alone = pipeline.run(config_for(folder / "canonical.parquet", *UNITS))
+    mixed = pipeline.run(config_for(folder, *UNITS))
+    assert not any("1970" in n for n in mixed.notes), mixed.notes
+    assert mixed.notes == alone.notes and mixed.input.first_seen == alone.input.first_seen
+    assert [s.payload for s in mixed.sections] == [s.payload for s in alone.sections]
+
+
+def test_the_course_clock_does_not_depend_on_how_rows_are_split_into_files(tmp_path):
+    """Whether course values are epoch hundredths is decided on the smallest time of all the files, also
+    where some file's statistics do not tell it (here: a malformed port); an unreadable time never decides."""
+    epoch = 171_348_480_000  # 2024-04-19 00:00 UTC in hundredths
+    a = [flow(epoch + 100, "192.168.1.1", "8.8.8.8")]
+    b = [flow(360_000, "192.168.1.2", "8.8.8.8", port=70_000), flow(720_000, "192.168.1.2", "8.8.8.8")]
+    split = tmp_path / "split"
+    split.mkdir()
+    write_flows(split / "a.parquet", a)
+    write_flows(split / "b.parquet", b)
+    one = write_flows(tmp_path / "one.parquet", a + b)
+    reports = [pipeline.run(config_for(p, *UNITS)) for p in (one, split)]
+    assert reports[0].input.rejected_rows == reports[1].input.rejected_rows == 1
+    assert [r.input.first_seen for r in reports] == [reports[0].input.first_seen] * 2
+    assert reports[1].input.first_seen.relative  # times of day, as in one file: not epoch hundredths
+    assert [s.payload for s in reports[1].sections] == [s.payload for s in reports[0].sections]
+    # A time no clock can read (malformed) does not make epoch hundredths a time of day either.
+    unreadable = write_flows(tmp_path / "unreadable.parquet", [*a, flow(-(2**62), "192.168.1.3", "8.8.8.8")])
+    report = pipeline.run(config_for(unreadable, *UNITS))
+    assert report.input.rejected_rows == 1 and not report.input.first_seen.relative

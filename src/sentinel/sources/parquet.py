@@ -163,6 +163,7 @@ class CourseParquet:
         clean = True
         first: int | None = None
         last: int | None = None
+        every_range = True  # every file's statistics gave its time range
         extra: set[str] = set()
         wanted = {n: schema.BY_NAME[n].sql_type if n in schema.BY_NAME else "BIGINT" for n in schema.COURSE_NAMES}
         for path in paths:
@@ -176,7 +177,12 @@ class CourseParquet:
             if f is not None and la is not None:
                 first = f if first is None else min(first, f)
                 last = la if last is None else max(last, la)
-        if first is None:  # statistics do not tell: ask the file (one column, cheap)
+            else:
+                every_range = every_range and metadata.num_rows == 0
+        if not every_range:
+            # Statistics do not tell for some file: ask the files (one column, cheap). The smallest time of
+            # the others alone would decide the clock of every file (epoch hundredths or a time of day), so
+            # how the rows were split into files would change how their times are read.
             first = _min_timestamp(paths)
         clock = course_clock(schema.COURSE_TIMESTAMP, schema.COURSE_TIMESTAMP, first, options.date, paths)
         columns = {
@@ -226,7 +232,9 @@ def course_clock(
 
     Anchored to --date's midnight UTC; without a date, to 1970-01-01 and shown day-relative. Where the
     smallest value (`first`) is after 2000-01-01 read as epoch hundredths, which no time of day reaches,
-    the values are epoch hundredths and read as absolute times.
+    the values are epoch hundredths and read as absolute times. Files without any time (`first` None: no
+    rows, or none with a readable time) have nothing to show day-relative: they are not called relative, so
+    that an empty file beside others does not make the report say their times are of an unknown day.
     """
     notes: list[str] = []
     epoch = first is not None and first >= EPOCH_CS_FLOOR
@@ -240,18 +248,21 @@ def course_clock(
     elif date is not None:
         midnight = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
         offset_us = int(midnight.timestamp()) * schema.US_PER_SECOND
-    elif len(paths) > 1:
+    elif first is not None and len(paths) > 1:
         notes.append(f"{len(paths)} course-schema files without --date: their times are all read as one unknown day.")
     sql = f"CASE WHEN abs({value_sql}) <= {_MAX_CS} THEN ({value_sql})::BIGINT * {_US_PER_CS} + {offset_us} END"
-    return CourseClock(sql, offset_us, relative=not epoch and date is None, notes=tuple(notes))
+    relative = not epoch and date is None and first is not None
+    return CourseClock(sql, offset_us, relative=relative, notes=tuple(notes))
 
 
 def _min_timestamp(paths: Sequence[str]) -> int | None:
     import duckdb
 
     try:
+        # Values beyond _MAX_CS are no time (those rows are malformed): they must not decide the clock.
+        value = f"TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)"
         rows = duckdb.sql(
-            f"SELECT min(TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)) FROM read_parquet({sql_list(paths)}, "
+            f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) FROM read_parquet({sql_list(paths)}, "
             "union_by_name = true)"
         ).fetchall()
     except duckdb.Error as exc:
