@@ -12,7 +12,7 @@ process tree (ru_maxrss from wait4: the largest of the process and its waited-fo
 - scan: a bare DuckDB scan summing every column Sentinel reads (the floor for anything reading that Parquet);
 - sentinel dataset: the same analyses on the large capture imported once (`sentinel import`, not timed);
 - sentinel spark: the same analyses with `--engine spark` (Spark local mode on this machine's cores), and its
-  start-up: the same command on a 1,000-flow capture (with --spark; needs Java 17).
+  start-up: the same command on a 30,000-flow capture (with --spark; needs Java 17).
 
 Captures come from `sentinel simulate --seed 1 --attacks` and are kept in --workdir for the next run. The legacy
 GeoIP files are looked up in ../shared/data/geoip-legacy (SENTINEL_SHARED_DATA replaces ../shared/data); without
@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,17 +130,61 @@ def ensure_dataset(sentinel: str, workdir: Path, capture: Path) -> Path:
     return dataset
 
 
+def tree_rss_kb(root: int) -> int:
+    """Resident memory (KB) of a process and all its descendants now, from /proc (0 where there is none)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[int(entry.name)] = int(line.split()[1])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples the process tree's summed RSS every 0.1 s: a JVM that Spark starts is not a waited-for child,
+    so ru_maxrss alone would leave it out."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.1):
+            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+
+
 def run_measured(command: list[str], cwd: Path) -> tuple[float, int | None, int, str]:
     """Run one process to its end: (wall seconds, peak RSS KB of its tree or None, exit status, stderr)."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        sampler = TreeSampler(process.pid) if Path("/proc").is_dir() else None
+        if sampler:
+            sampler.start()
         if hasattr(os, "wait4"):
             # wait4 gives this child's own rusage, which getrusage(RUSAGE_CHILDREN) deltas cannot across children.
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - start
             process.returncode = os.waitstatus_to_exitcode(status)
             peak_kb: int | None = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+            if sampler:
+                sampler.done.set()
+                peak_kb = max(peak_kb or 0, sampler.peak_kb)
         else:  # no wait4 (Windows): time only
             process.wait()
             seconds = time.perf_counter() - start
@@ -245,9 +290,9 @@ def main() -> int:
     sentinel_dataset = Run("sentinel dataset", args.sentinel_flows, sentinel_run(dataset), args.repeat)
     spark_runs: list[Run] = []
     if args.spark:
-        tiny = ensure_capture(sentinel, workdir, 1_000)
+        tiny = ensure_capture(sentinel, workdir, 30_000)  # the simulator needs ~25k flows for 200 hosts
         spark_runs = [
-            Run("spark start-up", 1_000, sentinel_run(tiny, "--engine", "spark"), args.spark_repeat),
+            Run("spark start-up", 30_000, sentinel_run(tiny, "--engine", "spark"), args.spark_repeat),
             Run("sentinel spark", args.sentinel_flows, sentinel_run(big, "--engine", "spark"), args.spark_repeat),
         ]
     original: Run | None = None
@@ -313,7 +358,7 @@ def main() -> int:
         start_up, spark_big = spark_runs
         spark_ratio = fmt_ratio(spark_big.median / sentinel_big.median, "≤ 5×")
         print(f"time Sentinel on Spark local({n_big}) / on DuckDB({n_big}): {spark_ratio}")
-        print(f"Spark start-up (a 1,000-flow run): {start_up.median:.1f} s")
+        print(f"Spark start-up (a 30,000-flow run): {start_up.median:.1f} s")
 
     print(f"\ncommands, in order (cwd {workdir}; each --out-dir was a fresh temporary folder, removed afterwards):")
     for run in runs:

@@ -307,10 +307,15 @@ class CanonicalParquet:
         present = [c.name for c in schema.COLUMNS if c.name in file_schema.names]
         for path in paths:
             check_types(path, read_schema(path), {n: schema.BY_NAME[n].sql_type for n in present})
-        rows = sum(_metadata(p).num_rows for p in paths)
+        metadata = [_metadata(p) for p in paths]
+        rows = sum(m.num_rows for m in metadata)
         columns = {n: n for n in present} | {schema.FILE: schema.FILE}
         # `sentinel import` marks course times of an unknown day, so that they read back day-relative.
         relative = (file_schema.metadata or {}).get(RELATIVE_KEY) == b"true"
+        # A dataset holds only rows that were well formed when imported: its statistics prove it, and the run
+        # skips the validating pass as it does for a clean course file.
+        proofs = [statistics_prove_clean(m, schema.REQUIRED_NAMES) for m in metadata]
+        proven = rows > 0 and all(ok for ok, _, _ in proofs)
         return Scan(
             format="canonical",
             files=tuple(paths),
@@ -318,5 +323,8 @@ class CanonicalParquet:
             optional=frozenset(n for n in present if n in schema.OPTIONAL_NAMES),
             rows=rows,
             relative_time=relative,
+            proven_clean=proven,
+            first_ts=min(f for _, f, _ in proofs if f is not None) if proven else None,
+            last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
             line_numbers="row",
         )
