@@ -5,7 +5,8 @@
 
 Every run is a fresh process, timed from start to exit (interpreter start-up and imports included, as a user
 sees it), stdout sent to /dev/null; the median of the repeats is reported, with the peak resident memory of the
-process tree (ru_maxrss from wait4: the largest of the process and its waited-for descendants). The runs:
+process tree: the larger of ru_maxrss from wait4 (the process and its waited-for descendants) and the summed RSS
+of the whole tree sampled every 0.1 s from /proc (which counts the JVM that Spark starts). The runs:
 
 - original: bench/original_sentinel.py, the 2023 course code's way (pandas, per-row pygeoip and ipaddress);
 - sentinel: `sentinel ... -cv -td -dx 90 -bn 192.168.104.0/24 -o -q` on the same-size capture and a 10× larger one;
