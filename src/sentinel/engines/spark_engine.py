@@ -148,12 +148,15 @@ class SparkEngine:
             raise _mapped(exc) from exc
 
     def register(self, name: str, table: pa.Table) -> None:
-        frame = (
-            self.spark.createDataFrame(table)
-            if table.num_rows
-            else self.spark.createDataFrame([], _spark_schema(table))
-        )
-        frame.createOrReplaceTempView(name)
+        from pyspark.sql import functions as F
+
+        if table.num_rows:
+            frame = self.spark.createDataFrame(table)
+        else:  # an empty table carries no rows to infer its schema from
+            frame = self.spark.createDataFrame([], _spark_schema(table))
+        # Registered tables are small by contract (the address dimension, candidate pairs): every executor
+        # gets a copy and joins locally, whatever Spark's size estimate says.
+        F.broadcast(frame).createOrReplaceTempView(name)
 
     def create_view(self, name: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
