@@ -126,7 +126,11 @@ def import_main(argv: Sequence[str]) -> int:
     p.add_argument("--append", action="store_true", help="add to an existing dataset")
     p.add_argument("--force", action="store_true", help="replace an existing dataset (once the new one is complete)")
     p.add_argument("--threads", metavar="N", type=_positive_int("--threads"), help="engine threads")
-    p.add_argument("--memory-limit", metavar="SIZE", help="engine memory before spilling to disk, e.g. 4GB")
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="engine memory before spilling to disk (default: 4GB; sorting by time spills)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args(argv)
     if args.append and args.force:

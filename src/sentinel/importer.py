@@ -32,6 +32,7 @@ from sentinel.sources.registry import open_sources
 from sentinel.timefmt import Instant
 
 META_DIR = "_sentinel"
+DEFAULT_MEMORY_LIMIT = "4GB"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
     (build a new dataset beside it, then swap: the old one stays intact until the new one is complete).
     """
     _check_target(target, mode)
-    engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit)
+    # Sorting a capture by time holds it in memory unless told otherwise: 4 GB by default (DuckDB spills the
+    # rest to disk), so that importing 100M flows does not take most of the machine.
+    engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit or DEFAULT_MEMORY_LIMIT)
     engine.execute("SET preserve_insertion_order = true")  # files come out sorted by ts
     build = target if mode == "append" else target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
