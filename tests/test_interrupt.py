@@ -122,3 +122,23 @@ def test_python_s_own_interrupt_during_a_query_is_a_keyboard_interrupt():
             engine.query("SELECT 1")
     finally:
         real.close()
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("delay", [4.0, 9.0])  # while Spark starts; while its queries run
+def test_ctrl_c_on_spark_is_one_line_and_exit_130(spark_session, day, tmp_path, delay):
+    argv = [sys.executable, "-m", "sentinel", "--data", str(day), "--all", "-q", "--engine", "spark"]
+    argv += ["--json", str(tmp_path / "r.json")]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    spark_banner = ("WARNING: Using incubator modules", "Setting default log level", "To adjust logging level")
+    lines = [line for line in err.splitlines() if not line.startswith(spark_banner)]
+    if process.returncode == 0:  # the run had finished: a complete report
+        json.loads((tmp_path / "r.json").read_text())
+        return
+    assert process.returncode == 130 and lines == ["sentinel: interrupted"], err
+    assert not (tmp_path / "r.json").exists()

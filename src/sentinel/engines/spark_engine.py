@@ -12,6 +12,7 @@ session that is already running in the process (tests, a notebook) is reused and
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -81,6 +82,12 @@ class SparkEngine:
     ordered_rows = False
 
     def __init__(self, master: str | None = None) -> None:
+        # py4j logs a lost JVM connection (a Ctrl-C while Spark starts) with logging.exception on the root
+        # logger, which configures logging on the spot and prints a traceback. Where the process has set up
+        # no logging of its own, a null handler keeps those lines off the terminal; Sentinel reports the
+        # interruption itself.
+        if not logging.getLogger().handlers:
+            logging.getLogger().addHandler(logging.NullHandler())
         # pyspark checks pandas' version when Arrow data is exchanged; Sentinel hands it Arrow, not pandas.
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         self.spark, self._owned = _session(master)
@@ -112,8 +119,12 @@ class SparkEngine:
         return dialect.to_spark(sql, self._parquet_view)
 
     def _cancel(self) -> None:
-        """Stop the running Spark jobs (Ctrl-C): Spark Connect interrupts its operations, a classic session
-        cancels its jobs."""
+        """Stop the running Spark jobs (Ctrl-C). Called from the signal handler while the main thread waits in
+        a py4j call: the cancel goes out on a thread of its own (its own py4j connection), never re-entering
+        the busy one. The waiting call then fails, and query() turns that into KeyboardInterrupt."""
+        threading.Thread(target=self._cancel_jobs, name="sentinel-spark-cancel", daemon=True).start()
+
+    def _cancel_jobs(self) -> None:
         try:
             self.spark.sparkContext.cancelAllJobs()
             return
