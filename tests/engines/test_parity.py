@@ -97,3 +97,31 @@ def test_byte_sums_past_int64_are_exact_on_both(spark_session, tmp_path):
     rows = [flow(i, "192.168.1.2", "8.8.8.8", up=big, down=1) for i in range(4)]
     report = _same(write_flows(tmp_path / "f.parquet", rows))
     assert report["analyses"]["country_volume"]["rows"][0]["up_bytes"] == 4 * big
+
+
+def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_path):
+    """hdfs://, s3a://, file://: Spark reads what its Hadoop settings reach; file:// stands for them here."""
+    from sentinel.simulate import SimulationConfig, simulate, write_simulation
+
+    sim = simulate(SimulationConfig(hosts=40, flows=40_000, seed=5, attacks=True))
+    day, _ = write_simulation(sim, tmp_path / "day.parquet")
+    # A dataset read by URI has no footer metadata read on this machine: import with --date (absolute times).
+    import_flows(Config(data=day, date=dt.date(2024, 4, 19)), tmp_path / "ds")
+    for local in (day, tmp_path / "ds"):
+        duck = _report(str(local), "duckdb")
+        spark = _report(local.as_uri(), "spark")
+        for report in (duck, spark):  # the names differ by design: the path and its URI
+            report["input"].pop("sources")
+            report["notes"] = [n for n in report["notes"] if "course-schema" not in n]
+        assert _differences(duck, spark) == []
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_duckdb_says_a_uri_is_for_spark(tmp_path, capsys):
+    from sentinel.cli import main
+
+    assert main(["--data", "hdfs:///flows/dataset", "-q"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "sentinel: error: hdfs:///flows/dataset: is a URI: --engine duckdb reads local files; --engine spark reads URIs"
+    )

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from sentinel import interrupt
 from sentinel.engines import dialect
-from sentinel.errors import ConfigError, UnreadableData
+from sentinel.errors import ConfigError, InputError, UnreadableData
 
 if TYPE_CHECKING:
     from sentinel.engines.duckdb_engine import DuckDBEngine
@@ -168,6 +168,14 @@ class SparkEngine:
         # Registered tables are small by contract (the address dimension, candidate pairs): every executor
         # gets a copy and joins locally, whatever Spark's size estimate says.
         F.broadcast(frame).createOrReplaceTempView(name)
+
+    def parquet_columns(self, path: str) -> list[str]:
+        """The columns of Parquet at `path` (a file or folder, local or hdfs://, s3a://, ...), from its footer."""
+        try:
+            return list(self.spark.read.parquet(path).columns)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(path, f"cannot be read as Parquet by Spark ({first})") from exc
 
     def create_view(self, name: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
@@ -114,6 +115,8 @@ def sql_string(value: str) -> str:
 def engine_path(path: str) -> str:
     """A file path as the engine must see it to read exactly that file: absolute (a relative "day-12:00.csv"
     is not a URI) and with glob characters escaped (a file named "cap*.csv" is not a pattern)."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):  # hdfs://, s3a://: the engine's to resolve
+        return path
     absolute = os.path.abspath(path)
     return "".join(f"[{c}]" if c in "*?[" else c for c in absolute)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 
@@ -18,6 +19,7 @@ from sentinel.files import unusable_reason
 from sentinel.sources.base import HEAD_BYTES, Sample
 
 _GLOB_CHARS = set("*?[")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -25,7 +27,8 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 def expand(inputs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
     """(file, how it was named) for every input file, in order without repeats; and notes for the report.
 
-    `how` is "file", "dir" (found in a directory: unrecognised files there are skipped) or "glob".
+    `how` is "file", "dir" (found in a directory: unrecognised files there are skipped), "glob", or "uri" (a
+    path such as hdfs://... that only the engine can read).
     """
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
@@ -42,6 +45,9 @@ def expand(inputs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
             raise InputError("--data", "an empty file name")
         if "\x00" in given:  # only through the API: a command line cannot carry a NUL
             raise InputError(given, "is not a file name (it contains a NUL character)")
+        if _URI.match(given) and not os.path.lexists(given):  # hdfs://, s3a://: for an engine that reads them
+            add(given, "uri")
+            continue
         if os.path.lexists(given):
             if os.path.isdir(given):
                 found = list(_walk(given))

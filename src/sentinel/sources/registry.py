@@ -20,6 +20,7 @@ from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo,
 from sentinel.sources.mapped import MappedReader, explain_unmapped
 from sentinel.sources.nfdump import Nfdump
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
+from sentinel.sources.remote import remote_scans
 from sentinel.sources.zeek import ZeekConn
 
 READERS: dict[str, Reader] = {
@@ -54,7 +55,9 @@ def check_format(name: str | None) -> str | None:
     return name
 
 
-def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -> tuple[list[Scan], list[str]]:
+def plan(
+    data: Sequence[str], options: ReadOptions, forced: str | None = None, engine: Engine | None = None
+) -> tuple[list[Scan], list[str]]:
     """The scans that read every input file, and notes for the report (globs matched, files skipped)."""
     check_format(forced)
     files, notes = inputs.expand(data)
@@ -67,6 +70,13 @@ def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -
             raise InputError(", ".join(data), "has no day partition within --from/--to")
     groups: dict[tuple[str, object], list[Sample]] = {}
     skipped: list[str] = []
+    uris = [path for path, how in files if how == "uri"]
+    files = [(path, how) for path, how in files if how != "uri"]
+    remote: list[Scan] = []
+    if uris:
+        if engine is None:
+            raise InputError(uris[0], "is a URI: only an engine that reads URIs (--engine spark) can open it")
+        remote = remote_scans(engine, uris, options)
     for path, how in files:
         sample = inputs.sample(path)
         reader = detect(sample, forced, options)
@@ -82,10 +92,10 @@ def plan(data: Sequence[str], options: ReadOptions, forced: str | None = None) -
     if skipped:
         shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
         notes.append(f"{len(skipped)} file(s) in the given directories are not flow files and were skipped: {shown}.")
-    if not groups:
+    if not groups and not remote:
         raise InputError(", ".join(data), "holds no flow file Sentinel recognises")
     scans = [READERS[name].scan(samples, options) for (name, _), samples in groups.items()]
-    return scans, notes
+    return scans + remote, notes
 
 
 _DAY_DIR = re.compile(r"(?:^|[/\\])day=(\d{4}-\d{2}-\d{2})(?:[/\\]|$)")
@@ -117,7 +127,7 @@ def period_sql(options: ReadOptions) -> str | None:
 
 def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forced: str | None = None) -> SourceInfo:
     """Define the `raw_flows` view over every input (nothing is read yet: the engine scans lazily)."""
-    scans, notes = plan(data, options, forced)
+    scans, notes = plan(data, options, forced, engine)
     optional = frozenset.intersection(*(s.optional for s in scans))
     wanted = view_columns(optional)
     period = period_sql(options)
