@@ -12,34 +12,16 @@ in --workdir. A benchmark, not a test: nothing is asserted on speed.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
+from processes import sentinel, timed  # bench/processes.py
 
 ANALYSES = ["-cv", "-td", "-dx", "90", "-bn", "192.168.104.0/24", "-q"]
-
-
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (kB) of one process run to completion."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{err}")
-    return seconds, usage.ru_maxrss
-
-
-def sentinel(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sentinel", *args]
 
 
 def main() -> int:

@@ -12,29 +12,13 @@ memory of its process tree (ru_maxrss from wait4). Aims: ≥ 2M flows/s in ≤ 4
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
-
-
-def timed(command: list[str]) -> tuple[float, int]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
-    return seconds, usage.ru_maxrss
-
-
-def sentinel(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sentinel", *args]
+from processes import sentinel, timed  # bench/processes.py
 
 
 def main() -> int:

@@ -185,16 +185,7 @@ class CourseParquet:
             # how the rows were split into files would change how their times are read.
             first = _min_timestamp(paths)
         clock = course_clock(schema.COURSE_TIMESTAMP, schema.COURSE_TIMESTAMP, first, options.date, paths)
-        columns = {
-            schema.TS: clock.sql,
-            schema.SRC_IP: schema.SRC_IP,
-            schema.DST_IP: schema.DST_IP,
-            schema.PROTO: proto_sql(schema.PROTO),
-            schema.PORT: schema.PORT,
-            schema.UP_BYTES: schema.UP_BYTES,
-            schema.DOWN_BYTES: schema.DOWN_BYTES,
-            schema.FILE: schema.FILE,
-        }
+        columns = course_columns(clock)
         proven = clean and rows > 0
         return Scan(
             format="parquet",
@@ -253,6 +244,20 @@ def course_clock(
     sql = f"CASE WHEN abs({value_sql}) <= {_MAX_CS} THEN ({value_sql})::BIGINT * {_US_PER_CS} + {offset_us} END"
     relative = not epoch and date is None and first is not None
     return CourseClock(sql, offset_us, relative=relative, notes=tuple(notes))
+
+
+def course_columns(clock: CourseClock) -> dict[str, str]:
+    """The canonical columns of a course file, by name (`_file` included), its time through `clock`."""
+    return {
+        schema.TS: clock.sql,
+        schema.SRC_IP: schema.SRC_IP,
+        schema.DST_IP: schema.DST_IP,
+        schema.PROTO: proto_sql(schema.PROTO),
+        schema.PORT: schema.PORT,
+        schema.UP_BYTES: schema.UP_BYTES,
+        schema.DOWN_BYTES: schema.DOWN_BYTES,
+        schema.FILE: schema.FILE,
+    }
 
 
 def _min_timestamp(paths: Sequence[str]) -> int | None:

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import InputError
-from sentinel.sources.base import ReadOptions, Scan, projection, proto_sql, sql_list
-from sentinel.sources.parquet import _MAX_CS, course_clock
+from sentinel.sources.base import ReadOptions, Scan, projection, sql_list
+from sentinel.sources.parquet import _MAX_CS, course_clock, course_columns
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -32,7 +32,7 @@ def remote_scans(engine: Engine, uris: Sequence[str], options: ReadOptions) -> l
         names = set(columns_of(uri))
         if set(schema.REQUIRED_NAMES) <= names:
             present = [c.name for c in schema.COLUMNS if c.name in names]
-            sql = _select({n: n for n in present}, uri)
+            sql = _select({n: n for n in present} | {schema.FILE: schema.FILE}, uri)
             optional = frozenset(n for n in present if n in schema.OPTIONAL_NAMES)
             scans.append(Scan(format="canonical", files=(uri,), sql=sql, optional=optional, line_numbers="row"))
         elif set(schema.COURSE_NAMES) <= names:
@@ -50,19 +50,10 @@ def _course(engine: Engine, uri: str, options: ReadOptions) -> Scan:
         f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) AS m FROM read_parquet({sql_list([uri])})"
     )["m"][0].as_py()
     clock = course_clock(raw, value, first, options.date, [uri])
-    columns = {
-        schema.TS: clock.sql,
-        schema.SRC_IP: schema.SRC_IP,
-        schema.DST_IP: schema.DST_IP,
-        schema.PROTO: proto_sql(schema.PROTO),
-        schema.PORT: schema.PORT,
-        schema.UP_BYTES: schema.UP_BYTES,
-        schema.DOWN_BYTES: schema.DOWN_BYTES,
-    }
     return Scan(
         format="parquet",
         files=(uri,),
-        sql=_select(columns, uri),
+        sql=_select(course_columns(clock), uri),
         relative_time=clock.relative,
         notes=clock.notes,
         line_numbers="row",
@@ -71,6 +62,6 @@ def _course(engine: Engine, uri: str, options: ReadOptions) -> Scan:
 
 def _select(columns: dict[str, str], uri: str) -> str:
     return (
-        f"SELECT {projection(columns | {schema.FILE: schema.FILE})} "
+        f"SELECT {projection(columns)} "
         f"FROM read_parquet({sql_list([uri])}, union_by_name = true, filename = '{schema.FILE}')"
     )
