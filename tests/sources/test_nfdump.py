@@ -200,3 +200,17 @@ def test_temporary_export_is_removed_at_exit(shared_data):
     folder, files = done.stdout.split()
     assert files == "1"
     assert not os.path.exists(folder)
+
+
+def test_every_report_says_nfdump_flows_are_one_way(tmp_path):
+    from sentinel import pipeline
+    from sentinel.config import Config
+    from sentinel.registry import default_params
+
+    path = tmp_path / "flows.csv"
+    path.write_text(
+        "ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt\n"
+        "2018-01-12 15:37:30,2018-01-12 15:37:31,1.0,10.0.0.1,8.8.8.8,5000,53,UDP,......,1,80,0,0\n"
+    )
+    report = pipeline.run(Config(data=path, units={"hourly": default_params("hourly")}))
+    assert any(note.startswith("nfdump flows are unidirectional") for note in report.notes)

@@ -39,6 +39,11 @@ from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_s
 MAGIC = b"\x0c\xa5"
 LAYOUT_VERSIONS = (1, 2)
 REQUIRED = ("ts", "sa", "da", "dp", "pr", "ibyt", "obyt")
+#: What a reader of a report on NetFlow must know before reading -dx: every flow looks like an upload.
+UNIDIRECTIONAL = (
+    "nfdump flows are unidirectional: a reply is a flow of its own and obyt (down_bytes) is 0 unless the "
+    "exporter recorded both directions, so each flow's bytes count as sent by its source (-dx reads them so)."
+)
 _SNIFF = {"ts", "te", "sa", "da", "pr", "ibyt"}
 MISSING_PROGRAM = (
     "is an nfdump binary file; install nfdump (e.g. apt-get install nfdump) or export it with `nfdump -r FILE -o csv`"
@@ -223,5 +228,5 @@ class Nfdump:
             optional=frozenset(optional),
             header_lines=1,
             extra_columns=tuple(n for n in names if n not in used),
-            notes=notes,
+            notes=(*notes, UNIDIRECTIONAL),
         )
