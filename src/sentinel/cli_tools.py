@@ -102,6 +102,7 @@ def demo_main(argv: Sequence[str]) -> int:
             print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
     md = writer.write_markdown(report, folder)
     js = writer.write_json(report, str(folder / "report.json"), force=False)
+    assert js is not None  # a file target ("-" alone means stdout)
     print(
         f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
         file=sys.stderr,

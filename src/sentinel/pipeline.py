@@ -121,13 +121,14 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
     ips = sorted(set(named), key=netclass.ip_sort_key)
     known = ctx.ip_dim.lookup(ips)
     names = resolver(ips) if resolve and ips else {}
-    return {
-        ip: HostInfo(
+    hosts: dict[str, HostInfo] = {}
+    for ip in ips:
+        row = known.get(ip)
+        hosts[ip] = HostInfo(
             ip=ip,
-            scope=known.get(ip, {}).get("class"),
-            country=known.get(ip, {}).get("country"),
-            as_org=known.get(ip, {}).get("as_org"),
+            scope=row.get("class") if row else None,
+            country=row.get("country") if row else None,
+            as_org=row.get("as_org") if row else None,
             dns_name=names.get(ip),
         )
-        for ip in ips
-    }
+    return hosts

@@ -48,6 +48,10 @@ def query(ctx: Context) -> list[dict]:
     return rows
 
 
+# Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
+_Params = Params
+
+
 class CountryVolume:
     key: ClassVar[str] = "country_volume"
     title: ClassVar[str] = "Connections per destination country"
@@ -56,7 +60,7 @@ class CountryVolume:
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, ctx: Context, params: Params) -> UnitResult:
+    def run(self, ctx: Context, params: _Params) -> UnitResult:
         rows = query(ctx)
         table = Table(
             key="country_volume",

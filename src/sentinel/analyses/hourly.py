@@ -75,6 +75,10 @@ def _day_label(day: int, relative: bool) -> str:
     return date.isoformat()
 
 
+# Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
+_Params = Params
+
+
 class Hourly:
     key: ClassVar[str] = "hourly"
     title: ClassVar[str] = "Connections per hour of the day"
@@ -83,7 +87,7 @@ class Hourly:
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, ctx: Context, params: Params) -> UnitResult:
+    def run(self, ctx: Context, params: _Params) -> UnitResult:
         counts = hour_counts(ctx)
         rows = by_hour_of_day(counts)
         days = by_day(counts, ctx.source.relative_time)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # Scales the median absolute deviation to the standard deviation of a normal distribution, so a
 # robust z-score reads like an ordinary one (Iglewicz & Hoaglin).
 MAD_TO_SIGMA = 1.4826
 
 
-def mad(values: Sequence[float]) -> float:
+def mad(values: ArrayLike) -> float:
     """Median absolute deviation from the median."""
     arr = np.asarray(values, dtype=float)
     return float(np.median(np.abs(arr - np.median(arr))))

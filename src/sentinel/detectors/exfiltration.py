@@ -224,6 +224,10 @@ def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) ->
     return sorted(scored, key=lambda r: (-r["unexplained_bytes"], netclass.ip_sort_key(r["src_ip"])))
 
 
+# Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
+_Params = Params
+
+
 class Exfiltration:
     key: ClassVar[str] = "exfiltration"
     title: ClassVar[str] = "Possible data exfiltration"
@@ -232,7 +236,7 @@ class Exfiltration:
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, ctx: Context, params: Params) -> UnitResult:
+    def run(self, ctx: Context, params: _Params) -> UnitResult:
         traffic = external_traffic(ctx)
         scored, peers = score_hosts(host_totals(traffic), params)
         threshold = transfer_threshold(peers, params)

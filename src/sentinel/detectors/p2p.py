@@ -182,6 +182,10 @@ def server_rows(edges: list[Edge], services: dict) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["flows"], netclass.ip_sort_key(r["server"])))
 
 
+# Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
+_Params = Params
+
+
 class Botnet:
     key: ClassVar[str] = "botnet"
     title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
@@ -190,7 +194,7 @@ class Botnet:
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, ctx: Context, params: Params) -> UnitResult:
+    def run(self, ctx: Context, params: _Params) -> UnitResult:
         network = netclass.parse_cidr(params.cidr, "-bn")
         every = network.prefixlen == 0
         if not every and not netclass.covered(network, ctx.config.internal):

@@ -48,7 +48,7 @@ def to_spark(sql: str, parquet_view: ParquetViews) -> str:
     return tree.sql(dialect="spark")
 
 
-def _rewrite(node: exp.Expression, parquet_view: ParquetViews) -> exp.Expression:
+def _rewrite(node: exp.Expr, parquet_view: ParquetViews) -> exp.Expr:
     if isinstance(node, exp.ReadParquet):
         paths, options = _table_function_args(node)
         return exp.to_identifier(parquet_view(paths, options))

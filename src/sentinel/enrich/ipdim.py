@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -111,6 +112,22 @@ SELECT i, ip,
   END AS canonical
 FROM t"""
 
+# One row of IpDimension.table, as lookup gives it (functional form: "class" is a keyword).
+HostRow = TypedDict(
+    "HostRow",
+    {
+        "ip": str,
+        "version": int | None,  # 4 or 6; None for no address
+        "ip_num": int | None,
+        "hi": int | None,
+        "lo": int | None,
+        "canonical": str | None,
+        "class": str | None,
+        "country": str | None,
+        "as_org": str | None,
+    },
+)
+
 _DIGITS = np.array([1] * 10 + [2] * 90 + [3] * 156, dtype=np.int32)  # decimal digits of 0..255
 
 
@@ -124,7 +141,7 @@ class IpDimension:
     # raw text -> canonical text, for the spellings in the capture that are not canonical (rare).
     aliases: Mapping[str, str] = field(default_factory=dict)
 
-    def lookup(self, ips: Sequence[str]) -> dict[str, dict[str, object]]:
+    def lookup(self, ips: Sequence[str]) -> dict[str, HostRow]:
         """Class, country and organisation of a few addresses (for alert details)."""
         wanted = set(ips)
         wanted_array = pa.array(sorted(wanted), pa.string())

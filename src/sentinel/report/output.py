@@ -7,6 +7,7 @@ no --force is needed. Anything else (directory, symbolic link, socket, block dev
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import stat
@@ -44,7 +45,7 @@ def write_new(path: Path, data: bytes) -> None:
         raise _fail(path, exc) from exc
 
 
-def temp_beside(final: Path, write: Callable[[Path], None]) -> Path:
+def temp_beside(final: Path, write: Callable[[Path], object]) -> Path:
     """Write via `write` into a temporary file next to `final`, so that os.replace onto it is atomic.
 
     Not mkstemp: its 0600 mode would survive the rename; this file gets the usual umask mode.
@@ -206,7 +207,7 @@ class Batch:
         temps: dict[Path, Path] = {}
         try:
             for path, data in files.items():
-                temps[path] = temp_beside(path, lambda t, data=data: _write_file(t, data))
+                temps[path] = temp_beside(path, functools.partial(_write_file, data=data))
             interrupt.check()  # the last point to stop; the renames below are not interrupted half way
             for path in sorted(temps, key=lambda p: p in replacing):
                 self._rename(temps[path], path, path in replacing)

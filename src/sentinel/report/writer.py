@@ -42,7 +42,7 @@ class ReportFiles:
         self._json = Path(json_target) if json_target and json_target != "-" else None
         self._json_kind = output.destination(self._json, force) if self._json else None
         try:
-            if self._json_kind is output.Destination.NEW:
+            if self._json is not None and self._json_kind is output.Destination.NEW:
                 self._batch.reserve(self._json)
             if out_dir is not None:
                 output.ensure_directory(out_dir)
@@ -71,7 +71,9 @@ class ReportFiles:
                 output.write_stream(self._json, data)  # before the files: its failure aborts them all
         elif self._json is not None:
             files[self._json] = json_report.render(report).encode()
-        replacing = frozenset([self._json] if self._json_kind is output.Destination.REPLACE else [])
+        replacing = frozenset(
+            [self._json] if self._json is not None and self._json_kind is output.Destination.REPLACE else []
+        )
         self._batch.commit(files, replacing)
         return [p for p in (markdown_path, self._json) if p is not None]
 

@@ -48,14 +48,15 @@ class FlowBatch:
         down: ArrayLike,
     ) -> FlowBatch:
         """Build a batch, broadcasting scalars (one protocol, one port...) to the length of `ts`."""
-        n = len(ts)
+        times = np.asarray(ts, dtype=np.int64)
+        n = len(times)
 
         def col(value: ArrayLike, dtype: type) -> np.ndarray:
-            array = np.asarray(value, dtype=dtype)
+            array: np.ndarray = np.asarray(value, dtype=dtype)
             return np.full(n, array, dtype=dtype) if array.ndim == 0 else array
 
         return cls(
-            ts=np.clip(np.asarray(ts, dtype=np.int64), 0, DAY - 1),
+            ts=np.clip(times, 0, DAY - 1),
             src=col(src, np.int32),
             dst=col(dst, np.int32),
             proto=col(proto, np.int8),

@@ -172,9 +172,9 @@ def _resolve(path: str, names: Sequence[str], mapping: dict[str, str]) -> dict[s
     """canonical column -> the file's column, for every required one and the optional ones present."""
     present = set(names)
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-    for canonical, column in mapping.items():
-        if column not in present:
-            raise InputError(path, f"no column {column!r} (--map {canonical}={column}); its columns: {shown}")
+    for canonical, given in mapping.items():
+        if given not in present:
+            raise InputError(path, f"no column {given!r} (--map {canonical}={given}); its columns: {shown}")
     sources: dict[str, str] = {}
     for col in schema.COLUMNS:
         column = _time_source(names, mapping) if col.name == schema.TS else mapping.get(col.name)
@@ -225,7 +225,9 @@ def _time_values(paths: Sequence[str], source_sql: str, column: str) -> _Values:
               FROM {source_sql})
     """
     try:
-        row = duckdb.sql(sql).fetchall()[0]
+        relation = duckdb.sql(sql)
+        assert relation is not None  # a SELECT gives a relation
+        row = relation.fetchall()[0]
     except duckdb.Error as exc:
         raise InputError(paths[0], f"cannot be read ({str(exc).splitlines()[0]})") from exc
     return _Values(*row)
@@ -269,6 +271,7 @@ def _time_sql(
         elif values.numbers == 0:
             raise InputError(paths[0], f"the {where} has no numeric or ISO 8601 values; give --time-unit")
         else:
+            assert values.low is not None and values.high is not None  # numbers > 0: min and max exist
             unit = guess_unit(values.low, values.high)
             span = f"values {_fmt(values.low)} to {_fmt(values.high)}"
             if unit is None:

@@ -266,10 +266,12 @@ def _min_timestamp(paths: Sequence[str]) -> int | None:
     try:
         # Values beyond _MAX_CS are no time (those rows are malformed): they must not decide the clock.
         value = f"TRY_CAST({schema.COURSE_TIMESTAMP} AS BIGINT)"
-        rows = duckdb.sql(
+        relation = duckdb.sql(
             f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) FROM read_parquet({sql_list(paths)}, "
             "union_by_name = true)"
-        ).fetchall()
+        )
+        assert relation is not None  # a SELECT gives a relation
+        rows = relation.fetchall()
     except duckdb.Error as exc:
         raise InputError(paths[0], f"cannot be read ({str(exc).splitlines()[0]})") from exc
     return rows[0][0] if rows else None
