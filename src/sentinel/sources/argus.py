@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from sentinel import schema
 from sentinel.errors import InputError
-from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
+from sentinel.sources.base import ReadOptions, Sample, Scan, column_names, projection, proto_sql, sql_list
 
 #: Protocols with ports: an empty port there is missing (malformed); elsewhere it is 0.
 PORTED_PROTOCOLS = ("tcp", "udp", "sctp", "dccp", "udplite")
@@ -53,7 +53,7 @@ def header_of(sample: Sample) -> tuple[str, list[str]] | None:
         return None
     first = lines[0].lstrip("\ufeff")
     delimiter = "\t" if "\t" in first else ","
-    return delimiter, [name.strip() for name in first.split(delimiter)]
+    return delimiter, column_names(first.split(delimiter))
 
 
 def port_sql(port: str, proto: str) -> str:

@@ -112,6 +112,12 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def column_names(fields: Sequence[str]) -> list[str]:
+    """A text header's column names, trimmed; an empty one is named by its position ("column_3"), since an
+    empty name is no identifier the engine can use (a damaged or hostile header must not crash a run)."""
+    return [name.strip() or f"column_{i}" for i, name in enumerate(fields, start=1)]
+
+
 def engine_path(path: str) -> str:
     """A file path as the engine must see it to read exactly that file: absolute (a relative "day-12:00.csv"
     is not a URI) and with glob characters escaped (a file named "cap*.csv" is not a pattern)."""

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from sentinel import schema
 from sentinel.errors import InputError
-from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list, sql_string
+from sentinel.sources.base import ReadOptions, Sample, Scan, column_names, projection, proto_sql, sql_list, sql_string
 from sentinel.sources.parquet import PARQUET_MAGIC, _metadata, course_clock, read_schema
 
 DELIMITERS = (",", "\t", ";")
@@ -78,7 +78,7 @@ def csv_layout(sample: Sample) -> Layout | None:
     delimiter = max(DELIMITERS, key=first.count)
     if first.count(delimiter) == 0:
         return None
-    names = tuple(n.strip() for n in next(csv.reader([first], delimiter=delimiter)))
+    names = tuple(column_names(next(csv.reader([first], delimiter=delimiter))))
     if not all(names) or len(set(names)) != len(names):
         return None
     return Layout("csv", names, delimiter, sample.compression)

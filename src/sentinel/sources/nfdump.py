@@ -33,7 +33,7 @@ from typing import ClassVar
 from sentinel import schema
 from sentinel.errors import InputError
 from sentinel.sources.argus import check_columns, ident, port_sql, read_csv_sql
-from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_string
+from sentinel.sources.base import ReadOptions, Sample, Scan, column_names, projection, proto_sql, sql_string
 
 #: nfcapd file header: uint16 magic 0xA50C then uint16 layout version, little endian.
 MAGIC = b"\x0c\xa5"
@@ -61,7 +61,7 @@ def _csv_header(sample: Sample) -> list[str] | None:
     lines = sample.lines(1)
     if not lines or "," not in lines[0]:
         return None
-    return [name.strip() for name in lines[0].lstrip("\ufeff").split(",")]
+    return column_names(lines[0].lstrip("\ufeff").split(","))
 
 
 def _temporary_dir() -> str:
@@ -109,7 +109,7 @@ def _no_flows(export: str) -> bool:
 
 def _first_line(path: str) -> list[str]:
     with open(path, encoding="utf-8", errors="replace") as fh:
-        return [name.strip() for name in fh.readline().rstrip("\r\n").split(",")]
+        return column_names(fh.readline().rstrip("\r\n").split(","))
 
 
 def kept_sql(names: Sequence[str]) -> str:
