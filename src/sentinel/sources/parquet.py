@@ -90,6 +90,15 @@ def statistics_prove_clean(
     could be out of range means "not proven", and the run validates rows instead. `columns[0]` is the time;
     `max_time` the largest magnitude of it that converts to a time (beyond, the row's time is unreadable).
     """
+    try:
+        return _statistics_prove_clean(metadata, columns, max_time)
+    except (UnicodeDecodeError, ValueError, TypeError):  # damaged statistics prove nothing: rows are checked
+        return False, None, None
+
+
+def _statistics_prove_clean(
+    metadata: pq.FileMetaData, columns: Sequence[str], max_time: int | None
+) -> tuple[bool, int | None, int | None]:
     positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
     first: int | None = None
     last: int | None = None
