@@ -62,6 +62,9 @@ class Alert:
     first_seen: Instant | None = None  # raw times: renderers format them
     last_seen: Instant | None = None
     evidence: dict[str, Any] = field(default_factory=dict)  # Instants inside are formatted by renderers too
+    proto: str | None = None  # of the counterpart's service, where one service is implicated
+    port: int | None = None
+    chart: Chart | None = None  # what shows the evidence (intervals of a beacon, targets of a scan, ...)
     id: int = 0  # numbered by the pipeline, in report order
 
     def __post_init__(self) -> None:
