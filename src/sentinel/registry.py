@@ -6,10 +6,13 @@ from sentinel.analyses.country_volume import CountryVolume
 from sentinel.analyses.hourly import Hourly
 from sentinel.detectors.dns import Dns
 from sentinel.detectors.exfiltration import Exfiltration
+from sentinel.detectors.lateral import Lateral
 from sentinel.detectors.p2p import Botnet
 from sentinel.units import Unit
 
-UNITS: dict[str, Unit] = {unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet(), Dns())}
+UNITS: dict[str, Unit] = {
+    unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet(), Dns(), Lateral())
+}
 
 
 def default_params(key: str) -> object:

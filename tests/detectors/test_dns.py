@@ -100,7 +100,7 @@ def test_small_network_is_not_judged(tmp_path):
 
 
 def test_dot_and_tcp_count_as_dns_but_other_ports_do_not(tmp_path):
-    rows = _office() + [flow(9000, "192.168.1.12", "9.9.9.9", port=853, proto="tcp")]
+    rows = [*_office(), flow(9000, "192.168.1.12", "9.9.9.9", port=853, proto="tcp")]
     rows += [flow(9001, "192.168.1.13", "9.9.9.10", port=5353, proto="udp")]  # mDNS: not DNS to a resolver
     [alert] = _run(tmp_path, rows).alerts
     assert alert.hosts == ["192.168.1.12"] and alert.dst_ip == "9.9.9.9"
