@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from sentinel.simulate import office
+from sentinel.simulate import (
+    attacks_dnslat,  # noqa: F401  (registers its attack kinds)
+    benign_dnslat,
+    office,
+)
 from sentinel.simulate.addresses import (
     PUBLIC_NTP,
     PUBLIC_RESOLVERS,
@@ -96,10 +100,18 @@ def simulate(config: SimulationConfig) -> Simulation:
     n_external = round(EXTERNAL_SHARE * (config.flows - periodic))
     external = office.external_traffic(stream(seed, "external"), n_external, places, hosts)
     attacks = inject_attacks(config, places, book, [updates, external])
-    used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
+    lookalikes = [
+        benign_dnslat.backup_pull(stream(seed, "backup_pull"), places),
+        benign_dnslat.busy_dns_server(stream(seed, "busy_dns"), places, config.flows),
+    ]
+    used = periodic + len(login) + len(external) + sum(len(b) for b in lookalikes)
+    used += sum(len(result.flows) for _, result in attacks)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
 
-    day = FlowBatch.concat([updates, ntp, backup, login, external, *internal, *(result.flows for _, result in attacks)])
+    day = FlowBatch.concat(
+        [updates, ntp, backup, login, external, *internal, *lookalikes, *(result.flows for _, result in attacks)]
+    )
     book_strings = book.strings()
     labels = build_labels(config, places, Names(book_strings), backup, attacks)
+    labels["benign"] += benign_dnslat.labels(places, Names(book_strings))
     return Simulation(day.sorted_table(book_strings), labels)
