@@ -6,8 +6,13 @@ from __future__ import annotations
 from sentinel.schema import US_PER_HOUR
 from sentinel.timefmt import format_us
 
-#: Hours since 1970-01-01 00:00 UTC of `ts`, floor division (integer `//` truncates towards zero).
-HOUR_SQL = f"(ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER))"
+
+def hour_sql(ts: str) -> str:
+    """Hours since 1970-01-01 00:00 UTC of the column `ts`, floor division (integer `//` truncates towards zero)."""
+    return f"({ts} // {US_PER_HOUR} - CAST({ts} < 0 AND {ts} % {US_PER_HOUR} <> 0 AS INTEGER))"
+
+
+HOUR_SQL = hour_sql("ts")
 
 
 def hour_label(hour: int, relative: bool) -> str:

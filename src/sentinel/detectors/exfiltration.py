@@ -13,6 +13,14 @@ never finds exfiltration. Here the direction is upload, towards external destina
   all external destinations (and above `min_transfer_bytes`), and `min_transfer_ratio` times what came
   back. Browsing, streaming and updates download more than they upload per destination; a bulk or
   low-and-slow exfiltration channel does the opposite, whatever the host's overall volume.
+* Spread transfers: the same test over the destinations of one /24 (/48 for IPv6) or one AS organisation
+  (where an AS database is given) together, when at least `min_spread_destinations` of them received
+  upload-dominant flows: a transfer split over many addresses of one provider so that none crosses the
+  threshold alone.
+* Quiet hours: the share of the transferred bytes sent in hours when the host was otherwise quiet (its
+  other flows under `quiet_fraction` of its busy hours', the upper quartile of its hours) raises the score:
+  1 - (1 - score)(1 - quiet_weight x share), and is given in the evidence with the host's upload per hour
+  (the alert's chart). Destinations are named with country and AS organisation.
 """
 
 from __future__ import annotations
@@ -27,10 +35,11 @@ import pyarrow.compute as pc
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
+from sentinel.detectors._timeline import hour_label, hour_span, hour_sql
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.units import Flag, UnitResult
 from sentinel.values import percentile
 
@@ -50,6 +59,14 @@ class Params:
     min_transfer_ratio: float = param(5.0, "a transfer's upload is at least this many times what came back")
     min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
+    min_spread_destinations: int = param(
+        3, "addresses of one /24 (/48) or AS organisation that together make a spread transfer out"
+    )
+    quiet_fraction: float = param(
+        0.1,
+        "an hour is quiet for a host when its other flows are under this fraction of its busy hours' (upper quartile)",
+    )
+    quiet_weight: float = param(0.5, "how far a transfer sent in quiet hours raises the score (0: not at all)")
 
 
 def external_traffic(ctx: Context) -> pa.Table:
@@ -135,8 +152,17 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
     the usual shape of a dedicated exfiltration server) already has its exact totals; only the others
     need a pass over the flows.
     """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(pair_totals(ctx, candidates), key=_transfer_order):
+        if is_transfer(r, threshold, params):
+            out.setdefault(r["src_ip"], []).append(r)
+    return out
+
+
+def pair_totals(ctx: Context, candidates: pa.Table) -> list[dict[str, Any]]:
+    """Totals over all flows of candidate (src_ip, dst_ip) pairs (flows, bytes each way, first and last)."""
     if candidates.num_rows == 0:
-        return {}
+        return []
     ctx.engine.register("exfil_candidates", candidates)
     checked = pylist(
         ctx.engine.query(
@@ -163,11 +189,169 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
             """
             )
         )
+    return rows
+
+
+def group_keys(ctx: Context, traffic: pa.Table) -> pa.Table:
+    """Upload-dominant (host, destination) rows with the destination's /24 (/48 for IPv6) and AS organisation."""
+    rows = traffic.filter(pc.is_valid(traffic["dst_ip"])).select(["src_ip", "dst_ip", "flows", "up_bytes"])
+    dst = rows["dst_ip"]
+    v6 = pc.match_substring(dst, ":")
+    v6_nets = {
+        ip: netclass.subnet_of(ip, prefix_v6=48) for ip in pc.unique(pc.filter(dst, v6)).to_pylist() if ip is not None
+    }
+    net = pc.replace_substring_regex(dst, r"\.[0-9]+$", ".0/24")
+    if v6_nets:  # the rare IPv6 destinations: their /48, from Python
+        net = pa.array([v6_nets.get(d, n) for d, n in zip(dst.to_pylist(), net.to_pylist(), strict=True)], pa.string())
+    orgs = ctx.ip_dim.table.select(["ip", "as_org"])
+    keyed = rows.append_column("net", net).join(orgs, keys="dst_ip", right_keys="ip", join_type="left outer")
+    return keyed.sort_by([("src_ip", "ascending"), ("dst_ip", "ascending")])
+
+
+def spread_groups(keyed: pa.Table, threshold: int, taken: set[tuple[str, str]], params: Params) -> list[dict[str, Any]]:
+    """(host, /24 or AS) groups whose upload-dominant flows to at least `min_spread_destinations` addresses
+    (not already a transfer on their own) carry at least `threshold` bytes: candidates for a spread transfer."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in pylist(keyed):
+        if (r["src_ip"], r["dst_ip"]) in taken:
+            continue
+        for label in (r["net"], f"AS organisation {r['as_org']}" if r["as_org"] else None):
+            if label is None:
+                continue
+            g = found.setdefault((r["src_ip"], label), {"src_ip": r["src_ip"], "group": label, "dsts": [], "up": 0})
+            g["dsts"].append(r["dst_ip"])
+            g["up"] += r["up_bytes"]
+    return [
+        g for _, g in sorted(found.items()) if len(g["dsts"]) >= params.min_spread_destinations and g["up"] >= threshold
+    ]
+
+
+def spread_transfers(
+    ctx: Context, traffic: pa.Table, threshold: int, sent: dict[str, list[dict[str, Any]]], params: Params
+) -> dict[str, list[dict[str, Any]]]:
+    """Transfers out spread over many addresses of one /24 or AS organisation: the group's pairs' totals
+    together pass the one-destination test (net at least the threshold, `min_transfer_ratio` x what came
+    back). Where groups overlap (a /24 inside an AS), the larger wins."""
+    taken = {(src, d["dst_ip"]) for src, moved in sent.items() for d in moved}
+    groups = spread_groups(group_keys(ctx, traffic), threshold, taken, params)
+    if not groups:
+        return {}
+    pairs = sorted({(g["src_ip"], d) for g in groups for d in g["dsts"]})
+    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
+    ctx.engine.register("exfil_spread_pairs", table)
+    totals = {
+        (r["src_ip"], r["dst_ip"]): r
+        for r in pylist(
+            ctx.engine.query(
+                """
+                SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::HUGEINT AS up_bytes,
+                       sum(f.down_bytes)::HUGEINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
+                FROM flows f JOIN exfil_spread_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+                GROUP BY f.src_ip, f.dst_ip
+                """
+            )
+        )
+    }
+    found = []
+    for g in groups:
+        members = sorted(
+            (totals[(g["src_ip"], d)] for d in g["dsts"]),
+            key=lambda r: (r["down_bytes"] - r["up_bytes"], netclass.ip_sort_key(r["dst_ip"])),
+        )
+        entry = {
+            "src_ip": g["src_ip"],
+            "dst_ip": members[0]["dst_ip"],
+            "group": g["group"],
+            "destinations": [m["dst_ip"] for m in members],
+            "flows": sum(m["flows"] for m in members),
+            "up_bytes": sum(m["up_bytes"] for m in members),
+            "down_bytes": sum(m["down_bytes"] for m in members),
+            "first_ts": min(m["first_ts"] for m in members),
+            "last_ts": max(m["last_ts"] for m in members),
+        }
+        if is_transfer(entry, threshold, params):
+            found.append(entry)
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in sorted(rows, key=_transfer_order):
-        if is_transfer(r, threshold, params):
-            out.setdefault(r["src_ip"], []).append(r)
+    for entry in sorted(found, key=_transfer_order):
+        kept = out.setdefault(entry["src_ip"], [])
+        if not any(set(entry["destinations"]) & set(k["destinations"]) for k in kept):
+            kept.append(entry)
     return out
+
+
+def merge_transfers(*found: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for each in found:
+        for src, moved in each.items():
+            out.setdefault(src, []).extend(moved)
+    return {src: sorted(moved, key=_transfer_order) for src, moved in out.items()}
+
+
+def quiet_share(series: list[dict[str, Any]], quiet_fraction: float) -> float | None:
+    """Share of the transferred bytes sent in hours when the host was otherwise quiet: its other flows under
+    `quiet_fraction` of its busy hours' (the upper quartile of its hours with other flows). None when it
+    had no other activity."""
+    active = [r["other_flows"] for r in series if r["other_flows"] > 0]
+    sent = sum(r["out_bytes"] for r in series)
+    if not active or sent <= 0:
+        return None
+    floor = quiet_fraction * float(np.percentile(active, 75))
+    quiet = sum(r["out_bytes"] for r in series if r["other_flows"] <= floor)
+    return quiet / sent
+
+
+def with_quiet(value: float, share: float | None, weight: float) -> float:
+    """The score raised by the share of the transfer sent in quiet hours: 1 - (1 - value)(1 - weight x share)."""
+    if not share:
+        return value
+    share = min(max(share, 0.0), 1.0)
+    weight = min(max(weight, 0.0), 1.0)
+    return round(1.0 - (1.0 - value) * (1.0 - weight * share), 4)
+
+
+def hourly_activity(ctx: Context, sent: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Per alerting host and hour: its flows to anything but its transfer destinations, and the bytes it sent
+    to those (candidates only: the hosts that alert)."""
+    if not sent:
+        return {}
+    pairs = sorted(
+        {(src, dst) for src, moved in sent.items() for d in moved for dst in d.get("destinations", [d["dst_ip"]])}
+    )
+    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
+    ctx.engine.register("exfil_out_pairs", table)
+    hosts = pa.table({"ip": pa.array(sorted(sent), pa.string())})
+    ctx.engine.register("exfil_hosts", hosts)
+    rows = pylist(
+        ctx.engine.query(
+            f"""
+            SELECT f.src_ip, {hour_sql("f.ts")} AS hour,
+                   count(*) FILTER (WHERE p.dst_ip IS NULL) AS other_flows,
+                   coalesce(sum(f.up_bytes) FILTER (WHERE p.dst_ip IS NOT NULL), 0) AS out_bytes
+            FROM flows f LEFT JOIN exfil_out_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+            WHERE f.src_ip IN (SELECT ip FROM exfil_hosts)
+            GROUP BY 1, 2
+            """
+        )
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["src_ip"], r["hour"])):
+        out.setdefault(r["src_ip"], []).append(r)
+    return out
+
+
+def _chart(ctx: Context, host: str, series: list[dict[str, Any]], index: int) -> Chart | None:
+    by_hour = {r["hour"]: r["out_bytes"] for r in series}
+    hours = hour_span([h for h, b in by_hour.items() if b])
+    if not hours:
+        return None
+    return Chart(
+        key=f"exfiltration_{index}",
+        title=f"Bytes {host} sent per hour to the destinations it transferred data to",
+        labels=[hour_label(h, ctx.source.relative_time) for h in hours],
+        values=[float(by_hour.get(h, 0)) for h in hours],
+        xlabel="hour",
+        ylabel="bytes up",
+    )
 
 
 def _transfer_order(r: dict[str, Any]) -> tuple[Any, ...]:
@@ -175,25 +359,34 @@ def _transfer_order(r: dict[str, Any]) -> tuple[Any, ...]:
     return (netclass.ip_sort_key(r["src_ip"]), r["down_bytes"] - r["up_bytes"], netclass.ip_sort_key(r["dst_ip"]))
 
 
-def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], peers: Peers, params: Params) -> Alert:
+def make_alert(
+    ctx: Context,
+    row: dict[str, Any],
+    sent: list[dict[str, Any]],
+    peers: Peers,
+    params: Params,
+    series: list[dict[str, Any]] | None = None,
+    index: int = 0,
+) -> Alert:
     threshold = transfer_threshold(peers, params)
     main = sent[0]
     net = sum(d["up_bytes"] - d["down_bytes"] for d in sent)
     where = describe_host(ctx, main["dst_ip"])
+    if "group" in main:
+        where = f"{len(main['destinations'])} addresses of {main['group']} (the most to {where})"
     more = f" and {len(sent) - 1} more destination(s)" if len(sent) > 1 else ""
+    quiet = quiet_share(series or [], params.quiet_fraction)
+    at_quiet = f"; {quiet:.0%} of it in hours the host was otherwise quiet" if quiet else ""
     summary = (
         f"{row['src_ip']} sent {human_bytes(main['up_bytes'])} to {where} in {main['flows']} flows and "
-        f"received {human_bytes(main['down_bytes'])} back{more}; its upload to external addresses is "
+        f"received {human_bytes(main['down_bytes'])} back{more}{at_quiet}; its upload to external addresses is "
         f"{human_bytes(row['up_bytes'])} against {human_bytes(row['down_bytes'])} downloaded."
     )
+    info = ctx.ip_dim.lookup([d["dst_ip"] for d in sent[: params.top_destinations]])
     evidence = {
         "transfer_out_bytes": net,
         "alert_threshold_bytes": threshold,
-        "transfers": [
-            {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
-            | {"first_seen": ctx.instant(d["first_ts"]), "last_seen": ctx.instant(d["last_ts"])}
-            for d in sent[: params.top_destinations]
-        ],
+        "transfers": [_transfer_evidence(ctx, d, info.get(d["dst_ip"]) or {}) for d in sent[: params.top_destinations]],
         "host_up_bytes": row["up_bytes"],
         "host_down_bytes": row["down_bytes"],
         "host_ratio_up_down": row["ratio"],
@@ -202,8 +395,9 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         "ratio_robust_z": round(row["z"], 3),
         "external_flows": row["flows"],
         "percentile": params.percentile,
+        "quiet_hours_share": None if quiet is None else round(quiet, 4),
     }
-    value = score(net, threshold)
+    value = with_quiet(score(net, threshold), quiet, params.quiet_weight)
     return Alert(
         type="exfiltration",
         severity=severity_for(value),
@@ -215,7 +409,16 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         first_seen=ctx.instant(min(d["first_ts"] for d in sent)),
         last_seen=ctx.instant(max(d["last_ts"] for d in sent)),
         evidence=evidence,
+        chart=_chart(ctx, row["src_ip"], series, index) if series else None,
     )
+
+
+def _transfer_evidence(ctx: Context, d: dict[str, Any], info: Any) -> dict[str, Any]:
+    out = {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
+    out |= {"country": info.get("country"), "as_org": info.get("as_org")}
+    if "group" in d:
+        out |= {"spread_over": d["group"], "destinations": len(d["destinations"])}
+    return out | {"first_seen": ctx.instant(d["first_ts"]), "last_seen": ctx.instant(d["last_ts"])}
 
 
 def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -255,9 +458,15 @@ class Exfiltration:
         scored, peers = score_hosts(host_totals(traffic), params)
         threshold = transfer_threshold(peers, params)
         sent = transfers(ctx, candidate_pairs(traffic, threshold), threshold, params)
+        sent = merge_transfers(sent, spread_transfers(ctx, traffic, threshold, sent, params))
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
-        alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params) for r in listed if r["alert"]]
+        alerting = [r for r in listed if r["alert"]]
+        series = hourly_activity(ctx, {r["src_ip"]: sent[r["src_ip"]] for r in alerting})
+        alerts = [
+            make_alert(ctx, r, sent[r["src_ip"]], peers, params, series.get(r["src_ip"]), i)
+            for i, r in enumerate(alerting)
+        ]
         table = Table(
             key="exfiltration",
             title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",
