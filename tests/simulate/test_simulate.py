@@ -55,7 +55,7 @@ def rows_of(df: pd.DataFrame, label: dict) -> pd.DataFrame:
 
 
 def test_same_seed_gives_identical_table_and_labels():
-    config = SimulationConfig(hosts=30, flows=20_000, seed=7, attacks=True)
+    config = SimulationConfig(hosts=30, flows=30_000, seed=7, attacks=True)
     first, second = simulate(config), simulate(config)
     assert first.flows.equals(second.flows)
     sink_a, sink_b = pa.BufferOutputStream(), pa.BufferOutputStream()
@@ -72,7 +72,7 @@ def test_other_seed_gives_other_day():
     assert other.labels["attacks"] != day().labels["attacks"]
 
 
-@pytest.mark.parametrize(("hosts", "flows", "attacks"), [(10, 1000, False), (37, 20_001, True), (50, 50_000, True)])
+@pytest.mark.parametrize(("hosts", "flows", "attacks"), [(10, 1000, False), (37, 30_001, True), (50, 50_000, True)])
 def test_schema_and_exact_row_count(hosts, flows, attacks):
     table = simulate(SimulationConfig(hosts=hosts, flows=flows, attacks=attacks)).flows
     assert table.schema == ARROW_SCHEMA
@@ -93,7 +93,8 @@ def test_labels_are_json_serialisable_and_echo_the_config():
     assert labels["network"] == "192.168.104.0/24"
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
-    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]
+    assert [b["kind"] for b in labels["benign"]][:3] == ["update_check", "ntp", "nightly_backup"]
+    assert {"backup_pull", "busy_dns_server", "dns_forwarding"} <= {b["kind"] for b in labels["benign"]}
     assert [a["kind"] for a in labels["attacks"]] == list(ATTACK_KINDS)
     assert day(attacks=False).labels["attacks"] == []
 
@@ -141,7 +142,8 @@ def test_every_client_uses_dns_file_and_web_servers():
 
 def test_dns_goes_out_only_through_the_internal_servers():
     df, labels = frame(), day().labels
-    dns_out = df[(df.port == 53) & ~is_internal(df.dst_ip)]
+    tunnels = {h for a in labels["attacks"] if a["alert_type"] == "dns_tunnel" for h in a["hosts"]}
+    dns_out = df[(df.port == 53) & ~is_internal(df.dst_ip) & ~df.src_ip.isin(tunnels)]
     assert set(dns_out.src_ip) == set(labels["servers"]["dns"])
     assert set(dns_out.dst_ip) <= {"8.8.8.8", "8.8.4.4", "1.1.1.1"}
     assert (dns_out.proto == "udp").all()
@@ -215,8 +217,10 @@ def test_nightly_backup_is_internal_and_matches_its_label():
     (backup,) = [b for b in labels["benign"] if b["kind"] == "nightly_backup"]
     assert backup["hosts"] == labels["servers"]["backup_host"]
     assert backup["dst_ip"] == labels["servers"]["backup_nas"][0]
-    rows = df[df.src_ip.isin(backup["hosts"])]
+    rows = df[df.src_ip.isin(backup["hosts"]) & (df.port != 445)]  # 445: its evening pull from the clients
     assert (rows.dst_ip == backup["dst_ip"]).all() and (rows.port == 873).all()
+    pull = df[df.src_ip.isin(backup["hosts"]) & (df.port == 445)]
+    assert set(pull.dst_ip) == set(labels["clients"]) and (pull.timestamp >= 21 * HOUR).all()
     assert len(rows) == backup["flows"] and rows.up_bytes.sum() == backup["up_bytes"]
     assert rows.timestamp.min() == backup["start"] and rows.timestamp.max() == backup["end"]
     assert backup["start"] >= HOUR and backup["end"] <= 3 * HOUR
@@ -331,10 +335,10 @@ def test_new_attack_kind_is_one_registered_function(monkeypatch):
         return Attack(flows, hosts=[host], counterparts=[c2], proto="tcp", port=8443)
 
     monkeypatch.setitem(ATTACK_KINDS, "test_beacon", AttackKind("test_beacon", "c2", 30, 1, beacon))
-    sim = simulate(SimulationConfig(hosts=30, flows=20_000, attacks=True))
+    sim = simulate(SimulationConfig(hosts=30, flows=30_000, attacks=True))
     (label,) = [a for a in sim.labels["attacks"] if a["kind"] == "test_beacon"]
     assert label["flows"] == 30 and label["up_bytes"] == 9000 and label["alert_type"] == "c2"
     assert label["end"] - label["start"] == 29 * 60 * SECOND
-    assert sim.flows.num_rows == 20_000
+    assert sim.flows.num_rows == 30_000
     hosts = [h for a in sim.labels["attacks"] for h in a["hosts"]]
     assert len(hosts) == len(set(hosts))

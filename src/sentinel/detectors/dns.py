@@ -55,7 +55,7 @@ class Params:
     )
     min_log_scale: float = param(0.05, "least spread of the peers (log10 units) a robust z divides by")
     min_flows: int = param(100, "DNS flows of a host before its volume can alert")
-    min_up_bytes: int = param(250_000, "DNS bytes sent up by a host before its volume can alert")
+    min_up_bytes: int = param(100_000, "DNS bytes sent up by a host before its volume can alert")
     top_resolvers: int = param(5, "resolvers quoted per alert, by flows")
 
 

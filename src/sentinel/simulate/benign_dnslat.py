@@ -30,7 +30,7 @@ def benign_flows_max(hosts: int, flows: int) -> int:
 
 
 def busy_dns_queries(flows: int) -> int:
-    return int(np.clip(flows // 100, 100, 20_000))
+    return int(np.clip(flows // 200, 20, 5_000))
 
 
 def backup_pull(rng: np.random.Generator, places: Places) -> FlowBatch:
