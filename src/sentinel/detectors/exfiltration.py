@@ -208,22 +208,38 @@ def group_keys(ctx: Context, traffic: pa.Table) -> pa.Table:
     return keyed.sort_by([("src_ip", "ascending"), ("dst_ip", "ascending")])
 
 
+def _pair_key(table: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(table["src_ip"], table["dst_ip"], "|")
+
+
 def spread_groups(keyed: pa.Table, threshold: int, taken: set[tuple[str, str]], params: Params) -> list[dict[str, Any]]:
     """(host, /24 or AS) groups whose upload-dominant flows to at least `min_spread_destinations` addresses
-    (not already a transfer on their own) carry at least `threshold` bytes: candidates for a spread transfer."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in pylist(keyed):
-        if (r["src_ip"], r["dst_ip"]) in taken:
+    (not already a transfer on their own) carry at least `threshold` bytes: candidates for a spread transfer.
+    Grouped by Arrow; only the groups that pass come to Python."""
+    if taken:
+        keyed = keyed.filter(pc.invert(pc.is_in(_pair_key(keyed), pa.array([f"{s}|{d}" for s, d in taken]))))
+    at_least = pa.scalar(threshold, keyed["up_bytes"].type)
+    groups: list[dict[str, Any]] = []
+    for column, label in (("net", "{}"), ("as_org", "AS organisation {}")):
+        valid = keyed.filter(pc.is_valid(keyed[column]))
+        sums = valid.group_by(["src_ip", column]).aggregate([("up_bytes", "sum"), ("dst_ip", "count")])
+        sums = sums.filter(
+            pc.and_(
+                pc.greater_equal(sums["dst_ip_count"], params.min_spread_destinations),
+                pc.greater_equal(sums["up_bytes_sum"], at_least),
+            )
+        )
+        if sums.num_rows == 0:
             continue
-        for label in (r["net"], f"AS organisation {r['as_org']}" if r["as_org"] else None):
-            if label is None:
-                continue
-            g = found.setdefault((r["src_ip"], label), {"src_ip": r["src_ip"], "group": label, "dsts": [], "up": 0})
-            g["dsts"].append(r["dst_ip"])
-            g["up"] += r["up_bytes"]
-    return [
-        g for _, g in sorted(found.items()) if len(g["dsts"]) >= params.min_spread_destinations and g["up"] >= threshold
-    ]
+        members = valid.join(sums.select(["src_ip", column]), keys=["src_ip", column], join_type="inner")
+        found: dict[tuple[str, str], list[str]] = {}
+        for r in pylist(members.select(["src_ip", column, "dst_ip"])):
+            found.setdefault((r["src_ip"], r[column]), []).append(r["dst_ip"])
+        groups += [
+            {"src_ip": src, "group": label.format(name), "dsts": sorted(dsts, key=netclass.ip_sort_key)}
+            for (src, name), dsts in found.items()
+        ]
+    return sorted(groups, key=lambda g: (netclass.ip_sort_key(g["src_ip"]), g["group"]))
 
 
 def spread_transfers(
@@ -236,22 +252,10 @@ def spread_transfers(
     groups = spread_groups(group_keys(ctx, traffic), threshold, taken, params)
     if not groups:
         return {}
-    pairs = sorted({(g["src_ip"], d) for g in groups for d in g["dsts"]})
-    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
-    ctx.engine.register("exfil_spread_pairs", table)
-    totals = {
-        (r["src_ip"], r["dst_ip"]): r
-        for r in pylist(
-            ctx.engine.query(
-                """
-                SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::HUGEINT AS up_bytes,
-                       sum(f.down_bytes)::HUGEINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
-                FROM flows f JOIN exfil_spread_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
-                GROUP BY f.src_ip, f.dst_ip
-                """
-            )
-        )
-    }
+    wanted = pa.array(sorted({f"{g['src_ip']}|{d}" for g in groups for d in g["dsts"]}))
+    rows = traffic.filter(pc.is_valid(traffic["dst_ip"]))
+    candidates = rows.filter(pc.is_in(_pair_key(rows), wanted))
+    totals = {(r["src_ip"], r["dst_ip"]): r for r in pair_totals(ctx, candidates)}
     found = []
     for g in groups:
         members = sorted(
