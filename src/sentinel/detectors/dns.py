@@ -38,6 +38,7 @@ from sentinel.detectors import _stats
 from sentinel.detectors._timeline import HOUR_SQL, hour_label, hour_span
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
+from sentinel.enrich.ipdim import HostRow
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.units import Flag, UnitResult
@@ -220,8 +221,8 @@ def make_alert(
             if p["dst_ip"] in res.internal_resolvers
             else "shared",
             "hosts_using": len(res.users[p["dst_ip"]]),
-            "country": (info.get(p["dst_ip"]) or {}).get("country"),
-            "as_org": (info.get(p["dst_ip"]) or {}).get("as_org"),
+            "country": _where(info, p["dst_ip"])[1],
+            "as_org": _where(info, p["dst_ip"])[2],
             "flows": p["flows"],
             "up_bytes": p["up_bytes"],
             "down_bytes": p["down_bytes"],
@@ -277,6 +278,12 @@ def make_alert(
     )
 
 
+def _where(info: dict[str, HostRow], ip: str) -> tuple[str | None, str | None, str | None]:
+    """Class, country and AS organisation of an address of the IP dimension."""
+    row = info.get(ip)
+    return (row["class"], row["country"], row["as_org"]) if row else (None, None, None)
+
+
 def _rounded(z: float) -> float | None:
     return None if math.isnan(z) else round(z, 3)
 
@@ -304,7 +311,7 @@ class Dns:
         pairs = dns_pairs(ctx)
         dsts = sorted({p["dst_ip"] for p in pairs})
         info = ctx.ip_dim.lookup(dsts)
-        internal = {d for d in dsts if (info.get(d) or {}).get("class") == "internal"}
+        internal = {d for d in dsts if _where(info, d)[0] == "internal"}
         res = resolvers(pairs, internal, params)
         rows = host_rows(pairs, res, params)
         medians = peer_medians(rows)
@@ -322,7 +329,7 @@ class Dns:
             (
                 {
                     "resolver": d,
-                    "role": "internal resolver" if d in res.internal_resolvers else (info.get(d) or {}).get("class"),
+                    "role": "internal resolver" if d in res.internal_resolvers else _where(info, d)[0],
                     "hosts_using": len(who),
                     "flows": sum(p["flows"] for p in pairs if p["dst_ip"] == d),
                 }

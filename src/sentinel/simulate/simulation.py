@@ -113,5 +113,7 @@ def simulate(config: SimulationConfig) -> Simulation:
     )
     book_strings = book.strings()
     labels = build_labels(config, places, Names(book_strings), backup, attacks)
-    labels["benign"] += benign_dnslat.labels(places, Names(book_strings))
+    benign = labels["benign"]
+    assert isinstance(benign, list)
+    benign += benign_dnslat.labels(places, Names(book_strings))
     return Simulation(day.sorted_table(book_strings), labels)
