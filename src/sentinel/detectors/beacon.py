@@ -30,13 +30,13 @@ session open for a day is a lead, not proof). Findings from `alert_score` up ale
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sentinel.config import describe_params, param
 from sentinel.context import Context
@@ -89,7 +89,7 @@ class Group:
     connections: int
     first_ts: int
     last_ts: int
-    prevalence: int  # sources of its busiest destination
+    prevalence: int  # how many hosts the remote side talks to (see build_groups)
 
 
 def internal_host(src_ip: str, dst_ip: str, internal: set[str]) -> str:
@@ -118,7 +118,8 @@ def pair_counts(ctx: Context, params: Params) -> list[dict[str, Any]]:
             FROM flows WHERE src_ip IN ({internal}) OR dst_ip IN ({internal})
             GROUP BY src_ip, dst_ip
         ), q AS (
-            SELECT src_ip, dst_ip, n, first_ts, last_ts, count(*) OVER (PARTITION BY dst_ip) AS dst_sources FROM p
+            SELECT src_ip, dst_ip, n, first_ts, last_ts, count(*) OVER (PARTITION BY dst_ip) AS dst_sources,
+                   count(*) OVER (PARTITION BY src_ip) AS src_destinations FROM p
         )
         SELECT * FROM q WHERE n >= {int(params.min_pair_connections)}
         """
@@ -143,7 +144,8 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
         if dst in internal:  # an internal destination is itself: no rotation among your own hosts
             key = dst
         else:
-            org = (info.get(dst) or {}).get("as_org") or ""
+            row = info.get(dst)
+            org = (row["as_org"] if row else None) or ""
             key = f"{prefix_of(dst, params.prefix_v4, params.prefix_v6)} {org}".strip()
         by_key[(r["src_ip"], key)].append(r)
     groups: list[tuple[Group, list[str]]] = []
@@ -163,7 +165,9 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
             connections=n,
             first_ts=min(r["first_ts"] for r in rows),
             last_ts=max(r["last_ts"] for r in rows),
-            prevalence=max(r["dst_sources"] for r in rows),
+            # hosts of yours the remote side talks to: an outbound destination's sources, an inbound source's
+            # destinations
+            prevalence=max(r["dst_sources"] if src in internal else r["src_destinations"] for r in rows),
         )
         groups.append((group, dsts))
     return groups
@@ -228,6 +232,7 @@ class Finding:
     proto: str | None = None
     port: int | None = None
     sharing: int = 1
+    timing: float = 0.0  # the timing score of a periodic finding
 
 
 def score_periodic(
@@ -276,6 +281,7 @@ def score_periodic(
         chart=interval_chart(group, intervals, fit.period),
         proto=proto,
         port=port,
+        timing=fit.score,
     )
 
 
@@ -283,7 +289,7 @@ def interval_chart(group: Group, intervals: np.ndarray, period: float) -> Chart:
     """Histogram of beat intervals over 0-3 periods (12 bins); longer ones in the last bin."""
     edges = np.linspace(0, 3 * period, 13)
     counts, _ = np.histogram(np.clip(intervals, 0, 3 * period * 0.9999), bins=edges)
-    labels = [f"{_fmt_s(a)}-{_fmt_s(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels = [f"{_fmt_s(a)}-{_fmt_s(b)}" for a, b in itertools.pairwise(edges.tolist())]
     return Chart(
         key=f"beacon-{group.gid}",
         title=f"Intervals between connections of {group.src_ip} to {group.key}",
@@ -306,6 +312,9 @@ def same_period(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= tolerance * max(a, b)
 
 
+SHARED_TIMING = 0.7
+
+
 def remote_of(g: Group) -> str:
     """The other side of a group: its destination group when the source is the internal host, else the source."""
     return g.key if g.internal == g.src_ip else g.src_ip
@@ -315,7 +324,8 @@ def apply_sharing(findings: list[Finding], params: Params) -> None:
     """Score down schedules many hosts share: per finding, the internal hosts keeping the same period with the
     same remote side (a fleet: updates, telemetry), or, for an internal source, the destinations it keeps the
     same period with (a poller: monitoring); the larger count sets the factor."""
-    periodic = [f for f in findings if f.kind == "periodic" and f.period is not None]
+    # Only series that keep their period (timing score of at least SHARED_TIMING) make a fleet or a poller.
+    periodic = [f for f in findings if f.kind == "periodic" and f.period is not None and f.timing >= SHARED_TIMING]
     by_remote: dict[str, list[Finding]] = defaultdict(list)
     by_source: dict[str, list[Finding]] = defaultdict(list)
     for f in periodic:
@@ -334,7 +344,7 @@ def apply_sharing(findings: list[Finding], params: Params) -> None:
 
 
 def strobes(groups: list[Group], params: Params) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for g in groups:
         base = bs.strobe_score(g.connections, params.strobe_connections) * bs.rarity_factor(g.prevalence)
         evidence = {
@@ -370,7 +380,7 @@ def long_connections(ctx: Context, params: Params, next_gid: int) -> list[Findin
     if not rows:
         return []
     internal_ips = {r["ip"] for r in pylist(ctx.engine.query(internal))}
-    out = []
+    out: list[Finding] = []
     for r in sorted(rows, key=lambda r: (netclass.ip_sort_key(r["src_ip"]), netclass.ip_sort_key(r["dst_ip"]))):
         g = Group(
             gid=next_gid + len(out),
