@@ -183,10 +183,13 @@ def confidence(beats: int, full: int = 100) -> float:
 
 
 def sharing_factor(hosts: int, fleet_hosts: int) -> float:
-    """1 below `fleet_hosts` hosts sharing the same destination and period; from there 0.5 * sqrt(fleet/hosts):
-    the same schedule on many machines is software deployed to a fleet (updates, telemetry), not an infection."""
-    if hosts < fleet_hosts:
+    """1 for a schedule no one else keeps; 0.85 when two keep it; from `fleet_hosts` on 0.5 * sqrt(fleet/hosts):
+    the same schedule on many machines (or to many partners) is software deployed to a fleet (updates,
+    telemetry, monitoring), not an infection."""
+    if hosts <= 1:
         return 1.0
+    if hosts < fleet_hosts:
+        return 0.85
     return float(0.5 * np.sqrt(fleet_hosts / hosts))
 
 
