@@ -13,7 +13,7 @@ import numpy as np
 from sentinel.simulate.attacks import Attack, AttackContext, acks, attack
 from sentinel.simulate.flows import DAY, HOUR, MINUTE, SECOND, TCP, FlowBatch, lognormal_bytes
 
-BEACON_MAX_BEATS = 3_000
+BEACON_MAX_BEATS = 400
 MIN_PERIOD = 1 * SECOND
 MAX_PERIOD = 30 * MINUTE
 ROTATING_ADDRESSES = (3, 6)
@@ -66,7 +66,7 @@ def beacon_rotating(ctx: AttackContext) -> Attack:
     return Attack(flows, hosts=[host], counterparts=[int(c) for c in c2s], proto="tcp", port=port)
 
 
-@attack("long_session", alert_type="beacon", max_flows=DAY // ACTIVE_TIMEOUT + 1, clients=1)
+@attack("long_session", alert_type="beacon", max_flows=20 * HOUR // ACTIVE_TIMEOUT + 1, clients=1)
 def long_session(ctx: AttackContext) -> Attack:
     """A remote-access session open 6-20 hours, as a flow exporter reports it without a duration column: one
     record per active timeout (30 min), bytes varying with what the operator does."""
