@@ -1,5 +1,6 @@
 """Scans from an internal client, as attack kinds: horizontal (many hosts, one port), vertical (many ports of
-one host) and a host-discovery sweep of the office network (a few ports per address).
+one host) and a host-discovery sweep of the office network (a few ports per address). Labels name the
+targets as counterparts, and port 0 where many ports were probed.
 
 Probes are what a SYN scan leaves in flow records (IP-level bytes): a SYN out (44-60 bytes, a retry now and
 then), and back nothing (no host, or filtered), a reset (40 bytes: closed) or a SYN-ACK (44 bytes: open).
@@ -10,21 +11,21 @@ from __future__ import annotations
 import numpy as np
 
 from sentinel.simulate.attacks import Attack, AttackContext, attack
-from sentinel.simulate.flows import HOUR, MINUTE, TCP, UDP, FlowBatch
+from sentinel.simulate.flows import HOUR, MINUTE, TCP, FlowBatch
 
-SUBNET = 254  # a /24's host addresses: what one scan of the office covers
-MAX_PORTS = 500
+SUBNET = 126  # a /25's host addresses: what one scan of the office covers
+MAX_PORTS = 200
 RETRY_EVERY = 10
-SWEEP_PORTS = ((TCP, 80), (TCP, 443), (UDP, 53))
+SWEEP_PORTS = ((TCP, 80), (TCP, 443))
 SCAN_WINDOW = (9 * HOUR, 17 * HOUR)
 
 
 def office_targets(ctx: AttackContext, scanner: int) -> np.ndarray:
-    """Book indices of the addresses of the scanner's /24 inside the office (live hosts and empty ones)."""
+    """Book indices of the addresses of the scanner's /25 inside the office (live hosts and empty ones)."""
     ints = ctx.book.ints()
     inside = np.concatenate([ctx.places.clients, *ctx.places.servers.values()])
     low, high = int(ints[inside].min()), int(ints[inside].max())
-    base = int(ints[scanner]) & ~255
+    base = int(ints[scanner]) & ~127
     wanted = np.arange(max(base + 1, low), min(base + SUBNET, high) + 1, dtype=np.int64)
     wanted = wanted[wanted != int(ints[scanner])]
     known = {int(ints[i]): int(i) for i in inside}
@@ -58,7 +59,7 @@ def _live(ctx: AttackContext, targets: np.ndarray) -> np.ndarray:
 
 @attack("scan_horizontal", alert_type="scan", max_flows=SUBNET + SUBNET // RETRY_EVERY, clients=1)
 def scan_horizontal(ctx: AttackContext) -> Attack:
-    """One client probes every address of its /24 on one port (SMB, SSH, RDP or telnet) in 2-20 minutes."""
+    """One client probes every address of its /25 on one port (SMB, SSH, RDP or telnet) in 2-20 minutes."""
     rng = ctx.rng
     (host,) = ctx.take_clients(1)
     port = int(rng.choice([445, 22, 3389, 23]))
@@ -68,17 +69,17 @@ def scan_horizontal(ctx: AttackContext) -> Attack:
     ts = probe_times(rng, len(k), 2, 20)
     up = rng.choice([44, 60], len(k))
     down = replies(rng, _live(ctx, dst), open_share=0.2)
-    return Attack(FlowBatch.make(ts, host, dst, TCP, port, up, down), [host], [], "tcp", port)
+    return Attack(FlowBatch.make(ts, host, dst, TCP, port, up, down), [host], targets.tolist(), "tcp", port)
 
 
 @attack("scan_vertical", alert_type="scan", max_flows=MAX_PORTS + MAX_PORTS // RETRY_EVERY, clients=1)
 def scan_vertical(ctx: AttackContext) -> Attack:
-    """One client probes 200-500 ports of one server in 1-10 minutes."""
+    """One client probes 60-200 ports of one server in 1-10 minutes (label port 0: many ports)."""
     rng = ctx.rng
     (host,) = ctx.take_clients(1)
     roles = sorted(ctx.places.servers)
     victim = int(ctx.places.servers[roles[int(rng.integers(0, len(roles)))]][0])
-    ports = np.sort(rng.choice(np.arange(1, 10_001), int(rng.integers(200, MAX_PORTS + 1)), replace=False))
+    ports = np.sort(rng.choice(np.arange(1, 10_001), int(rng.integers(60, MAX_PORTS + 1)), replace=False))
     k = with_retries(rng, len(ports))
     ts = probe_times(rng, len(k), 1, 10)
     up = rng.choice([44, 60], len(k))
@@ -88,8 +89,8 @@ def scan_vertical(ctx: AttackContext) -> Attack:
 
 @attack("scan_sweep", alert_type="scan", max_flows=SUBNET * len(SWEEP_PORTS), clients=1)
 def scan_sweep(ctx: AttackContext) -> Attack:
-    """Host discovery: one client touches every address of its /24 on tcp/80, tcp/443 and udp/53 in 1-5
-    minutes (a ping sweep, in a schema that has only tcp and udp)."""
+    """Host discovery: one client touches every address of its /25 on tcp/80 and tcp/443 in 1-5 minutes (a
+    ping sweep, in a schema that has only tcp and udp; label port 0: several ports)."""
     rng = ctx.rng
     (host,) = ctx.take_clients(1)
     targets = office_targets(ctx, host)
@@ -99,6 +100,6 @@ def scan_sweep(ctx: AttackContext) -> Attack:
     order = rng.permutation(len(dst))
     proto, port, dst = proto[order], port[order], dst[order]
     ts = probe_times(rng, len(dst), 1, 5)
-    up = np.where(proto == UDP, 40, 44)
-    down = np.where(proto == UDP, 0, replies(rng, _live(ctx, dst), open_share=0.1))
-    return Attack(FlowBatch.make(ts, host, dst, proto, port, up, down), [host], [], "tcp", 0)
+    up = np.full(len(dst), 44)
+    down = replies(rng, _live(ctx, dst), open_share=0.1)
+    return Attack(FlowBatch.make(ts, host, dst, proto, port, up, down), [host], targets.tolist(), "tcp", 0)

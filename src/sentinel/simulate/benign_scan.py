@@ -1,5 +1,4 @@
-"""Benign look-alikes of scans: an internal vulnerability scanner's nightly run, and the failed connections
-every client makes now and then (a dead server, a blocked address).
+"""Benign look-alike of scans: an internal vulnerability scanner's nightly run.
 
 The vulnerability scanner sits on the free address just below the servers; it probes every host of the
 office on a list of common ports once a night, and grabs the banner of what answers. It is a scanner by
@@ -21,7 +20,7 @@ if TYPE_CHECKING:  # the simulator's modules import this one
     from sentinel.simulate.labels import Names
     from sentinel.simulate.office import Places
 
-VULN_PORTS = (21, 22, 23, 25, 53, 80, 110, 135, 139, 143, 443, 445, 3306, 3389, 5900, 8080)
+VULN_PORTS = (22, 23, 53, 80, 135, 139, 443, 445, 3389, 8080)
 #: Which of the ports each server role answers on (clients answer on 135, 139, 445 as Windows does).
 SERVER_PORTS: dict[str, tuple[int, ...]] = {
     "dns": (53,),
@@ -33,7 +32,8 @@ SERVER_PORTS: dict[str, tuple[int, ...]] = {
 }
 CLIENT_PORTS = (135, 139, 445)
 SCAN_START = 21 * HOUR
-FAILED_MAX_PER_CLIENT = 6
+#: Days smaller than this have no vulnerability scan: its rows would crowd out their ordinary traffic.
+MIN_DAY_FLOWS = 100_000
 
 
 def scanner_address(network: ipaddress.IPv4Network, hosts: int) -> int | None:
@@ -43,9 +43,11 @@ def scanner_address(network: ipaddress.IPv4Network, hosts: int) -> int | None:
     return candidate if candidate > last_client else None
 
 
-def flows_max(hosts: int) -> int:
-    """Most rows the look-alikes add: the scanner's probes and banners, and the clients' failed connections."""
-    return (hosts + SERVER_COUNT) * (len(VULN_PORTS) + len(CLIENT_PORTS)) + hosts * FAILED_MAX_PER_CLIENT
+def flows_max(hosts: int, flows: int) -> int:
+    """Most rows the look-alike adds to a day of `flows`: the scanner's probes and banners."""
+    if flows < MIN_DAY_FLOWS:
+        return 0
+    return (hosts + SERVER_COUNT) * (len(VULN_PORTS) + len(CLIENT_PORTS))
 
 
 def vulnerability_scan(
@@ -76,17 +78,6 @@ def vulnerability_scan(
         lognormal_bytes(rng, 1_500, 0.5, n, floor=300),
     )
     return FlowBatch.concat([probes, banners]), int(scanner)
-
-
-def failed_connections(rng: np.random.Generator, places: Places) -> FlowBatch:
-    """Each client: a few connections to the Internet that got no answer, at random times of its day."""
-    counts = np.minimum(rng.poisson(2.0, len(places.clients)), FAILED_MAX_PER_CLIENT)
-    src = np.repeat(places.clients, counts)
-    n = len(src)
-    ts = rng.integers(7 * HOUR, 20 * HOUR, n)
-    dst = rng.choice(places.pool, n)
-    up = rng.choice([60, 120, 180], n)  # the SYN and its retries
-    return FlowBatch.make(ts, src, dst, TCP, 443, up, 0)
 
 
 def labels(names: Names, scanner: int | None) -> list[dict[str, object]]:

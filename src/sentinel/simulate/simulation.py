@@ -79,15 +79,14 @@ def inject_attacks(
 
 
 def scan_look_alikes(config: SimulationConfig, places: Places, book: AddressBook) -> tuple[list[FlowBatch], int | None]:
-    """Benign look-alikes of scans, on days with attacks (the days detectors are measured on): a nightly
-    vulnerability scan and the clients' failed connections."""
-    if not config.attacks:
+    """Benign look-alikes of scans, on days with attacks (the days detectors are measured on) of 100k flows
+    or more: a nightly vulnerability scan."""
+    if not config.attacks or config.flows < benign_scan.MIN_DAY_FLOWS:
         return [], None
     vuln, scanner = benign_scan.vulnerability_scan(
         stream(config.seed, "vulnerability_scan"), config.ipv4_network(), config.hosts, places, book
     )
-    failed = benign_scan.failed_connections(stream(config.seed, "failed_connections"), places)
-    return [failed] + ([vuln] if vuln is not None else []), scanner
+    return ([vuln] if vuln is not None else []), scanner
 
 
 def simulate(config: SimulationConfig) -> Simulation:
