@@ -19,13 +19,14 @@ import pyarrow.parquet as pq
 
 from sentinel import pipeline, quality
 from sentinel.config import Config
+from sentinel.detectors.scan import Params as ScanParams
 from sentinel.enrich import netclass
 from sentinel.registry import default_params
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
 SIZES = [(60, 150_000), (120, 300_000), (200, 500_000), (200, 1_000_000), (240, 2_000_000)]
-UNITS = ("exfiltration", "botnet", "dns", "lateral")  # unit keys run
-TYPES = ("exfiltration", "botnet", "dns_tunnel", "lateral")  # alert types scored
+UNITS = ("exfiltration", "botnet", "scan", "dns", "lateral")  # unit keys run
+TYPES = ("exfiltration", "botnet", "scan", "dns_tunnel", "lateral")  # alert types scored
 
 
 def run_day(hosts: int, flows: int, seed: int, folder: Path) -> tuple[dict, object]:
@@ -34,6 +35,9 @@ def run_day(hosts: int, flows: int, seed: int, folder: Path) -> tuple[dict, obje
     units = {k: default_params(k) for k in UNITS}
     for key, declared in quality.allow_lists(sim.labels).items():  # what a deployment declares (admin hosts)
         units[key] = dataclasses.replace(units[key], **declared)
+    # The simulated vulnerability scanner is a known one: allow-listed, as a site would (scan.allow).
+    allow = ",".join(b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner")
+    units["scan"] = ScanParams(allow=allow)
     report = pipeline.run(Config(data=path, units=units))
     path.unlink()
     return sim.labels, report

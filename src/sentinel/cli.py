@@ -211,11 +211,26 @@ def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None
     p.add_argument("--strict", action="store_true", help="stop at malformed rows (exit 3) instead of counting them")
 
 
+def input_settings(args: argparse.Namespace) -> dict[str, object]:
+    """How to read the inputs, validated the same way for the analysis and `sentinel import`."""
+    from sentinel.config import parse_date, parse_mapping
+    from sentinel.sources.registry import check_format
+
+    return {
+        "format": check_format(args.format),
+        "mapping": parse_mapping(args.map) if args.map is not None else {},
+        "time_unit": args.time_unit,
+        "strict": args.strict,
+        "date": parse_date(args.date) if args.date is not None else None,
+        "threads": args.threads,
+        "memory_limit": args.memory_limit,
+    }
+
+
 def build_config(args: argparse.Namespace):
-    from sentinel.config import Config, parse_date, parse_mapping
+    from sentinel.config import Config, parse_date
     from sentinel.enrich import netclass
     from sentinel.registry import UNITS
-    from sentinel.sources.registry import check_format
     from sentinel.unit_options import selected_units
     from sentinel.units import check_params
 
@@ -225,23 +240,17 @@ def build_config(args: argparse.Namespace):
     internal = netclass.parse_cidrs(args.internal, "--internal")
     config = Config(
         data=tuple(args.data),
-        format=check_format(args.format),
-        mapping=parse_mapping(args.map) if args.map is not None else {},
-        time_unit=args.time_unit,
-        strict=args.strict,
         since=parse_date(args.since, "--from") if args.since is not None else None,
         until=parse_date(args.until, "--to") if args.until is not None else None,
         country_db=args.gi,
         org_db=args.gin,
         internal=internal,
         timezone=args.tz,
-        date=parse_date(args.date) if args.date is not None else None,
         units=units,
         resolve_dns=args.resolve,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
         engine=args.engine,
         spark_master=args.spark_master,
+        **input_settings(args),  # type: ignore[arg-type]
     )
     for key, params in units.items():
         check_params(UNITS[key], params, config)

@@ -106,6 +106,17 @@ def test_dot_and_tcp_count_as_dns_but_other_ports_do_not(tmp_path):
     assert alert.hosts == ["192.168.1.12"] and alert.dst_ip == "9.9.9.9"
 
 
+def test_sweep_of_port_53_is_not_rogue_resolvers(tmp_path):
+    # A vulnerability scanner asks port 53 of every client once: ten "resolvers" nobody else uses is a sweep.
+    rows = _office() + [_query(9000 + h, "192.168.1.200", f"192.168.1.{h}", up=60, down=70) for h in range(10, 20)]
+    report = _run(tmp_path, rows)
+    assert report.alerts == []
+    # three such destinations or fewer are still rogue resolvers
+    rows = _office() + [_query(9000 + h, "192.168.1.200", f"192.168.1.{h}", up=60, down=70) for h in range(10, 13)]
+    [alert] = _run(tmp_path, rows).alerts
+    assert len(alert.evidence["rogue_resolvers"]) == 3 and alert.evidence["dns_sweep_targets"] == 0
+
+
 def test_resolver_forwarding_is_never_alerted(tmp_path):
     # The resolver sends 20x the clients' volume to a destination only it uses: forwarding, not a tunnel.
     rows = _office() + [_query(i * 7, RESOLVER, "203.0.113.53", up=300) for i in range(5000)]

@@ -7,7 +7,9 @@ data. Without the queries themselves, flows still show two things:
   the same public ones), and those forward upstream. A resolver that (almost) no other internal host
   uses — the malware's own name server, a tunnel endpoint, a DNS changer's resolver — stands out by its
   *prevalence*: the number of internal hosts sending it DNS (port 53 udp/tcp, 853). A destination used by
-  at most `rogue_max_hosts` hosts is rogue, when at least `min_hosts` internal hosts speak DNS at all.
+  at most `rogue_max_hosts` hosts is rogue, when at least `min_hosts` internal hosts speak DNS at all. A
+  host with more than `max_rogue_resolvers` of them is sweeping port 53 (a vulnerability scanner, a scan:
+  the scan detector's finding), not using resolvers.
 * **Out-of-line volume.** A tunnel carries its data up in the queries: many of them, longer than names
   are. Per host, the DNS bytes sent up and the bytes per query (bytes per flow, or per packet where the
   input counts packets) are compared with the peers' by a robust z-score on their logarithms (median and
@@ -57,6 +59,9 @@ class Params:
     min_log_scale: float = param(0.05, "least spread of the peers (log10 units) a robust z divides by")
     min_flows: int = param(100, "DNS flows of a host before its volume can alert")
     min_up_bytes: int = param(100_000, "DNS bytes sent up by a host before its volume can alert")
+    max_rogue_resolvers: int = param(
+        3, "a host sending DNS to more rogue destinations than this is sweeping port 53 (a scan), not using them"
+    )
     top_resolvers: int = param(5, "resolvers quoted per alert, by flows")
 
 
@@ -143,10 +148,13 @@ def host_rows(pairs: list[dict[str, Any]], res: Resolvers, params: Params) -> li
     n_hosts = len(res.hosts)
     for r in rows:
         r["bytes_per_query"] = r["up_bytes"] / r["queries"] if r["queries"] else 0.0
-        r["rogue"] = sorted(
+        rogue = sorted(
             (p for p in r["resolvers"] if is_rogue(len(res.users[p["dst_ip"]]), n_hosts, params)),
             key=lambda p: (-p["flows"], netclass.ip_sort_key(p["dst_ip"])),
         )
+        # Port 53 of many hosts nobody else asks: a sweep (the scan detector's), not resolvers in use.
+        r["dns_sweep_targets"] = len(rogue) if len(rogue) > params.max_rogue_resolvers else 0
+        r["rogue"] = [] if r["dns_sweep_targets"] else rogue
     judged = len(rows) >= params.min_hosts
     for key in ("flows", "up_bytes", "bytes_per_query"):
         values = [float(r[key]) for r in rows]
@@ -256,6 +264,7 @@ def make_alert(
         "z_up_bytes": _rounded(row["z_up_bytes"]),
         "z_bytes_per_query": _rounded(row["z_bytes_per_query"]),
         "rogue_resolvers": [p["dst_ip"] for p in rogue],
+        "dns_sweep_targets": row["dns_sweep_targets"],
         "resolvers": resolvers_ev,
         "hosts_speaking_dns": len(res.hosts),
         "internal_resolvers": sorted(res.internal_resolvers, key=netclass.ip_sort_key),
