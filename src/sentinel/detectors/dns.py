@@ -11,8 +11,8 @@ data. Without the queries themselves, flows still show two things:
   host with more than `max_rogue_resolvers` of them is sweeping port 53 (a vulnerability scanner, a scan:
   the scan detector's finding), not using resolvers.
 * **Out-of-line volume.** A tunnel carries its data up in the queries: many of them, longer than names
-  are. Per host, the DNS bytes sent up and the bytes per query (bytes per flow, or per packet where the
-  input counts packets) are compared with the peers' by a robust z-score on their logarithms (median and
+  are. Per host, the DNS bytes sent up and the bytes per query (per flow: a DNS flow is one query and its
+  answer, in every format alike) are compared with the peers' by a robust z-score on their logarithms (median and
   MAD of the peers, the MAD-based scale floored at `min_log_scale` so that identical peers do not make
   every difference infinite); flows per host are given as evidence.
 
@@ -67,17 +67,12 @@ class Params:
 
 def dns_pairs(ctx: Context) -> list[dict[str, Any]]:
     """Internal hosts' DNS per (host, resolver): one pass over the flows, aggregated in the engine."""
-    queries = (
-        "CASE WHEN proto = 'udp' AND up_packets > 0 THEN up_packets ELSE 1 END"
-        if "up_packets" in ctx.source.optional
-        else "1"
-    )
     ports = ", ".join(str(p) for p in DNS_PORTS)
     return pylist(
         ctx.engine.query(
             f"""
             SELECT src_ip, dst_ip, count(*) AS flows, sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes,
-                   sum({queries}) AS queries, min(ts) AS first_ts, max(ts) AS last_ts
+                   min(ts) AS first_ts, max(ts) AS last_ts
             FROM flows
             WHERE port IN ({ports}) AND proto IN ('udp', 'tcp') AND src_ip <> dst_ip
               AND src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')
@@ -139,15 +134,15 @@ def host_rows(pairs: list[dict[str, Any]], res: Resolvers, params: Params) -> li
             continue
         t = totals.setdefault(
             p["src_ip"],
-            {"host": p["src_ip"], "flows": 0, "up_bytes": 0, "down_bytes": 0, "queries": 0, "resolvers": []},
+            {"host": p["src_ip"], "flows": 0, "up_bytes": 0, "down_bytes": 0, "resolvers": []},
         )
-        for k in ("flows", "up_bytes", "down_bytes", "queries"):
+        for k in ("flows", "up_bytes", "down_bytes"):
             t[k] += p[k]
         t["resolvers"].append(p)
     rows = sorted(totals.values(), key=lambda r: netclass.ip_sort_key(r["host"]))
     n_hosts = len(res.hosts)
     for r in rows:
-        r["bytes_per_query"] = r["up_bytes"] / r["queries"] if r["queries"] else 0.0
+        r["bytes_per_query"] = r["up_bytes"] / r["flows"]  # a DNS flow: a query and its answer
         rogue = sorted(
             (p for p in r["resolvers"] if is_rogue(len(res.users[p["dst_ip"]]), n_hosts, params)),
             key=lambda p: (-p["flows"], netclass.ip_sort_key(p["dst_ip"])),
@@ -255,7 +250,6 @@ def make_alert(
         "dns_flows": row["flows"],
         "dns_up_bytes": row["up_bytes"],
         "dns_down_bytes": row["down_bytes"],
-        "queries": row["queries"],
         "up_bytes_per_query": round(row["bytes_per_query"], 1),
         "peer_median_flows": medians["flows"],
         "peer_median_up_bytes": medians["up_bytes"],
