@@ -12,6 +12,7 @@ import pytest
 from sentinel import cli
 from sentinel.errors import ExitStatus
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
+from tests.report.schema_check import check_report
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +71,12 @@ def test_quiet_prints_nothing(capture, tmp_path, capsys):
     assert cli.main(["--data", str(capture[0]), "-cv", "-q", "--json", str(tmp_path / "r.json")]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert check_report(json.loads((tmp_path / "r.json").read_text()))["schema_version"] == 1
 
 
 def test_json_to_stdout_is_only_json(capture, capsys):
     assert cli.main(["--data", str(capture[0]), "--all", "--json", "-"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    document = check_report(json.loads(capsys.readouterr().out))
     assert set(document["analyses"]) == {"country_volume", "hourly", "exfiltration", "botnet"}
 
 
@@ -282,7 +283,7 @@ def test_report_names_are_taken_before_the_analysis_and_given_back_on_failure(ca
     [names] = seen
     stem = names[1].removesuffix("-country_volume.png")
     assert names == ["r.json", f"{stem}-country_volume.png", f"{stem}-hourly.png", f"{stem}.md"]
-    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert check_report(json.loads((tmp_path / "r.json").read_text()))["schema_version"] == 1
     assert (tmp_path / f"{stem}.md").stat().st_size > 0
 
     def fail(config, **kwargs):

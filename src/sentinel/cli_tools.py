@@ -163,4 +163,18 @@ def import_main(argv: Sequence[str]) -> int:
 
 
 def run(command: str, argv: Sequence[str]) -> int:
-    return {"simulate": simulate_main, "demo": demo_main, "import": import_main}[command](argv)
+    commands = {"simulate": simulate_main, "demo": demo_main, "import": import_main, "schema": schema_main}
+    return commands[command](argv)
+
+
+def schema_main(argv: Sequence[str]) -> int:
+    from sentinel.cli import _Parser
+    from sentinel.report import json_report
+
+    p = _Parser(
+        prog="sentinel schema",
+        description="Print the JSON Schema (draft 2020-12) of the JSON report that --json writes (schema v1).",
+    )
+    p.parse_args(argv)
+    sys.stdout.write(json_report.schema_text())
+    return ExitStatus.OK
