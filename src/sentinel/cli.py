@@ -32,9 +32,11 @@ EXIT_CODES = """exit status:
        (and, with --strict, malformed rows)
   4    GeoIP error: a database file missing, unreadable or not a legacy GeoIP database
   5    output error: a report file exists already (see --force) or cannot be written
+  10   --fail-on SEVERITY: the run succeeded (reports written) and raised an alert at or above SEVERITY
   130  interrupted (Ctrl-C)"""
 
 SUBCOMMANDS = ("simulate", "demo", "import", "schema")
+SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")  # sentinel.report.model.SEVERITIES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,7 +152,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         "-q",
         "--quiet",
         action="store_true",
-        help="print nothing on stdout (but the JSON report that --json - asks for)",
+        help="print nothing on stdout (but the report that --json - or --alerts-jsonl - asks for)",
     )
     o.add_argument(
         "-o",
@@ -171,7 +173,33 @@ def analysis_parser() -> argparse.ArgumentParser:
         type=_given("--json"),
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
-    o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
+    o.add_argument(
+        "--alerts-jsonl",
+        metavar="PATH",
+        type=_given("--alerts-jsonl"),
+        help="write the alerts as JSON lines with Elastic Common Schema field names (one alert per line) for a "
+        "SIEM; '-' prints them on stdout instead of the tables",
+    )
+    o.add_argument(
+        "--csv-dir",
+        metavar="DIR",
+        type=_given("--csv-dir"),
+        help="create DIR and write every table into it as CSV (<table>.csv, alerts.csv); an existing DIR only "
+        "with --force",
+    )
+    o.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        choices=SEVERITY_CHOICES,
+        help="exit with status 10 when an alert at or above SEVERITY (info, low, medium, high, critical) was "
+        "raised, reports written as usual: for cron jobs and CI pipelines",
+    )
+    o.add_argument(
+        "--force",
+        action="store_true",
+        help="allow --json, --alerts-jsonl, --html and --pdf to replace an existing file, and --csv-dir to "
+        "write into an existing directory",
+    )
     s = p.add_argument_group("settings")
     s.add_argument(
         "--internal",
@@ -327,6 +355,8 @@ def run_analysis(argv: Sequence[str]) -> int:
     from sentinel.report import charts, writer
 
     config = build_config(args)
+    if args.json == "-" and args.alerts_jsonl == "-":
+        raise ConfigError("--json - and --alerts-jsonl -: only one of them can be printed on stdout")
     started = dt.datetime.now(dt.UTC)
     # Report names are taken before the analysis: a long run does not end in a refusal to write, and
     # concurrent runs into one --out-dir never pick the same name.
@@ -334,8 +364,9 @@ def run_analysis(argv: Sequence[str]) -> int:
         writer.stem_at(started),
         [key for unit in config.units for key in UNITS[unit].charts],
         out_dir=Path(args.out_dir) if args.outfileMd else None,
-        json_target=args.json,
         force=args.force,
+        targets={"json": args.json, "jsonl": args.alerts_jsonl},
+        csv_dir=Path(args.csv_dir) if args.csv_dir else None,
     )
     drawing = charts.BackgroundCharts() if args.outfileMd else None
     try:
@@ -355,22 +386,28 @@ def run_analysis(argv: Sequence[str]) -> int:
 
 
 def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None, files: ReportFiles) -> int:
-    from sentinel.report import console, json_report
+    from sentinel.report import console, ecs, json_report
+    from sentinel.report.model import SEVERITIES
 
-    if not args.quiet and args.json != "-":
+    to_stdout = {"-"} & {args.json, args.alerts_jsonl}  # stdout carries that report alone
+    if not args.quiet and not to_stdout:
         text = console.render(report)
         with interrupt.raising():  # a reader that does not read (a stopped pager) must not make it hang
             sys.stdout.write(text)
             sys.stdout.flush()
     written = files.write(report, drawing)
-    if args.json == "-":
-        text = json_report.render(report)
+    if to_stdout:
+        text = json_report.render(report) if args.json == "-" else ecs.render(report)
         with interrupt.raising():
             sys.stdout.write(text)
             sys.stdout.flush()
     if not args.quiet:
         for path in written:
             print(f"wrote {visible(path)}", file=sys.stderr)
+    if args.fail_on is not None:
+        floor = SEVERITIES.index(args.fail_on)
+        if any(SEVERITIES.index(a.severity) >= floor for a in report.alerts):
+            return ExitStatus.ALERTS
     return ExitStatus.OK
 
 

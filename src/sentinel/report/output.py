@@ -176,6 +176,10 @@ class Batch:
         self._ours: dict[Path, Identity] = {}  # path -> identity of the file we put there
         self._committed = False
 
+    @property
+    def committed(self) -> bool:
+        return self._committed
+
     def reserve(self, path: Path) -> None:
         try:
             self._ours[path] = create_exclusive(path)
