@@ -58,7 +58,7 @@ def test_original_command_line(capture, geoip, tmp_path, capsys, monkeypatch):
     [report] = tmp_path.glob("sentinel-report-*.md")
     text = report.read_text()
     charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(charts) == 2 and all((tmp_path / c).stat().st_size > 1000 for c in charts)
+    assert len(charts) == 3 and all((tmp_path / c).stat().st_size > 1000 for c in charts)  # countries, hours, hosts
     assert "### Alert 1:" in text and "AS organisation" in text
     truth = {h for a in labels["attacks"] for h in a["hosts"]}
     assert truth <= set(re.findall(r"192\.168\.104\.\d+", text))  # every injected host is named
@@ -194,7 +194,7 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
     names = {p.name for p in demo.iterdir()}
     assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
-    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 2
+    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 3
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 
@@ -282,7 +282,7 @@ def test_report_names_are_taken_before_the_analysis_and_given_back_on_failure(ca
     assert cli.main(argv) == 0
     [names] = seen
     stem = names[1].removesuffix("-country_volume.png")
-    assert names == ["r.json", f"{stem}-country_volume.png", f"{stem}-hourly.png", f"{stem}.md"]
+    assert names == ["r.json", *(f"{stem}-{c}.png" for c in ("country_volume", "host_hours", "hourly")), f"{stem}.md"]
     assert check_report(json.loads((tmp_path / "r.json").read_text()))["schema_version"] == 1
     assert (tmp_path / f"{stem}.md").stat().st_size > 0
 

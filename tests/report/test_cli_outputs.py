@@ -38,7 +38,7 @@ def test_alerts_jsonl_file_and_csv_dir(day, tmp_path, capsys):
     lines = (tmp_path / "a.jsonl").read_text().splitlines()
     assert lines and all(json.loads(line)["event"]["kind"] == "alert" for line in lines)
     names = sorted(p.name for p in (tmp_path / "csv").iterdir())
-    tables = ["botnet_groups", "botnet_servers", "country_volume", "exfiltration", "hourly"]
+    tables = ["botnet_groups", "botnet_servers", "country_volume", "exfiltration", "host_hours", "hourly"]
     assert names == ["alerts.csv", *(f"{t}.csv" for t in tables)]
     with open(tmp_path / "csv" / "hourly.csv") as fh:
         hours = list(csv.DictReader(fh))
@@ -94,3 +94,14 @@ def test_one_path_for_two_reports_is_refused(day, tmp_path, capsys):
     assert cli.main(["--data", day, "--json", same, "--alerts-jsonl", same]) == ExitStatus.OUTPUT
     assert "named for two reports" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chart_without_data_leaves_no_file(tmp_path, capsys):
+    """-td reserves its heat map's name; with no internal host to show, the name is given back."""
+    from tests.flows import flow, write_flows
+
+    data = write_flows(tmp_path / "ext.parquet", [flow(i, "8.8.8.8", "9.9.9.9") for i in range(3)])
+    out = tmp_path / "out"
+    assert cli.main(["--data", str(data), "-td", "-q", "-o", "--out-dir", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 2 and names[0].endswith("-hourly.png") and names[1].endswith(".md"), names

@@ -223,6 +223,10 @@ class Batch:
             for temp in temps.values():
                 temp.unlink(missing_ok=True)
 
+    def release(self, path: Path) -> None:
+        """Give back a name reserved but not used (a chart a run did not draw): its empty file goes."""
+        self._remove(path)
+
     def abort(self) -> None:
         """Remove what this batch put in place, unless it was committed."""
         if not self._committed:

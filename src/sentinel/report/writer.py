@@ -60,6 +60,7 @@ class ReportFiles:
         self._out_dir = out_dir
         self._force = force
         self._csv_dir = csv_dir
+        self._chart_keys = tuple(chart_keys)
         self._created_dir: Path | None = None
         wanted = dict(targets or {})
         if json_target is not None:
@@ -106,6 +107,7 @@ class ReportFiles:
         files: dict[Path, bytes] = {}
         replacing: set[Path] = set()
         markdown_path = None
+        unused: list[Path] = []
         if self._out_dir is not None:
             names: dict[str, str] = {}
             for section in report.sections:
@@ -115,6 +117,7 @@ class ReportFiles:
                     files[self._out_dir / names[chart.key]] = png
             markdown_path = self._out_dir / f"{self._stem}.md"
             files[markdown_path] = markdown.render(report, names).encode()
+            unused = [self._out_dir / f"{self._stem}-{k}.png" for k in self._chart_keys if k not in names]
         streams: list[tuple[Path, bytes]] = []
         for kind, (path, kind_of) in self._targets.items():
             data = render_file(kind, report, rendered)
@@ -134,6 +137,8 @@ class ReportFiles:
             with interrupt.raising():  # a FIFO blocks until read: an interrupt must stop the waiting
                 output.write_stream(path, data)  # before the files: its failure aborts them all
         self._batch.commit(files, frozenset(replacing))
+        for path in unused:
+            self._batch.release(path)  # a chart reserved but not drawn (no data for it): no empty file stays
         written = [markdown_path, *(path for path, _ in self._targets.values())]
         if self._csv_dir is not None:
             written.append(self._csv_dir)
