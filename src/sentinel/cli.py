@@ -174,6 +174,20 @@ def analysis_parser() -> argparse.ArgumentParser:
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
     o.add_argument(
+        "--html",
+        metavar="PATH",
+        type=_given("--html"),
+        help="write the HTML report to PATH: one self-contained file (charts inside, no network needed) with "
+        "sortable tables and a 'why' panel for each alert",
+    )
+    o.add_argument(
+        "-p",
+        "--pdf",
+        metavar="PATH",
+        type=_given("--pdf"),
+        help="write the HTML report printed to PDF (needs Chromium: apt-get install chromium)",
+    )
+    o.add_argument(
         "--alerts-jsonl",
         metavar="PATH",
         type=_given("--alerts-jsonl"),
@@ -357,6 +371,13 @@ def run_analysis(argv: Sequence[str]) -> int:
     config = build_config(args)
     if args.json == "-" and args.alerts_jsonl == "-":
         raise ConfigError("--json - and --alerts-jsonl -: only one of them can be printed on stdout")
+    for option, target in (("--html", args.html), ("--pdf", args.pdf)):
+        if target == "-":
+            raise ConfigError(f"{option}: give a file name ('-', stdout, is for --json and --alerts-jsonl)")
+    if args.pdf:
+        from sentinel.report.pdf import require_chromium
+
+        require_chromium("--pdf")  # before the analysis: a long run must not end in "no Chromium"
     started = dt.datetime.now(dt.UTC)
     # Report names are taken before the analysis: a long run does not end in a refusal to write, and
     # concurrent runs into one --out-dir never pick the same name.
@@ -365,10 +386,11 @@ def run_analysis(argv: Sequence[str]) -> int:
         [key for unit in config.units for key in UNITS[unit].charts],
         out_dir=Path(args.out_dir) if args.outfileMd else None,
         force=args.force,
-        targets={"json": args.json, "jsonl": args.alerts_jsonl},
+        targets={"json": args.json, "jsonl": args.alerts_jsonl, "html": args.html, "pdf": args.pdf},
         csv_dir=Path(args.csv_dir) if args.csv_dir else None,
     )
-    drawing = charts.BackgroundCharts() if args.outfileMd else None
+    formats = [f for f, wanted in (("png", args.outfileMd), ("svg", args.html or args.pdf)) if wanted]
+    drawing = charts.BackgroundCharts(formats) if formats else None
     try:
         report = pipeline.run(
             config,

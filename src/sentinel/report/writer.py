@@ -16,7 +16,7 @@ from sentinel.report import charts, csv_export, ecs, json_report, markdown, outp
 from sentinel.report.model import Report
 
 # The single-file reports, in the order "wrote ..." lines name them (Markdown comes first).
-FILE_KINDS = ("json", "jsonl")
+FILE_KINDS = ("json", "jsonl", "html", "pdf")
 
 
 def stem_at(moment: dt.datetime) -> str:
@@ -29,11 +29,20 @@ def report_stem(report: Report) -> str:
 
 
 def render_file(kind: str, report: Report, rendered: charts.BackgroundCharts | None = None) -> bytes:
-    """The bytes of one single-file report: json, or jsonl (the alerts as ECS JSON lines)."""
+    """The bytes of one single-file report: json, jsonl (the alerts as ECS JSON lines), html, or pdf (the
+    HTML report printed by Chromium)."""
     if kind == "json":
         return json_report.render(report).encode()
     if kind == "jsonl":
         return ecs.render(report).encode()
+    from sentinel.report import html
+
+    if kind == "html":
+        return html.render(report, rendered).encode()
+    from sentinel.report import pdf
+
+    if kind == "pdf":
+        return pdf.render(html.render(report, rendered).encode(), report.generated_at)
     raise ValueError(f"no {kind} report")
 
 
