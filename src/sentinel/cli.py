@@ -21,6 +21,7 @@ from sentinel.report.escape import visible
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
+    from sentinel.report.console import Progress
     from sentinel.report.model import Report
     from sentinel.report.writer import ReportFiles
 
@@ -366,7 +367,7 @@ def run_analysis(argv: Sequence[str]) -> int:
     from sentinel import pipeline
     from sentinel.enrich.rdns import system_resolver
     from sentinel.registry import UNITS
-    from sentinel.report import charts, writer
+    from sentinel.report import charts, console, writer
 
     config = build_config(args)
     if args.json == "-" and args.alerts_jsonl == "-":
@@ -391,29 +392,44 @@ def run_analysis(argv: Sequence[str]) -> int:
     )
     formats = [f for f, wanted in (("png", args.outfileMd), ("svg", args.html or args.pdf)) if wanted]
     drawing = charts.BackgroundCharts(formats) if formats else None
+    progress = console.Progress(enabled=not args.quiet)  # on stderr, on a terminal, for runs past 2 s
     try:
         report = pipeline.run(
             config,
             resolver=system_resolver(),
             now=lambda: started,
             on_section=drawing.submit if drawing else None,
+            on_step=progress.step,
         )
-        return _render(args, report, drawing, files)
+        progress.step("writing the reports")
+        status = _render(args, report, drawing, files, progress)
+        if not args.quiet:
+            elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
+            print(console.summary_line(report, elapsed), file=sys.stderr)
+        return status
     except BaseException:
         files.abort()
         raise
     finally:
+        progress.close()
         if drawing:
             drawing.close()
 
 
-def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None, files: ReportFiles) -> int:
+def _render(
+    args: argparse.Namespace,
+    report: Report,
+    drawing: BackgroundCharts | None,
+    files: ReportFiles,
+    progress: Progress,
+) -> int:
     from sentinel.report import console, ecs, json_report
     from sentinel.report.model import SEVERITIES
 
     to_stdout = {"-"} & {args.json, args.alerts_jsonl}  # stdout carries that report alone
     if not args.quiet and not to_stdout:
-        text = console.render(report)
+        text = console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
+        progress.close()  # the tables take the terminal from here
         with interrupt.raising():  # a reader that does not read (a stopped pager) must not make it hang
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -96,7 +96,9 @@ def demo_main(argv: Sequence[str]) -> int:
     config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))
     report = pipeline.run(config)
     if not args.quiet:
-        sys.stdout.write(console.render(report))
+        sys.stdout.write(
+            console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
+        )
         print("\nground truth (what the simulator injected):")
         for attack in sim.labels["attacks"]:
             print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
