@@ -117,3 +117,19 @@ def test_same_report_same_page_and_why_panels():
     a, b = html.render(hostile_report()), html.render(hostile_report())
     assert a == b
     assert 'id="alert-1"' in a and "<h4>Why</h4>" in a and 'href="#alert-1"' in a
+
+
+def test_a_hostile_file_name_through_a_whole_run(tmp_path):
+    """A capture named like markup, with ANSI escapes in a protocol: the run's HTML shows both as text."""
+    from sentinel import cli
+    from tests.flows import flow, write_flows
+
+    rows = [flow(i, "192.168.1.2", "8.8.8.8", proto=ANSI_PROTO if i == 0 else "tcp") for i in range(3)]
+    data = write_flows(tmp_path / f"{IMG}.parquet", rows)
+    page_path = tmp_path / "r.html"
+    assert cli.main(["--data", str(data), "--all", "-q", "--html", str(page_path)]) == 0
+    page = page_path.read_text()
+    parsed = parse(page)
+    assert [t for t, a in parsed.tags if t == "img" and not a["src"].startswith("data:")] == []
+    assert [a for _, a in parsed.tags if any(k.startswith("on") for k in a)] == []
+    assert f"{IMG}.parquet" in "".join(parsed.text) and "\x1b" not in page
