@@ -10,7 +10,7 @@ from sentinel.context import Context
 from sentinel.exact import pylist
 from sentinel.report.charts import top_with_other
 from sentinel.report.model import Chart, Column, Section, Series, Table
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
 
 # A destination without a country is labelled by why it has none: private is not "unknown".
 NO_COUNTRY_LABELS = {
@@ -62,6 +62,9 @@ class CountryVolume:
     charts: ClassVar[tuple[str, ...]] = ("country_volume",)
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(("-cv", "--countryVolume"), "flows and bytes per destination country, table and PNG chart"),
+    )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         rows = query(ctx)

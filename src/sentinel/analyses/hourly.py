@@ -12,7 +12,7 @@ from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Chart, Column, Section, Series, Table
 from sentinel.schema import US_PER_HOUR
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
 
 # Hours since 1970-01-01 00:00 UTC with floor division (integer `//` truncates towards zero, so negative
 # times, which pandas.to_datetime puts in the previous day, take one hour off): the original's UTC hour of
@@ -136,6 +136,9 @@ class Hourly:
     charts: ClassVar[tuple[str, ...]] = ("hourly", "host_hours")
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(("-td", "--trafficDistribution"), "flows per hour of day, table and PNG chart (UTC unless --tz)"),
+    )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         totals = hour_totals(ctx)
