@@ -103,8 +103,8 @@ def test_pdf_pages_are_not_blank_and_sections_start_pages(reports, tmp_path_fact
     assert len(pages) >= 6, pages
     for page in pages:
         assert browser.ink(browser.image(page.read_bytes())) > 0.005, page.name  # something printed on it
-    first = browser.image(pages[1].read_bytes())
-    assert browser.has_colour(first, charts.PALETTE[0], 0.1) > 200  # the country chart printed in colour
+    blue = [browser.has_colour(browser.image(p.read_bytes()), charts.PALETTE[0], 0.1) for p in pages]
+    assert max(blue) > 200  # the charts printed in colour
 
 
 def test_html_and_pdf_are_byte_identical_across_runs(day):

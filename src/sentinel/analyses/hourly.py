@@ -51,10 +51,11 @@ def hour_totals(ctx: Context) -> dict[int, tuple[int, int, int]]:
     return {r["h"]: (r["flows"], r["up_bytes"] or 0, r["down_bytes"] or 0) for r in pylist(table)}
 
 
-def by_hour_of_day(counts: dict[int, int] | dict[int, tuple[int, int, int]]) -> list[dict[str, int]]:
-    """Every hour of the day with its flows (and bytes each way, where `counts` has them)."""
+def by_hour_of_day(
+    counts: dict[int, int] | dict[int, tuple[int, int, int]], with_bytes: bool = False
+) -> list[dict[str, int]]:
+    """Every hour of the day with its flows (and bytes each way, where `counts` has them or `with_bytes`)."""
     totals = [[0, 0, 0] for _ in range(24)]
-    with_bytes = False
     for h, value in counts.items():
         row = totals[h % 24]  # Python's % is a floor modulo: hour -1 is 23
         if isinstance(value, tuple):
@@ -143,7 +144,7 @@ class Hourly:
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         totals = hour_totals(ctx)
         counts = {h: t[0] for h, t in totals.items()}
-        rows = by_hour_of_day(totals)
+        rows = by_hour_of_day(totals, with_bytes=True)
         days = by_day(counts, ctx.source.relative_time)
         unplaced = ctx.quality.flows - sum(counts.values())
         zone = ctx.config.timezone
