@@ -10,7 +10,6 @@ from sentinel.errors import ExitStatus
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 from tests.report.test_ecs import MANDATORY, field
 
-
 # The original's four analyses: what these tests expect of the day does not move as detectors are added.
 ORIGINAL = ["-cv", "-td", "-dx", "90", "-bn", "0.0.0.0/0"]
 
