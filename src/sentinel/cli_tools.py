@@ -64,7 +64,7 @@ def simulate_main(argv: Sequence[str]) -> int:
 
 
 def demo_main(argv: Sequence[str]) -> int:
-    from sentinel import pipeline
+    from sentinel import pipeline, quality
     from sentinel.cli import analysis_parser, build_config
     from sentinel.report import console, writer
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
@@ -93,18 +93,33 @@ def demo_main(argv: Sequence[str]) -> int:
         SimulationConfig(hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=True)
     )
     data, labels = write_simulation(sim, folder / "office-day.parquet")
-    config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))
+    # The office's own vulnerability scanner is a known one: allow-listed, as a site would (README: scan).
+    known = [b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner"]
+    allow = ["--set", f"scan.allow={','.join(known)}"] if known else []
+    # So are the admin hosts the labels declare (the backup host pulling from every client, the scanner's
+    # authenticated sessions): `lateral.admin_hosts` (README: lateral).
+    for key, declared in quality.allow_lists(sim.labels).items():
+        allow += [f"--set={key}.{param}={','.join(ips)}" for param, ips in declared.items()]
+    config = build_config(analysis_parser().parse_args(["--data", str(data), "--all", *allow]))
     report = pipeline.run(config)
     if not args.quiet:
-        sys.stdout.write(console.render(report))
+        sys.stdout.write(
+            console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
+        )
         print("\nground truth (what the simulator injected):")
+        width = max(len(attack["kind"]) for attack in sim.labels["attacks"])
         for attack in sim.labels["attacks"]:
-            print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
+            print(f"  {attack['kind']:{width}s}  {', '.join(attack['hosts'])}")
+        if known:
+            print(f"  (the office's vulnerability scanner {', '.join(known)} is allow-listed: --set scan.allow=...)")
+            print("  (its backup host and scanner are declared admin hosts: --set lateral.admin_hosts=...)")
     md = writer.write_markdown(report, folder)
+    page = writer.write_file(report, "html", str(folder / "report.html"), force=False)
     js = writer.write_json(report, str(folder / "report.json"), force=False)
-    assert js is not None  # a file target ("-" alone means stdout)
+    assert js is not None and page is not None  # file targets ("-" alone means stdout)
     print(
-        f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
+        f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {page.name}, "
+        f"{js.name}",
         file=sys.stderr,
     )
     return ExitStatus.OK
@@ -154,4 +169,18 @@ def import_main(argv: Sequence[str]) -> int:
 
 
 def run(command: str, argv: Sequence[str]) -> int:
-    return {"simulate": simulate_main, "demo": demo_main, "import": import_main}[command](argv)
+    commands = {"simulate": simulate_main, "demo": demo_main, "import": import_main, "schema": schema_main}
+    return commands[command](argv)
+
+
+def schema_main(argv: Sequence[str]) -> int:
+    from sentinel.cli import _Parser
+    from sentinel.report import json_report
+
+    p = _Parser(
+        prog="sentinel schema",
+        description="Print the JSON Schema (draft 2020-12) of the JSON report that --json writes (schema v1).",
+    )
+    p.parse_args(argv)
+    sys.stdout.write(json_report.schema_text())
+    return ExitStatus.OK

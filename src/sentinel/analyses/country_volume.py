@@ -8,7 +8,8 @@ from typing import ClassVar
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.exact import pylist
-from sentinel.report.model import Chart, Column, Section, Table
+from sentinel.report.charts import top_with_other
+from sentinel.report.model import Chart, Column, Section, Series, Table
 from sentinel.units import Flag, UnitResult
 
 # A destination without a country is labelled by why it has none: private is not "unknown".
@@ -22,7 +23,9 @@ NO_COUNTRY_LABELS = {
 
 @dataclass(frozen=True)
 class Params:
-    chart_top: int = param(20, "countries shown in the bar chart (the table lists all, and destinations without one)")
+    chart_top: int = param(
+        20, "countries shown in the bar chart, the rest as one bar (the table lists all, and destinations without one)"
+    )
 
 
 def query(ctx: Context) -> list[dict]:
@@ -80,15 +83,25 @@ class CountryVolume:
             "(internal) your networks, (reserved) multicast/broadcast/non-routable, (unknown) public but "
             "absent from the database.",
         )
-        # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest).
-        top = [r for r in rows if r["country"]][: params.chart_top]
+        # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest), the
+        # top ones and the other countries together in one bar.
+        countries = [r for r in rows if r["country"]]
+        labels = [r["label"] for r in countries]
+
+        def top(key: str) -> list[float]:
+            return top_with_other(labels, [r[key] for r in countries], params.chart_top, "other countries")[1]
+
         chart = Chart(
             key="country_volume",
             title="Connections per destination country",
-            labels=[r["label"] for r in top],
-            values=[r["flows"] for r in top],
+            labels=top_with_other(labels, [0] * len(labels), params.chart_top, "other countries")[0],
+            values=top("flows"),
             xlabel="destination country",
             ylabel="flows",
+            series=[
+                Series("up_bytes (sent to the country)", top("up_bytes"), "bytes"),
+                Series("down_bytes (received from it)", top("down_bytes"), "bytes"),
+            ],
         )
         section = Section(
             key=self.key,

@@ -60,7 +60,6 @@ def labels(places: Places, names: Names) -> list[dict[str, object]]:
         {
             "kind": "backup_pull",
             "hosts": names(places.servers["backup_host"]),
-            "dst_ips": "clients",
             "proto": "tcp",
             "port": SMB,
             "allow_list": {"lateral.admin_hosts": names(places.servers["backup_host"])},
