@@ -134,6 +134,21 @@ def test_transfer_spread_over_one_slash24_alerts_as_one(tmp_path):
     assert alert.evidence["transfer_out_bytes"] == transfer["up_bytes"] - transfer["down_bytes"]
 
 
+def test_a_transfer_to_an_address_of_a_spread_group_joins_it(tmp_path):
+    # The same spread, plus 40 MB to one more address of the /24 (a transfer on its own): one transfer to 13
+    # addresses, quoting the largest first.
+    dsts = [f"193.136.7.{i}" for i in range(10, 22)]
+    rows = _office(_spread("192.168.1.99", dsts, 4 * MB) + _spread("192.168.1.99", ["193.136.7.200"], 40 * MB))
+    report = pipeline.run(
+        config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
+    )
+    [alert] = report.alerts
+    [transfer] = alert.evidence["transfers"]
+    assert transfer["spread_over"] == "193.136.7.0/24" and transfer["destinations"] == 13
+    assert transfer["dst_ip"] == alert.dst_ip == "193.136.7.200"
+    assert transfer["up_bytes"] == 12 * 5 * (4 * MB // 5) + 5 * (40 * MB // 5)
+
+
 def test_spread_needs_enough_destinations(tmp_path):
     dsts = ["193.136.7.10", "193.136.7.11"]  # two addresses: under min_spread_destinations
     rows = _office(_spread("192.168.1.99", dsts, 4 * MB))

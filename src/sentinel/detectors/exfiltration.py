@@ -276,6 +276,7 @@ def spread_transfers(
             "down_bytes": sum(m["down_bytes"] for m in members),
             "first_ts": min(m["first_ts"] for m in members),
             "last_ts": max(m["last_ts"] for m in members),
+            "lead_net": members[0]["up_bytes"] - members[0]["down_bytes"],  # the destination quoted first
         }
         if is_transfer(entry, threshold, params):
             found.append(entry)
@@ -287,12 +288,42 @@ def spread_transfers(
     return out
 
 
+def fold_into_groups(
+    ctx: Context, sent: dict[str, list[dict[str, Any]]], spread: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """A host's one-destination transfers to an address of one of its spread groups (same /24 or AS
+    organisation) join that group, so the alert quotes one transfer to N addresses of it. Returns the
+    one-destination transfers left."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for host, singles in sent.items():
+        groups = spread.get(host, [])
+        info = ctx.ip_dim.lookup([d["dst_ip"] for d in singles]) if groups else {}
+        kept = []
+        for d in singles:
+            row = info.get(d["dst_ip"])
+            org = f"AS organisation {row['as_org']}" if row and row["as_org"] else None
+            net = netclass.subnet_of(d["dst_ip"], prefix_v6=48)
+            group = next((g for g in groups if g["group"] in (net, org)), None)
+            if group is None:
+                kept.append(d)
+                continue
+            group["destinations"].append(d["dst_ip"])
+            for k in ("flows", "up_bytes", "down_bytes"):
+                group[k] += d[k]
+            group["first_ts"] = min(group["first_ts"], d["first_ts"])
+            group["last_ts"] = max(group["last_ts"], d["last_ts"])
+            if d["up_bytes"] - d["down_bytes"] > group["lead_net"]:
+                group["dst_ip"], group["lead_net"] = d["dst_ip"], d["up_bytes"] - d["down_bytes"]
+        out[host] = kept
+    return out
+
+
 def merge_transfers(*found: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for each in found:
         for src, moved in each.items():
             out.setdefault(src, []).extend(moved)
-    return {src: sorted(moved, key=_transfer_order) for src, moved in out.items()}
+    return {src: sorted(moved, key=_transfer_order) for src, moved in out.items() if moved}
 
 
 def quiet_share(series: list[dict[str, Any]], quiet_fraction: float) -> float | None:
@@ -534,7 +565,8 @@ class Exfiltration:
         scored, peers = score_hosts(host_totals(traffic), params)
         threshold = transfer_threshold(peers, params)
         sent = transfers(ctx, candidate_pairs(traffic, threshold), threshold, params)
-        sent = merge_transfers(sent, spread_transfers(ctx, traffic, threshold, sent, params))
+        spread = spread_transfers(ctx, traffic, threshold, sent, params)
+        sent = merge_transfers(fold_into_groups(ctx, sent, spread), spread)
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
         alerting = [r for r in listed if r["alert"]]
