@@ -30,7 +30,7 @@ EXIT_CODES = """exit status:
   2    usage error: unknown option or invalid value (CIDR, percentile, time zone, ...)
   3    input error: a data file missing, unreadable, of no known format, or lacking the needed columns
        (and, with --strict, malformed rows)
-  4    GeoIP error: a database file missing, unreadable or not a legacy GeoIP database
+  4    GeoIP error: a database file missing, unreadable or of no known kind (or `geoip update` failed)
   5    output error: a report file exists already (see --force) or cannot be written
   130  interrupted (Ctrl-C)"""
 
@@ -111,7 +111,17 @@ def analysis_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-gin",
         metavar="GeoIPASNum.dat",
-        help="legacy MaxMind AS-number/organisation database (default: none, AS organisations shown as unknown)",
+        help="legacy MaxMind AS-number/organisation database (default: the embedded AS data)",
+    )
+    p.add_argument(
+        "--geoip-db",
+        metavar="PATH",
+        action="append",
+        default=[],
+        type=_given("--geoip-db"),
+        help="a GeoIP/AS database: MaxMind DB .mmdb (GeoLite2, GeoIP2, DB-IP, ip-location-db: country, city, "
+        "ASN), legacy .dat or CSV ranges (start,end,value), detected by content; repeatable. Named databases "
+        "win over the embedded ones; among them the more specific network",
     )
     a = p.add_argument_group("analyses (default when none is chosen: --all)")
     a.add_argument(
@@ -119,6 +129,12 @@ def analysis_parser() -> argparse.ArgumentParser:
         "--countryVolume",
         action="store_true",
         help="flows and bytes per destination country, table and PNG chart",
+    )
+    a.add_argument(
+        "--by",
+        choices=("country", "asn"),
+        default="country",
+        help="what -cv groups destinations by: country (default) or asn (autonomous system)",
     )
     a.add_argument(
         "-td",
@@ -281,7 +297,9 @@ def build_config(args: argparse.Namespace):
     run_all = args.all or not chosen
     units: dict[str, object] = {}
     if run_all or args.countryVolume:
-        units["country_volume"] = default_params("country_volume")
+        from sentinel.analyses.country_volume import Params as VolumeParams
+
+        units["country_volume"] = VolumeParams(by=args.by)
     if run_all or args.trafficDistribution:
         units["hourly"] = default_params("hourly")
     if args.dataExfiltration is not None or run_all:
@@ -306,6 +324,7 @@ def build_config(args: argparse.Namespace):
         until=parse_date(args.until, "--to") if args.until is not None else None,
         country_db=args.gi,
         org_db=args.gin,
+        geoip_dbs=tuple(args.geoip_db),
         internal=internal,
         timezone=args.tz,
         date=parse_date(args.date) if args.date is not None else None,

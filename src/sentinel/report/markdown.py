@@ -60,7 +60,7 @@ def _alert(alert: Alert, report: Report) -> list[str]:
     for ip in named:
         info = report.hosts.get(ip)
         role = "implicated host" if ip in alert.hosts else "counterpart"
-        values = [info.scope, info.country, info.as_org, info.dns_name] if info else [None] * 4
+        values = [info.address_class or info.scope, info.country, info.as_org, info.dns_name] if info else [None] * 4
         cells = " | ".join(md_text(v) if v else "-" for v in values)
         lines.append(f"| {md_text(ip)} | {role} | {cells} |")
     lines.append("")
@@ -106,6 +106,18 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
         ("input", "value"),
     )
     lines.append("")
+    databases = report.enrichment.get("databases") or []
+    if databases:
+        lines += ["GeoIP and AS databases used (named ones first):", ""]
+        for db in databases:
+            provides = ", ".join(db.get("provides") or [])
+            date = f", data of {db['date']}" if db.get("date") else ""
+            licence = f"; licence: {db['licence']}" if db.get("licence") else ""
+            lines.append(
+                f"- {md_text(db.get('name'))} ({md_text(db.get('kind'))}: {md_text(provides)}{md_text(date)})"
+                f"{md_text(licence)}"
+            )
+        lines.append("")
     for note in report.notes:
         lines += [f"> {md_text(note)}", ""]
     lines += ["## Summary", ""]
