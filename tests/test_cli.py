@@ -320,3 +320,36 @@ def test_unwritable_out_dir_fails_before_the_analysis(capture, tmp_path, monkeyp
     code, err = _error(["--data", str(capture[0]), "-o", "--out-dir", str(folder)], capsys)
     assert code == ExitStatus.OUTPUT and "cannot write (Permission denied)" in err
     assert list(folder.iterdir()) == []
+
+
+def test_geoip_db_and_by_asn(capture, shared_data, capsys):
+    asn = shared_data / "mmdb" / "maxmind-test-data" / "GeoLite2-ASN-Test.mmdb"
+    argv = ["--data", str(capture[0]), "-cv", "--by", "asn", "--geoip-db", str(asn), "--json", "-"]
+    assert cli.main(argv) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    databases = report["enrichment"]["databases"]
+    assert databases[0]["name"] == str(asn) and databases[0]["explicit"] and databases[0]["date"] == "2026-02-04"
+    assert any(d["kind"] == "embedded" and "asn" in d["provides"] for d in databases)
+    volume = report["analyses"]["country_volume"]
+    assert volume["by"] == "asn" and volume["as_rows"] and any(r["country"] for r in volume["rows"])
+    assert sum(r["flows"] for r in volume["as_rows"]) == sum(r["flows"] for r in volume["rows"])
+    assert report["enrichment"]["as_org"].startswith(str(asn) + "; embedded default")
+
+
+def test_geoip_db_errors(capture, tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    code, err = _error(["--data", str(capture[0]), "--geoip-db", str(text)], capsys)
+    assert code == ExitStatus.GEOIP and err.startswith("sentinel: error: --geoip-db ") and "notes.txt" in err
+    code, err = _error(["--data", str(capture[0]), "--by", "city"], capsys)
+    assert code == ExitStatus.USAGE and "--by" in err
+
+
+def test_tables_of_addresses_show_country_and_as(capture, capsys):
+    assert cli.main(["--data", str(capture[0]), "--json", "-", "-dx", "90"]) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    [alert, *_] = [a for a in report["alerts"] if a["type"] == "exfiltration"]
+    transfer = alert["evidence"]["transfers"][0]
+    assert transfer["dst_ip_where"] and transfer["dst_ip_where"] != "(invalid)"
+    host = report["hosts"][alert["dst_ip"]]
+    assert host["address_class"] == "public" and (host["asn"] is None or isinstance(host["asn"], int))
