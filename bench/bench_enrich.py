@@ -84,9 +84,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(
-        f"machine: {cpu_model()}, {usable_cpus()} usable cores, Python {platform.python_version()}, {os.uname().sysname}"
-    )
+    system = f"Python {platform.python_version()}, {os.uname().sysname}"
+    print(f"machine: {cpu_model()}, {usable_cpus()} usable cores, {system}")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     v4 = public_v4(args.n, args.seed)
     v6 = public_v6(args.v6, args.seed)
