@@ -34,7 +34,7 @@ EXIT_CODES = """exit status:
   5    output error: a report file exists already (see --force) or cannot be written
   130  interrupted (Ctrl-C)"""
 
-SUBCOMMANDS = ("simulate", "demo", "import")
+SUBCOMMANDS = ("simulate", "demo", "import", "geoip")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,7 +99,8 @@ def analysis_parser() -> argparse.ArgumentParser:
         epilog="subcommands:\n  sentinel simulate OUT.parquet   write a simulated office day (see "
         "'sentinel simulate --help')\n  sentinel demo                   simulate a day with attacks and "
         "report on it\n  sentinel import INPUT... --to DIR  import flows once into a Parquet dataset, "
-        "partitioned by day\n\n" + EXIT_CODES,
+        "partitioned by day\n  sentinel geoip lookup|info|update  GeoIP/AS answers for addresses, the databases "
+        "in use, download DB-IP Lite\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(p)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -199,7 +200,7 @@ def cached_databases() -> list[GeoDatabase]:
             db = MmdbDatabase(path, explicit=False)
         except GeoIPError:
             continue
-        db.info = DatabaseInfo(**{**db.info.as_dict(), "name": f"cache: {path}", "licence": DBIP_LICENCE})  # type: ignore[arg-type]
+        db.info = dataclasses.replace(db.info, name=f"cache: {path}", licence=DBIP_LICENCE)
         out.append(db)
     return out
 
