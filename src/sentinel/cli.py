@@ -341,7 +341,7 @@ def build_config(args: argparse.Namespace):
 def run_analysis(argv: Sequence[str]) -> int:
     args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
     from sentinel import pipeline
-    from sentinel.enrich.rdns import system_resolver
+    from sentinel.enrich.rdns import RdnsCache, system_resolver
     from sentinel.registry import UNITS
     from sentinel.report import charts, writer
 
@@ -360,7 +360,7 @@ def run_analysis(argv: Sequence[str]) -> int:
     try:
         report = pipeline.run(
             config,
-            resolver=system_resolver(),
+            resolver=system_resolver(cache=RdnsCache.default()) if config.resolve_dns else None,
             now=lambda: started,
             on_section=drawing.submit if drawing else None,
         )
