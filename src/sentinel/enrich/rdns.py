@@ -88,9 +88,8 @@ class RdnsCache:
 
     def save(self) -> None:
         now = self.clock()
-        fresh = {ip: [n, t] for ip, (n, t) in self._entries.items() if t > now}
-        if len(fresh) > _MAX_ENTRIES:  # keep the longest-lived
-            fresh = dict(sorted(fresh.items(), key=lambda kv: -kv[1][1])[:_MAX_ENTRIES])
+        valid = sorted(((ip, e) for ip, e in self._entries.items() if e[1] > now), key=lambda kv: -kv[1][1])
+        fresh = {ip: [name, until] for ip, (name, until) in valid[:_MAX_ENTRIES]}  # the longest-lived first
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".rdns-", suffix=".json")
