@@ -17,18 +17,22 @@ import pyarrow.parquet as pq
 
 from sentinel import pipeline, quality
 from sentinel.config import Config
+from sentinel.detectors.scan import Params as ScanParams
 from sentinel.enrich import netclass
 from sentinel.registry import default_params
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
 SIZES = [(60, 150_000), (120, 300_000), (200, 500_000), (200, 1_000_000), (240, 2_000_000)]
-TYPES = ("exfiltration", "botnet")
+TYPES = ("exfiltration", "botnet", "scan")
 
 
 def run_day(hosts: int, flows: int, seed: int, folder: Path) -> tuple[dict, object]:
     sim = simulate(SimulationConfig(hosts=hosts, flows=flows, seed=seed, attacks=True))
     path, _ = write_simulation(sim, folder / f"day-{hosts}-{flows}-{seed}.parquet")
     units = {k: default_params(k) for k in TYPES}
+    # The simulated vulnerability scanner is a known one: allow-listed, as a site would (scan.allow).
+    allow = ",".join(b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner")
+    units["scan"] = ScanParams(allow=allow)
     report = pipeline.run(Config(data=path, units=units))
     path.unlink()
     return sim.labels, report
@@ -87,7 +91,7 @@ def real(shared: Path) -> None:
         rows = pq.ParquetFile(path).metadata.num_rows
         print(
             f"  {name} ({rows} flows, internal {network}; {labels}): exfiltration alerts {found['exfiltration']},"
-            f" botnet alerts {found['botnet']}"
+            f" botnet alerts {found['botnet']}, scan alerts {found['scan']}"
         )
 
 

@@ -98,3 +98,22 @@ def test_cli_import_and_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 3 and "Traceback" not in err
     assert not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--threads", "99999"], "--threads: 99999 is more than"),
+        (["--memory-limit", ""], "--memory-limit: the value is empty"),
+        (["--date", "20240101"], "--date: '20240101' is not a date in YYYY-MM-DD form"),
+        (["--format", "nosuch"], "--format"),
+        (["--map", "bogus=x"], "--map: 'bogus' is not a canonical column"),
+    ],
+)
+def test_import_refuses_what_the_analysis_refuses(tmp_path, capsys, extra, message):
+    src = _capture(tmp_path / "day.parquet")
+    for argv in (["import", str(src), "--to", str(tmp_path / "ds")], ["--data", str(src)]):
+        assert main([*argv, *extra]) == ExitStatus.USAGE
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "ds").exists()

@@ -135,8 +135,7 @@ def test_ctrl_c_on_spark_is_one_line_and_exit_130(spark_session, day, tmp_path, 
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
-    spark_banner = ("WARNING: Using incubator modules", "Setting default log level", "To adjust logging level")
-    lines = [line for line in err.splitlines() if not line.startswith(spark_banner)]
+    lines = err.splitlines()  # Spark's own start-up lines go to its log, not here
     if process.returncode == 0:  # the run had finished: a complete report
         json.loads((tmp_path / "r.json").read_text())
         return

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 from sentinel import __version__, interrupt
 from sentinel.errors import ConfigError, ExitStatus, SentinelError
 from sentinel.report.escape import visible
+from sentinel.values import given, positive_int
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
@@ -44,38 +45,8 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see '{self.prog} --help')")
 
 
-def _percentile(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"-dx: {text!r} is not a number; give a percentile between 0 and 100") from None
-    if not 0 <= value <= 100:
-        raise ConfigError(f"-dx: {text} is outside 0-100; give a percentile such as 90")
-    return value
-
-
-def _positive_int(option: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ConfigError(f"{option}: {text!r} is not a whole number") from None
-        if value <= 0:
-            raise ConfigError(f"{option}: must be positive, got {value}")
-        return value
-
-    return parse
-
-
-def _given(option: str):
-    """The value as typed, refusing an empty one: `--json ''` must not quietly mean "no JSON report"."""
-
-    def parse(text: str) -> str:
-        if not text.strip():
-            raise ConfigError(f"{option}: the value is empty")
-        return text
-
-    return parse
+_positive_int = positive_int
+_given = given
 
 
 def max_threads() -> int:
@@ -124,43 +95,10 @@ def analysis_parser() -> argparse.ArgumentParser:
         "ASN), legacy .dat or CSV ranges (start,end,value), detected by content; repeatable. Named databases "
         "win over the embedded ones; among them the more specific network",
     )
-    a = p.add_argument_group("analyses (default when none is chosen: --all)")
-    a.add_argument(
-        "-cv",
-        "--countryVolume",
-        action="store_true",
-        help="flows and bytes per destination country, table and PNG chart",
-    )
-    a.add_argument(
-        "--by",
-        choices=("country", "asn"),
-        default="country",
-        help="what -cv groups destinations by: country (default) or asn (autonomous system)",
-    )
-    a.add_argument(
-        "-td",
-        "--trafficDistribution",
-        action="store_true",
-        help="flows per hour of day, table and PNG chart (UTC unless --tz)",
-    )
-    a.add_argument(
-        "-dx",
-        "--dataExfiltration",
-        metavar="P",
-        type=_percentile,
-        help="possible exfiltration: internal hosts above the P-th percentile (0-100, e.g. 90) of unexplained "
-        "upload to external destinations; those with a transfer out alert",
-    )
-    a.add_argument(
-        "-bn",
-        "--botnet",
-        metavar="CIDR",
-        type=_given("-bn"),
-        help="possible internal botnet: hosts of CIDR talking "
-        "peer-to-peer (servers reported as context); 0.0.0.0/0 = every internal network. CIDR must lie "
-        "inside --internal: -bn chooses the hosts examined, never what is internal",
-    )
-    a.add_argument("--all", action="store_true", help="every analysis and detector: -cv -td -dx 90 -bn 0.0.0.0/0")
+    from sentinel.registry import UNITS  # the units generate their own options
+    from sentinel.unit_options import add_unit_options
+
+    add_unit_options(p, UNITS)
     o = p.add_argument_group("output")
     o.add_argument(
         "-q",
@@ -284,43 +222,35 @@ def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None
     p.add_argument("--strict", action="store_true", help="stop at malformed rows (exit 3) instead of counting them")
 
 
-def build_config(args: argparse.Namespace):
-    from sentinel.config import Config, parse_date, parse_mapping
-    from sentinel.detectors.exfiltration import Params as ExfilParams
-    from sentinel.detectors.p2p import Params as BotnetParams
-    from sentinel.enrich import netclass
-    from sentinel.registry import default_params
+def input_settings(args: argparse.Namespace) -> dict[str, object]:
+    """How to read the inputs, validated the same way for the analysis and `sentinel import`."""
+    from sentinel.config import parse_date, parse_mapping
     from sentinel.sources.registry import check_format
+
+    return {
+        "format": check_format(args.format),
+        "mapping": parse_mapping(args.map) if args.map is not None else {},
+        "time_unit": args.time_unit,
+        "strict": args.strict,
+        "date": parse_date(args.date) if args.date is not None else None,
+        "threads": args.threads,
+        "memory_limit": args.memory_limit,
+    }
+
+
+def build_config(args: argparse.Namespace):
+    from sentinel.config import Config, parse_date
+    from sentinel.enrich import netclass
+    from sentinel.registry import UNITS
+    from sentinel.unit_options import selected_units
+    from sentinel.units import check_params
 
     if not args.data:
         raise ConfigError("--data INPUT is required (see 'sentinel --help')")
-    chosen = args.countryVolume or args.trafficDistribution or args.dataExfiltration is not None or args.botnet
-    run_all = args.all or not chosen
-    units: dict[str, object] = {}
-    if run_all or args.countryVolume:
-        from sentinel.analyses.country_volume import Params as VolumeParams
-
-        units["country_volume"] = VolumeParams(by=args.by)
-    if run_all or args.trafficDistribution:
-        units["hourly"] = default_params("hourly")
-    if args.dataExfiltration is not None or run_all:
-        pct = args.dataExfiltration if args.dataExfiltration is not None else ExfilParams().percentile
-        units["exfiltration"] = ExfilParams(percentile=pct)
+    units = selected_units(args, UNITS)
     internal = netclass.parse_cidrs(args.internal, "--internal")
-    if args.botnet or run_all:
-        cidr = args.botnet or BotnetParams().cidr
-        network = netclass.parse_cidr(cidr, "-bn")  # fail on a bad CIDR before reading any data
-        # -bn chooses which internal hosts are examined, never what is internal: declaring a public subnet
-        # internal would hide exfiltration to it from -dx.
-        if network.prefixlen and not netclass.covered(network, internal):
-            raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal if it is yours")
-        units["botnet"] = BotnetParams(cidr=cidr)
-    return Config(
+    config = Config(
         data=tuple(args.data),
-        format=check_format(args.format),
-        mapping=parse_mapping(args.map) if args.map is not None else {},
-        time_unit=args.time_unit,
-        strict=args.strict,
         since=parse_date(args.since, "--from") if args.since is not None else None,
         until=parse_date(args.until, "--to") if args.until is not None else None,
         country_db=args.gi,
@@ -328,18 +258,25 @@ def build_config(args: argparse.Namespace):
         geoip_dbs=tuple(args.geoip_db),
         internal=internal,
         timezone=args.tz,
-        date=parse_date(args.date) if args.date is not None else None,
         units=units,
         resolve_dns=args.resolve,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
         engine=args.engine,
         spark_master=args.spark_master,
+        **input_settings(args),  # type: ignore[arg-type]
     )
+    for key, params in units.items():
+        check_params(UNITS[key], params, config)
+    return config
 
 
 def run_analysis(argv: Sequence[str]) -> int:
     args = analysis_parser().parse_args(argv)  # before the heavy imports: --help and --version stay instant
+    if args.list_params:
+        from sentinel.registry import UNITS
+        from sentinel.unit_options import describe_units
+
+        sys.stdout.write(describe_units(UNITS))
+        return ExitStatus.OK
     from sentinel import pipeline
     from sentinel.enrich.rdns import RdnsCache, system_resolver
     from sentinel.registry import UNITS

@@ -115,10 +115,9 @@ def demo_main(argv: Sequence[str]) -> int:
 
 
 def import_main(argv: Sequence[str]) -> int:
-    from sentinel.cli import _Parser, _positive_int, add_input_options
-    from sentinel.config import Config, parse_date, parse_mapping
+    from sentinel.cli import _given, _Parser, _threads, add_input_options, input_settings
+    from sentinel.config import Config
     from sentinel.importer import import_flows
-    from sentinel.sources.registry import check_format
 
     p = _Parser(
         prog="sentinel import",
@@ -130,10 +129,11 @@ def import_main(argv: Sequence[str]) -> int:
     add_input_options(p, analysis=False)
     p.add_argument("--append", action="store_true", help="add to an existing dataset")
     p.add_argument("--force", action="store_true", help="replace an existing dataset (once the new one is complete)")
-    p.add_argument("--threads", metavar="N", type=_positive_int("--threads"), help="engine threads")
+    p.add_argument("--threads", metavar="N", type=_threads, help="engine threads, at most 8 per core and 1024")
     p.add_argument(
         "--memory-limit",
         metavar="SIZE",
+        type=_given("--memory-limit"),
         help="engine memory before spilling to disk (default: 4GB; sorting by time spills)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -142,16 +142,7 @@ def import_main(argv: Sequence[str]) -> int:
         raise ConfigError("--append and --force exclude each other")
     if args.target == "":
         raise ConfigError("--to: empty; give the dataset directory")
-    config = Config(
-        data=tuple(args.inputs),
-        format=check_format(args.format),
-        mapping=parse_mapping(args.map) if args.map is not None else {},
-        time_unit=args.time_unit,
-        strict=args.strict,
-        date=parse_date(args.date) if args.date is not None else None,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
-    )
+    config = Config(data=tuple(args.inputs), **input_settings(args))  # type: ignore[arg-type]
     mode = "append" if args.append else "replace" if args.force else "new"
     result = import_flows(config, Path(args.target), mode)
     if not args.quiet:

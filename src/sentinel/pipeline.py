@@ -20,6 +20,7 @@ from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
 from sentinel.report.model import Column, HostInfo, InputSummary, Report, Section, Skipped
 from sentinel.sources.registry import open_sources
+from sentinel.units import check_params
 
 
 def run(
@@ -36,6 +37,8 @@ def run(
     for path, option in named:
         if path is not None:
             check_file(path, option)  # the cheap mistakes (no such file, a directory) fail before any work
+    for key, params in config.units.items():
+        check_params(UNITS[key], params, config)
     engine = open_engine(config.engine, config.threads, config.memory_limit, config.spark_master)
     # The GeoIP databases are read and checked on a worker thread while the engine makes its first pass.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-geoip")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from sentinel.analyses.country_volume import CountryVolume
 from sentinel.analyses.hourly import Hourly
+from sentinel.detectors.beacon import Beacon
 from sentinel.detectors.exfiltration import Exfiltration
 from sentinel.detectors.p2p import Botnet
+from sentinel.detectors.scan import Scan
 from sentinel.units import Unit
 
-UNITS: dict[str, Unit] = {unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet())}
+UNITS: dict[str, Unit] = {
+    unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet(), Beacon(), Scan())
+}
 
 
 def default_params(key: str) -> object:

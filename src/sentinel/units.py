@@ -1,14 +1,21 @@
 """The one interface every analysis and detector implements, so the pipeline, CLI, docs and tests treat
-built-in units the way later plug-ins will be treated: by key, with declared, documented parameters."""
+built-in units the way later plug-ins will be treated: by key, with declared, documented parameters.
+
+The command line is generated from the units (sentinel.registry): each unit's `flags` become options, and any
+documented parameter can be set with `--set KEY.PARAM=VALUE`. Adding a unit touches neither cli.py nor
+pipeline.py.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sentinel.report.model import Alert, Section
 
 if TYPE_CHECKING:
+    from sentinel.config import Config
     from sentinel.context import Context
 
 
@@ -18,8 +25,26 @@ class UnitResult:
     alerts: list[Alert] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A command-line option that selects its unit, and optionally sets one of its parameters.
+
+    `param` None: a switch (`--beacon`). Otherwise the option takes a value (`-dx 90`) parsed by `parse`
+    (which raises ConfigError naming the option) into that parameter; `repeat` collects several (`--intel A
+    --intel B`) into a tuple.
+    """
+
+    names: tuple[str, ...]
+    help: str
+    param: str | None = None
+    metavar: str | None = None
+    parse: Callable[[str], Any] | None = None
+    repeat: bool = False
+    all_value: Any = None  # what `--all` documents for the parameter, for the help text
+
+
 class Unit(Protocol):
-    key: ClassVar[str]  # snake_case; the JSON analyses key
+    key: ClassVar[str]  # snake_case; the JSON analyses key and the name --detect and --set use
     title: ClassVar[str]
     kind: ClassVar[str]  # "analysis" (descriptive tables) or "detector" (raises alerts)
     charts: ClassVar[tuple[str, ...]]  # keys of the charts its section has: their file names are reserved early
@@ -27,5 +52,14 @@ class Unit(Protocol):
     # Optional canonical columns (sentinel.schema.OPTIONAL) the unit needs; where the input lacks one, the
     # pipeline skips the unit and every report says why. Units that need none may leave it out.
     needs: ClassVar[tuple[str, ...]]
+    flags: ClassVar[tuple[Flag, ...]]  # its command-line options (may be empty: --detect KEY still selects it)
 
     def run(self, ctx: Context, params: Any) -> UnitResult: ...
+
+
+def check_params(unit: Unit, params: Any, config: Config) -> None:
+    """A unit's own check of its parameters against the run (e.g. -bn inside --internal), before any data is
+    read; units define `check(params, config)` where they need one."""
+    check = getattr(unit, "check", None)
+    if check is not None:
+        check(params, config)

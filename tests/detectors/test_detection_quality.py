@@ -4,6 +4,7 @@ and no internal server ever listed as a botnet."""
 import pytest
 
 from sentinel import pipeline, quality
+from sentinel.detectors import scan
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 from tests.flows import config_for
 
@@ -23,12 +24,14 @@ def runs(tmp_path_factory):
     for hosts, flows, seed in DAYS:
         sim = simulate(SimulationConfig(hosts=hosts, flows=flows, seed=seed, attacks=True))
         path, _ = write_simulation(sim, tmp_path_factory.mktemp("day") / "day.parquet")
-        report = pipeline.run(config_for(path, "exfiltration", "botnet"))
+        # The simulated vulnerability scanner is a known one: allow-listed, as a site would.
+        allow = ",".join(b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner")
+        report = pipeline.run(config_for(path, "exfiltration", "botnet", "scan", scan=scan.Params(allow=allow)))
         out.append((sim.labels, report))
     return out
 
 
-@pytest.mark.parametrize("alert_type", ["exfiltration", "botnet"])
+@pytest.mark.parametrize("alert_type", ["exfiltration", "botnet", "scan"])
 def test_precision_and_recall(runs, alert_type):
     scores = [quality.score(report, labels, alert_type) for labels, report in runs]
     total = quality.Score(
@@ -54,3 +57,17 @@ def test_no_server_is_a_botnet(runs):
 def test_benign_backup_host_is_not_exfiltration(runs):
     for labels, report in runs:
         assert not set(labels["servers"]["backup_host"]) & quality.alerted_hosts(report, "exfiltration")
+
+
+def test_scan_precision_and_recall_reach_095_and_no_look_alike_is_high(runs):
+    scores = [quality.score(report, labels, "scan") for labels, report in runs]
+    tp, fp, fn = (sum(getattr(s, f) for s in scores) for f in ("true_positives", "false_positives", "false_negatives"))
+    assert tp >= 3 * len(runs)
+    assert tp / (tp + fp) >= 0.95 and tp / (tp + fn) >= 0.95, scores
+    for labels, report in runs:
+        look_alikes = {h for b in labels["benign"] for h in (b["hosts"] if isinstance(b["hosts"], list) else [])}
+        look_alikes |= quality.servers(labels)
+        high = {h for a in report.alerts if a.severity in ("high", "critical") for h in a.hosts}
+        assert not look_alikes & high
+        scanner = [b["hosts"][0] for b in labels["benign"] if b["kind"] == "vulnerability_scanner"]
+        assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == scanner  # context

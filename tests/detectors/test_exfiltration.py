@@ -2,6 +2,7 @@ import pytest
 
 from sentinel import pipeline
 from sentinel.detectors import exfiltration as ex
+from sentinel.detectors.base import severity_for
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -96,6 +97,8 @@ def test_transfer_rule():
 
 
 def test_severity_scale():
-    assert ex.severity(20 * MB, 20 * MB) == "medium"
-    assert ex.severity(250 * MB, 20 * MB) == "high"
-    assert ex.severity(11_000 * MB, 20 * MB) == "critical"
+    assert severity_for(ex.score(20 * MB, 20 * MB)) == "medium"
+    assert severity_for(ex.score(60 * MB, 20 * MB)) == "high"
+    assert severity_for(ex.score(250 * MB, 20 * MB)) == "critical"
+    assert severity_for(ex.score(1_000 * MB, 2_000 * MB)) == "high"  # a gigabyte out is never below high
+    assert severity_for(ex.score(11_000 * MB, 20_000 * MB)) == "critical"

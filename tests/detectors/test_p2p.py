@@ -42,7 +42,14 @@ def test_p2p_group_alerts_exact(tmp_path):
     ev = alert.evidence
     assert ev["ports"] == ["tcp/31337"] and ev["flows"] == 12 and ev["density"] == 1.0
     assert ev["rate_per_second"] == 12 / ((3000 + 2 - 0 - 1) / 100)  # flows per second, not per 1/100 s
-    assert alert.score == 1.0
+    assert alert.score == 0.8125 and alert.severity == "high"  # a full mesh of 4: 1.0 x (0.75 + 0.25 x 2/8)
+
+
+def test_score_grows_with_structure_and_size():
+    assert p2p.score(1.0, 1.0, 3, 3) == 0.7812  # the smallest full mesh is high
+    assert p2p.score(1.0, 1.0, 10, 3) == 1.0  # ten members: critical
+    assert p2p.score(0.5, 0.5, 10, 3) < p2p.score(1.0, 1.0, 10, 3)
+    assert p2p.score(1.0, 1.0, 4, 3) < p2p.score(1.0, 1.0, 5, 3)
 
 
 def test_subnet_filter_excludes_other_subnets(tmp_path):

@@ -33,3 +33,38 @@ def test_no_false_alerts_on_real_traffic(shared_data, name, network):
     assert report.input.flows > 300
     assert report.section("country_volume").payload["rows"]  # the capture was really analysed
     assert report.alerts == []
+
+
+# -- scans: the nmap captures (Zeek logs) find their scanner; the CTU-Normal days raise no high scan alert ---
+NMAP_CASES = [  # (Zeek log under stratosphere/, the scanner, what it did)
+    ("security-datasets-for-testing/002-zeek-scenario-port-scanning/conn.log", "172.16.1.11", "sweep"),
+    ("slips-dataset/port-scans_vertical_conn.log", "192.168.1.9", "vertical"),
+]
+
+
+@pytest.mark.parametrize(("log", "scanner", "kind"), NMAP_CASES)
+def test_nmap_scanner_is_found(shared_data, log, scanner, kind):
+    path = shared_data / "stratosphere" / log
+    report = pipeline.run(Config(data=path, units={"scan": default_params("scan")}))
+    [alert] = report.alerts
+    assert alert.type == "scan" and alert.hosts == [scanner] and kind in alert.evidence["kinds"]
+    assert alert.severity in ("high", "critical")
+
+
+NORMAL_DAYS = [  # Zeek logs of the CTU-Normal captures (with conn_state) and their course-schema conversions
+    *(
+        f"stratosphere/security-datasets-for-testing/{n}-zeek-mixed/conn.log.labeled"
+        for n in ("008", "010", "011", "012")
+    ),
+    *(f"derived-course-schema/{name}" for name, network in CASES[:4]),
+]
+
+
+@pytest.mark.parametrize("name", NORMAL_DAYS)
+def test_normal_days_raise_no_high_scan_alert(shared_data, name):
+    internal = netclass.parse_cidrs("147.32.0.0/16", "--internal")
+    report = pipeline.run(Config(data=shared_data / name, internal=internal, units={"scan": default_params("scan")}))
+    assert not [a for a in report.alerts if a.severity in ("high", "critical")]
+    # The attacks against the capture's host from outside are context rows, not alerts.
+    if "008" in name or "ctu-normal-40" in name:
+        assert report.section("scan").payload["outside"]

@@ -46,7 +46,7 @@ def rows_of(df: pd.DataFrame, label: dict) -> pd.DataFrame:
     return df[
         df.src_ip.isin(label["hosts"])
         & df.dst_ip.isin(peers)
-        & (df.port == label["port"])
+        & ((df.port == label["port"]) | (label["port"] == 0))  # port 0: many ports (a scan)
         & (df.proto == label["proto"])
     ]
 
@@ -93,7 +93,9 @@ def test_labels_are_json_serialisable_and_echo_the_config():
     assert labels["network"] == "192.168.104.0/24"
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
-    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]
+    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]  # 50k flows: no
+    big = simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]  # vulnerability scan
+    assert [b["kind"] for b in big] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
     assert [a["kind"] for a in labels["attacks"]] == list(ATTACK_KINDS)
     assert day(attacks=False).labels["attacks"] == []
 

@@ -10,7 +10,7 @@ from sentinel.context import Context
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.model import Chart, Column, Section, Table
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
 
 # A destination without a country (or AS) is labelled by why it has none: private is not "unknown". Your own
 # networks are "(internal)" even where a database knows their country: -cv shows where traffic leaves to.
@@ -38,6 +38,12 @@ class Params:
     def __post_init__(self) -> None:
         if self.by not in BY:
             raise ConfigError(f"--by: {self.by!r} is neither country nor asn")
+
+
+def _by(text: str) -> str:
+    if text not in BY:
+        raise ConfigError(f"--by: {text!r} is neither country nor asn")
+    return text
 
 
 def query(ctx: Context) -> list[dict]:
@@ -100,6 +106,16 @@ class CountryVolume:
     charts: ClassVar[tuple[str, ...]] = ("country_volume",)
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(("-cv", "--countryVolume"), "flows and bytes per destination country, table and PNG chart"),
+        Flag(
+            ("--by",),
+            "what -cv groups destinations by: country (default) or asn (autonomous system); implies -cv",
+            param="by",
+            metavar="country|asn",
+            parse=_by,
+        ),
+    )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         rows = query(ctx)

@@ -10,7 +10,7 @@ from sentinel.config import describe_params
 from sentinel.context import Context
 from sentinel.report.model import Chart, Column, Section, Table
 from sentinel.schema import US_PER_HOUR
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
 
 # Hours since 1970-01-01 00:00 UTC with floor division (integer `//` truncates towards zero, so negative
 # times, which pandas.to_datetime puts in the previous day, take one hour off): the original's UTC hour of
@@ -86,6 +86,9 @@ class Hourly:
     charts: ClassVar[tuple[str, ...]] = ("hourly",)
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(("-td", "--trafficDistribution"), "flows per hour of day, table and PNG chart (UTC unless --tz)"),
+    )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         counts = hour_counts(ctx)

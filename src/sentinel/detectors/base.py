@@ -1,4 +1,4 @@
-"""Helpers shared by detectors: severity scales and the host details an alert sentence quotes."""
+"""Helpers shared by detectors: the one severity table and the host details an alert sentence quotes."""
 
 from __future__ import annotations
 
@@ -22,3 +22,21 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     raise AssertionError("unreachable")
+
+
+# The one table from score to severity, for every detector: a detector expresses how sure and how grave a
+# finding is in its score (documented in its module), and severity follows. README "Severity" shows it.
+SEVERITY_FLOORS: tuple[tuple[str, float], ...] = (
+    ("critical", 0.9),
+    ("high", 0.75),
+    ("medium", 0.5),
+    ("low", 0.25),
+    ("info", 0.0),
+)
+
+
+def severity_for(score: float) -> str:
+    """The severity of a score in [0, 1], by SEVERITY_FLOORS."""
+    if not 0.0 <= score <= 1.0:
+        raise ValueError(f"score {score} outside [0, 1]")
+    return next(name for name, floor in SEVERITY_FLOORS if score >= floor)

@@ -27,11 +27,12 @@ import pyarrow.compute as pc
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
-from sentinel.detectors.base import describe_host, human_bytes
+from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Column, Section, Table
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
+from sentinel.values import percentile
 
 MIN_PEERS = 5
 _PAIR_SCHEMA = pa.schema([("src_ip", pa.string()), ("dst_ip", pa.string())])
@@ -115,13 +116,15 @@ def is_transfer(pair: dict[str, Any], threshold: int, params: Params) -> bool:
     return net >= threshold and pair["up_bytes"] >= params.min_transfer_ratio * pair["down_bytes"]
 
 
-def severity(net_bytes: int, threshold: int) -> str:
-    """Gigabytes out are critical news; ten times the alert threshold is high; the rest medium."""
+def score(net_bytes: int, threshold: int) -> float:
+    """net/(net+threshold): 0.5 at the alert threshold (medium), 0.75 at three times it (high), 0.9 at ten
+    times (critical); at least 0.75 from 1 GB and 0.9 from 10 GB out, whatever the peers upload."""
+    value = _stats.saturating(net_bytes / threshold, 1.0) if threshold > 0 else 1.0
     if net_bytes >= 10_000_000_000:
-        return "critical"
-    if net_bytes >= 1_000_000_000 or net_bytes >= 10 * threshold:
-        return "high"
-    return "medium"
+        value = max(value, 0.9)
+    elif net_bytes >= 1_000_000_000:
+        value = max(value, 0.75)
+    return round(value, 4)
 
 
 def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params) -> dict[str, list[dict[str, Any]]]:
@@ -200,10 +203,11 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         "external_flows": row["flows"],
         "percentile": params.percentile,
     }
+    value = score(net, threshold)
     return Alert(
         type="exfiltration",
-        severity=severity(net, threshold),
-        score=round(_stats.saturating(net / threshold, 1.0), 4),
+        severity=severity_for(value),
+        score=value,
         hosts=[row["src_ip"]],
         summary=summary,
         src_ip=row["src_ip"],
@@ -235,6 +239,16 @@ class Exfiltration:
     charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(
+            ("-dx", "--dataExfiltration"),
+            "possible exfiltration: internal hosts above the P-th percentile (0-100, e.g. 90) of unexplained "
+            "upload to external destinations; those with a transfer out alert",
+            param="percentile",
+            metavar="P",
+            parse=percentile("-dx"),
+        ),
+    )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         traffic = external_traffic(ctx)

@@ -16,14 +16,16 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sentinel.config import describe_params, param
+from sentinel.config import Config, describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
+from sentinel.detectors.base import severity_for
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Column, Section, Table
-from sentinel.units import UnitResult
+from sentinel.units import Flag, UnitResult
+from sentinel.values import given
 
 EVERY_SUBNET = "0.0.0.0/0"
 
@@ -134,7 +136,15 @@ def group_evidence(group: list[Edge]) -> dict[str, Any]:
     }
 
 
-def make_alert(ctx: Context, ev: dict[str, Any]) -> Alert:
+def score(density: float, reciprocity: float, members: int, min_group: int) -> float:
+    """How much the group looks like a P2P mesh (density and reciprocity, half each), scaled by its size:
+    a smallest mesh of `min_group` full peers scores 0.78 (high), ten or more 1.0 (critical)."""
+    structure = 0.5 * density + 0.5 * reciprocity
+    size = min(1.0, (members - min_group + 1) / max(1, 10 - min_group + 1))
+    return round(min(1.0, structure * (0.75 + 0.25 * size)), 4)
+
+
+def make_alert(ctx: Context, ev: dict[str, Any], min_group: int) -> Alert:
     members = ev["members"]
     rate = ev["rate_per_second"]
     rate_text = f"{rate:.4f} flows/s" if rate is not None else "a single instant"
@@ -143,11 +153,11 @@ def make_alert(ctx: Context, ev: dict[str, Any]) -> Alert:
         f"{', '.join(ev['ports'])}: {ev['flows']} flows at {rate_text}; each both opens and accepts connections."
     )
     evidence = {k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")}
-    score = 0.5 * ev["density"] + 0.5 * ev["reciprocity"]
+    value = score(ev["density"], ev["reciprocity"], len(members), min_group)
     return Alert(
         type="botnet",
-        severity="critical" if len(members) >= 10 else "high",
-        score=round(min(1.0, score), 4),
+        severity=severity_for(value),
+        score=value,
         hosts=members,
         summary=summary,
         first_seen=ctx.instant(ev["first_ts"]),
@@ -193,6 +203,24 @@ class Botnet:
     charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = (
+        Flag(
+            ("-bn", "--botnet"),
+            "possible internal botnet: hosts of CIDR talking peer-to-peer (servers reported as context); "
+            "0.0.0.0/0 = every internal network. CIDR must lie inside --internal: -bn chooses the hosts "
+            "examined, never what is internal",
+            param="cidr",
+            metavar="CIDR",
+            parse=given("-bn"),
+        ),
+    )
+
+    def check(self, params: _Params, config: Config) -> None:
+        """Fail on a bad CIDR before reading any data. -bn chooses which internal hosts are examined, never
+        what is internal: declaring a public subnet internal would hide exfiltration to it from -dx."""
+        network = netclass.parse_cidr(params.cidr, "-bn")
+        if network.prefixlen and not netclass.covered(network, config.internal):
+            raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal if it is yours")
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         network = netclass.parse_cidr(params.cidr, "-bn")
@@ -203,7 +231,7 @@ class Botnet:
         edges = internal_edges(ctx, None if every else network)
         services = find_services(edges, params)
         groups = [group_evidence(g) for g in p2p_groups(edges, services, params)]
-        alerts = [make_alert(ctx, ev) for ev in groups]
+        alerts = [make_alert(ctx, ev, params.min_group) for ev in groups]
         scope = "every internal network" if every else str(network)
         group_table = Table(
             key="botnet_groups",

@@ -15,6 +15,8 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -52,28 +54,69 @@ def _session(master: str | None) -> tuple[Any, bool]:
     if os.environ.get("SPARK_REMOTE") and not master:
         builder = builder.remote(os.environ["SPARK_REMOTE"])
     else:
-        builder = builder.master(master or "local[*]")
-        # Times are UTC in and out; small result sets; no web UI for a command-line run.
-        for key, value in {
+        settings = {
+            # Times are UTC in and out; small result sets; no web UI for a command-line run.
+            "spark.app.name": "sentinel",
             "spark.sql.session.timeZone": "UTC",
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 2))),
             "spark.sql.execution.arrow.pyspark.enabled": "true",
             "spark.driver.memory": os.environ.get("SENTINEL_SPARK_DRIVER_MEMORY", "2g"),
             "spark.ui.showConsoleProgress": "false",
-        }.items():
+        }
+        # Under spark-submit (which starts the JVM and says so in PYSPARK_GATEWAY_PORT) its --master stands.
+        if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
+            settings["spark.master"] = master or "local[*]"
+        for key, value in settings.items():
             builder = builder.config(key, value)
+        _launch_quietly(settings)
     # Starting a SparkContext replaces the process's SIGINT handler with Spark's own; Sentinel's (or the
     # caller's) is put back, and Sentinel's cancels Spark jobs itself (SparkEngine.query).
     before = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
     try:
         return builder.getOrCreate(), True
-    except Exception as exc:  # no Java, a master that does not answer, ...
+    except Exception as exc:  # a master that does not answer, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"--engine spark: cannot start a Spark session ({first})") from exc
     finally:
         if before is not None:
             signal.signal(signal.SIGINT, before)
+
+
+def _launch_quietly(settings: dict[str, str]) -> None:
+    """Start Spark's JVM with its standard output and error going to a log file, not to Sentinel's: the JVM
+    prints start-up lines ("Using incubator modules", "Setting default log level") that would break `-q` and,
+    on stdout, `--json -`. Sentinel learns of Spark's errors through py4j; the log only helps when the JVM
+    itself cannot start: its last line is then quoted. The file is removed once read or once the JVM runs."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a JVM this process started before: it is reused
+        return
+    log = tempfile.NamedTemporaryFile(prefix="sentinel-spark-", suffix=".log", delete=False)  # noqa: SIM115
+    try:
+        conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": subprocess.STDOUT})
+    except Exception as exc:  # no Java, a broken installation
+        log.flush()
+        why = _last_line(Path(log.name)) or str(exc).strip().splitlines()[0]
+        raise ConfigError(f"--engine spark: cannot start Spark's JVM ({why})") from exc
+    finally:
+        log.close()  # the JVM keeps its own descriptor: its later lines go to the removed file, unseen
+        _remove(log.name)
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
+def _last_line(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+        return lines[-1][:300] if lines else ""
+    return ""
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 class SparkEngine:

@@ -187,3 +187,7 @@ def p2p(ctx: AttackContext) -> Attack:
     down = lognormal_bytes(rng, 1_200, 0.6, len(ts), floor=200)
     flows = FlowBatch.make(ts, src[pair], dst[pair], TCP, port, up, down)
     return Attack(flows, hosts=[int(m) for m in members], counterparts=[], proto="tcp", port=port)
+
+
+# Attack kinds of other modules register themselves on import (one line each).
+from sentinel.simulate import attacks_beacon  # noqa: E402, F401

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sentinel.errors import ConfigError
+from sentinel.simulate import benign_scan
 from sentinel.simulate.addresses import PUBLIC_NTP, RESERVED_LOW, SERVER_COUNT, Layout
 from sentinel.simulate.attacks import ATTACK_KINDS
 from sentinel.simulate.office import EXTERNAL_SHARE, LOGIN_SERVICES, MIN_INTERNAL_SHARE, periodic_flows_max
@@ -75,14 +76,17 @@ class SimulationConfig:
         }
 
 
-def attack_flows_max(attacks: bool) -> int:
-    return sum(kind.max_flows for kind in ATTACK_KINDS.values()) if attacks else 0
+def attack_flows_max(attacks: bool, hosts: int = 0, flows: int = 0) -> int:
+    """Most rows the attacks and the look-alikes that come with them (benign_scan) add."""
+    if not attacks:
+        return 0
+    return sum(kind.max_flows for kind in ATTACK_KINDS.values()) + benign_scan.flows_max(hosts, flows)
 
 
 def flows_suffice(flows: int, hosts: int, attacks: bool) -> bool:
     """Whether, in the worst case, the periodic, login and attack flows leave enough internal traffic."""
     core = flows - periodic_flows_max(hosts, flows, len(PUBLIC_NTP))
-    internal = core - round(EXTERNAL_SHARE * core) - LOGIN_SERVICES * hosts - attack_flows_max(attacks)
+    internal = core - round(EXTERNAL_SHARE * core) - LOGIN_SERVICES * hosts - attack_flows_max(attacks, hosts, flows)
     return internal >= MIN_INTERNAL_SHARE * flows
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from sentinel.simulate import office
+from sentinel.simulate import attacks_scan, benign_scan, office  # noqa: F401  (attacks_scan registers its kinds)
 from sentinel.simulate.addresses import (
     PUBLIC_NTP,
     PUBLIC_RESOLVERS,
@@ -78,6 +78,17 @@ def inject_attacks(
     ]
 
 
+def scan_look_alikes(config: SimulationConfig, places: Places, book: AddressBook) -> tuple[list[FlowBatch], int | None]:
+    """Benign look-alikes of scans, on days with attacks (the days detectors are measured on) of 100k flows
+    or more: a nightly vulnerability scan."""
+    if not config.attacks or config.flows < benign_scan.MIN_DAY_FLOWS:
+        return [], None
+    vuln, scanner = benign_scan.vulnerability_scan(
+        stream(config.seed, "vulnerability_scan"), config.ipv4_network(), config.hosts, places, book
+    )
+    return ([vuln] if vuln is not None else []), scanner
+
+
 def simulate(config: SimulationConfig) -> Simulation:
     """A reproducible office day of exactly config.flows flows, with ground-truth labels."""
     config.validate()
@@ -96,10 +107,17 @@ def simulate(config: SimulationConfig) -> Simulation:
     n_external = round(EXTERNAL_SHARE * (config.flows - periodic))
     external = office.external_traffic(stream(seed, "external"), n_external, places, hosts)
     attacks = inject_attacks(config, places, book, [updates, external])
+    look_alikes, scanner = scan_look_alikes(config, places, book)
     used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
+    used += sum(len(b) for b in look_alikes)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
 
-    day = FlowBatch.concat([updates, ntp, backup, login, external, *internal, *(result.flows for _, result in attacks)])
+    day = FlowBatch.concat(
+        [updates, ntp, backup, login, external, *internal, *look_alikes, *(result.flows for _, result in attacks)]
+    )
     book_strings = book.strings()
     labels = build_labels(config, places, Names(book_strings), backup, attacks)
+    benign = labels["benign"]
+    assert isinstance(benign, list)
+    benign += benign_scan.labels(Names(book_strings), scanner)
     return Simulation(day.sorted_table(book_strings), labels)

@@ -74,57 +74,89 @@ _NON_NEGATIVE = (schema.PORT, schema.UP_BYTES, schema.DOWN_BYTES)
 _NON_EMPTY = (schema.SRC_IP, schema.DST_IP)
 
 
-def _unsigned(chunk: pq.ColumnChunkMetaData) -> bool:
-    """Whether an integer column is unsigned (its logical type prints as `Int(bitWidth=64, isSigned=false)`,
-    the legacy converted type as UINT_64)."""
-    logical = str(chunk.statistics.logical_type).replace(" ", "").lower()
-    return "issigned=false" in logical or str(chunk.statistics.converted_type).upper().startswith("UINT")
+@dataclass(frozen=True)
+class ChunkStats:
+    """One column chunk's statistics as DuckDB's parquet_metadata() gives them (min/max as text)."""
+
+    physical_type: str
+    null_count: int | None
+    min: str | None
+    max: str | None
+    unsigned: bool
+
+
+def chunk_statistics(path: str) -> list[dict[str, ChunkStats]]:
+    """Per row group, each column's statistics.
+
+    Read by DuckDB, not pyarrow: pyarrow's metadata reader aborts the whole process (a C++ exception it cannot
+    raise) on some damaged footers (found by the fuzzer: "Definition level histogram size mismatch"); DuckDB
+    raises an error, which the callers read as "nothing proven".
+    """
+    import duckdb
+
+    target = os.path.abspath(path)
+    with duckdb.connect() as con:
+        unsigned = {
+            name
+            for name, converted, logical in con.execute(
+                "SELECT name, converted_type, logical_type FROM parquet_schema(?)", [target]
+            ).fetchall()
+            if (converted or "").upper().startswith("UINT") or "issigned=0" in (logical or "").replace(" ", "").lower()
+        }
+        rows = con.execute(
+            "SELECT row_group_id, path_in_schema, type, stats_null_count, stats_min_value, stats_max_value "
+            "FROM parquet_metadata(?) ORDER BY row_group_id, column_id",
+            [target],
+        ).fetchall()
+    groups: dict[int, dict[str, ChunkStats]] = {}
+    for group, name, physical, nulls, low, high in rows:
+        groups.setdefault(group, {})[name] = ChunkStats(physical, nulls, low, high, name in unsigned)
+    return [groups[g] for g in sorted(groups)]
 
 
 def statistics_prove_clean(
-    metadata: pq.FileMetaData, columns: Sequence[str], max_time: int | None = None
+    path: str, columns: Sequence[str], max_time: int | None = None
 ) -> tuple[bool, int | None, int | None]:
     """Whether row-group statistics rule out every malformed-row reason, and the time column's range.
 
     Cheap (metadata only) and conservative: a missing statistic, a float or unsigned column or a value that
     could be out of range means "not proven", and the run validates rows instead. `columns[0]` is the time;
     `max_time` the largest magnitude of it that converts to a time (beyond, the row's time is unreadable).
+    Damaged statistics prove nothing: the rows are then checked.
     """
     try:
-        return _statistics_prove_clean(metadata, columns, max_time)
-    except (UnicodeDecodeError, ValueError, TypeError):  # damaged statistics prove nothing: rows are checked
+        return _statistics_prove_clean(chunk_statistics(path), columns, max_time)
+    except Exception:  # any failure to read or parse statistics only means "not proven"
         return False, None, None
 
 
 def _statistics_prove_clean(
-    metadata: pq.FileMetaData, columns: Sequence[str], max_time: int | None
+    groups: list[dict[str, ChunkStats]], columns: Sequence[str], max_time: int | None
 ) -> tuple[bool, int | None, int | None]:
-    positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
     first: int | None = None
     last: int | None = None
-    for g in range(metadata.num_row_groups):
-        group = metadata.row_group(g)
+    for group in groups:
         for name in columns:
-            chunk = group.column(positions[name])
-            stats = chunk.statistics
-            if stats is None or not stats.has_null_count or stats.null_count or not stats.has_min_max:
+            chunk = group.get(name)
+            if chunk is None or chunk.null_count is None or chunk.null_count or chunk.min is None or chunk.max is None:
                 return False, None, None
             string = name in _NON_EMPTY or name == schema.PROTO  # proto text is checked by the context
-            if not string and chunk.physical_type not in ("INT32", "INT64"):
-                return False, None, None
-            if not string and _unsigned(chunk):
+            if string:
+                if chunk.min == "":
+                    return False, None, None
+                continue
+            if chunk.physical_type not in ("INT32", "INT64") or chunk.unsigned:
                 return False, None, None  # uint64 above 2^63 would not fit: let the engine check
-            if name in _NON_NEGATIVE and stats.min < 0:
+            low, high = int(chunk.min), int(chunk.max)
+            if name in _NON_NEGATIVE and low < 0:
                 return False, None, None
-            if name == schema.PORT and stats.max > 65535:
+            if name == schema.PORT and high > 65535:
                 return False, None, None
-            if string and stats.min in ("", b""):
-                return False, None, None
-            if name == columns[0] and max_time is not None and max(-stats.min, stats.max) > max_time:
+            if name == columns[0] and max_time is not None and max(-low, high) > max_time:
                 return False, None, None  # a time the clock cannot convert becomes NULL: let the engine count it
             if name == columns[0]:
-                first = stats.min if first is None else min(first, stats.min)
-                last = stats.max if last is None else max(last, stats.max)
+                first = low if first is None else min(first, low)
+                last = high if last is None else max(last, high)
     return True, first, last
 
 
@@ -179,15 +211,15 @@ class CourseParquet:
             file_schema = read_schema(path)
             check_types(path, file_schema, wanted)
             extra |= set(file_schema.names) - set(schema.COURSE_NAMES)
-            metadata = _metadata(path)
-            rows += metadata.num_rows
-            ok, f, la = statistics_prove_clean(metadata, schema.COURSE_NAMES, max_time=_MAX_CS)
+            file_rows = _metadata(path).num_rows
+            rows += file_rows
+            ok, f, la = statistics_prove_clean(path, schema.COURSE_NAMES, max_time=_MAX_CS)
             clean = clean and ok
             if f is not None and la is not None:
                 first = f if first is None else min(first, f)
                 last = la if last is None else max(last, la)
             else:
-                every_range = every_range and metadata.num_rows == 0
+                every_range = every_range and file_rows == 0
         if not every_range:
             # Statistics do not tell for some file: ask the files (one column, cheap). The smallest time of
             # the others alone would decide the clock of every file (epoch hundredths or a time of day), so
@@ -323,14 +355,13 @@ class CanonicalParquet:
         present = [c.name for c in schema.COLUMNS if c.name in file_schema.names]
         for path in paths:
             check_types(path, read_schema(path), {n: schema.BY_NAME[n].sql_type for n in present})
-        metadata = [_metadata(p) for p in paths]
-        rows = sum(m.num_rows for m in metadata)
+        rows = sum(_metadata(p).num_rows for p in paths)
         columns = {n: n for n in present} | {schema.FILE: schema.FILE}
         # `sentinel import` marks course times of an unknown day, so that they read back day-relative.
         relative = (file_schema.metadata or {}).get(RELATIVE_KEY) == b"true"
         # A dataset holds only rows that were well formed when imported: its statistics prove it, and the run
         # skips the validating pass as it does for a clean course file.
-        proofs = [statistics_prove_clean(m, schema.REQUIRED_NAMES) for m in metadata]
+        proofs = [statistics_prove_clean(p, schema.REQUIRED_NAMES) for p in paths]
         proven = rows > 0 and all(ok for ok, _, _ in proofs)
         return Scan(
             format="canonical",

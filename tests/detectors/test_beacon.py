@@ -1,0 +1,90 @@
+import pytest
+
+from sentinel import pipeline
+from sentinel.detectors import beacon as bc
+from tests.flows import config_for, flow, write_flows
+
+# Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
+pytestmark = pytest.mark.usefixtures("every_engine")
+
+S = 100  # course timestamps are hundredths of a second
+
+
+def _noise() -> list[dict]:
+    """Five hosts browsing at irregular times (a fixed pseudo-random sequence)."""
+    rows, t = [], 0
+    for i in range(400):
+        t += (i * 7919) % 1000 * S // 10 + S
+        rows.append(flow(t, f"192.168.1.{10 + i % 5}", f"8.8.{i % 7}.{i % 3}", up=300 + (i * 31) % 4000))
+    return rows
+
+
+def test_a_periodic_host_alerts_and_noise_does_not(tmp_path):
+    beacon = [
+        flow(1000 * S + i * 300 * S + (i * 37) % 30 * S, "192.168.1.99", "203.0.113.7", up=512) for i in range(200)
+    ]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
+    [alert] = report.alerts
+    assert alert.type == "beacon" and alert.hosts == ["192.168.1.99"] and alert.dst_ip == "203.0.113.7"
+    assert alert.evidence["kind"] == "periodic" and 290 <= alert.evidence["period_s"] <= 320
+    assert alert.evidence["connections"] == 200 and alert.evidence["typical_up_bytes"] == 512
+    assert alert.severity in ("high", "critical") and alert.port == 443 and alert.chart is not None
+    assert sum(alert.chart.values) == 199
+
+
+def test_rotating_addresses_of_one_24_are_one_finding(tmp_path):
+    beacon = [flow(i * 120 * S, "192.168.1.99", f"203.0.113.{1 + i % 5}", up=700) for i in range(300)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
+    [alert] = report.alerts
+    assert alert.evidence["destination_count"] == 5 and alert.evidence["period_s"] == pytest.approx(120)
+    rows = report.section("beacon").payload["rows"]
+    assert rows[0]["destination"] == "203.0.113.0/24"
+
+
+def test_a_fleet_schedule_is_scored_down(tmp_path):
+    # ten hosts check the same update server every hour: software, not an infection
+    fleet = [
+        flow(h * 60 * S + i * 3600 * S, f"192.168.1.{20 + h}", "198.51.100.1") for h in range(10) for i in range(24)
+    ]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
+    assert report.alerts == []
+    rows = report.section("beacon").payload["rows"]
+    assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.3 for r in rows)
+
+
+def test_inbound_beacon_implicates_the_internal_server(tmp_path):
+    beacon = [flow(i * 250 * S, "73.54.23.243", "192.168.1.5", port=80, up=300) for i in range(100)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", beacon), "beacon"))
+    [alert] = report.alerts
+    assert alert.hosts == ["192.168.1.5"] and alert.src_ip == "73.54.23.243"
+
+
+def test_strobe(tmp_path):
+    strobe = [flow(i * 10, "192.168.1.9", "203.0.113.9") for i in range(600)]
+    params = bc.Params(strobe_connections=500)
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", strobe), "beacon", beacon=params))
+    [alert] = report.alerts
+    assert alert.evidence["kind"] == "strobe" and alert.evidence["connections"] == 600 and alert.score >= 0.6
+
+
+def test_same_input_same_findings(tmp_path):
+    path = write_flows(
+        tmp_path / "f.parquet", _noise() + [flow(i * 60 * S, "192.168.1.7", "203.0.113.1") for i in range(50)]
+    )
+    one = pipeline.run(config_for(path, "beacon")).section("beacon").payload
+    two = pipeline.run(config_for(path, "beacon")).section("beacon").payload
+    assert one == two and one["rows"]
+
+
+def test_long_connection_needs_duration(tmp_path):
+    lines = ["ts,src_ip,dst_ip,proto,port,up_bytes,down_bytes,duration"]
+    lines += [
+        f"{1713520800 + i * 97},192.168.1.{10 + i % 4},203.0.113.{i % 9},tcp,443,500,9000,{i % 50}.5" for i in range(60)
+    ]
+    lines.append("1713520900,192.168.1.50,198.51.100.4,tcp,22,4000000,90000000,43200.0")
+    path = tmp_path / "flows.csv"
+    path.write_text("\n".join(lines) + "\n")
+    report = pipeline.run(config_for(path, "beacon"))
+    [alert] = report.alerts
+    assert alert.evidence["kind"] == "long_connection" and alert.evidence["longest_s"] == 43200.0
+    assert alert.hosts == ["192.168.1.50"] and alert.port == 22 and 0.5 <= alert.score <= 0.7
