@@ -353,3 +353,22 @@ def test_tables_of_addresses_show_country_and_as(capture, capsys):
     assert transfer["dst_ip_where"] and transfer["dst_ip_where"] != "(invalid)"
     host = report["hosts"][alert["dst_ip"]]
     assert host["address_class"] == "public" and (host["asn"] is None or isinstance(host["asn"], int))
+
+
+def test_intel_lists_on_the_command_line(capture, tmp_path, capsys):
+    path, _ = capture
+    import pyarrow.parquet as pq
+
+    flows = pq.read_table(path, columns=["src_ip", "dst_ip"]).to_pylist()
+    target = next(f["dst_ip"] for f in flows if not f["dst_ip"].startswith("192.168."))
+    listed = tmp_path / "drop.txt"
+    listed.write_text(f"; test list\n{target}/32 ; SBL-TEST\n")
+    argv = ["--data", str(path), "--intel", str(listed), "--json", "-"]
+    assert cli.main(argv) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["analyses"]) == {"threat_intel"}  # --intel alone selects its detector
+    [alert] = [a for a in report["alerts"] if a["type"] == "threat_intel"]
+    assert alert["dst_ip"] == target and alert["evidence"]["lists"] == [f"drop.txt: {target}/32 (SBL-TEST)"]
+    assert report["hosts"][target]["intel"] == alert["evidence"]["lists"]
+    code, err = _error(["--data", str(path), "--intel", str(tmp_path / "none.txt")], capsys)
+    assert code == ExitStatus.INPUT and "none.txt: --intel: no such file" in err

@@ -77,6 +77,10 @@ def run(
                 on_section(result.section)
             report.sections.append(result.section)
             report.alerts.extend(result.alerts)
+        for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
+            amend = getattr(UNITS[key], "amend", None)
+            if amend is not None and report.section(key) is not None:
+                amend(ctx, params, report)
         for number, alert in enumerate(report.alerts, start=1):
             alert.id = number
         _annotate_addresses(ctx, report)
@@ -184,6 +188,10 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
         named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
     ips = sorted(set(named), key=netclass.ip_sort_key)
     known = ctx.ip_dim.lookup(ips)
+    listed: dict[str, list[str]] = {}
+    for section in report.sections:  # units that match lists say which addresses they name (payload "listed")
+        for ip, labels in (section.payload.get("listed") or {}).items():
+            listed.setdefault(ip, []).extend(labels)
     names = resolver(ips) if resolve and ips else {}
     hosts: dict[str, HostInfo] = {}
     for ip in ips:
@@ -197,5 +205,6 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
             address_class=row.get("address_class") if row else None,
             asn=row.get("asn") if row else None,
             city=row.get("city") if row else None,
+            intel=listed.get(ip, []),
         )
     return hosts
