@@ -149,8 +149,8 @@ def where(row: HostRow | None) -> str:
 
 
 def _annotate_addresses(ctx: Context, report: Report) -> None:
-    """Every table column of addresses gets a "where" column beside it (country and AS organisation), and every
-    evidence record naming an address a `<key>_where` field: one lookup for all of them."""
+    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
+    it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
     tables = [t for s in report.sections for t in s.tables]
     records = [
         r for a in report.alerts for v in a.evidence.values() if isinstance(v, list) for r in v if isinstance(r, dict)
@@ -170,14 +170,19 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
             key = f"{column.key}_where"
             if any(c.key == key for c in table.columns):
                 continue
+            values = [row.get(column.key) for row in table.rows]
+            rows = [known.get(v) for v in values if isinstance(v, str)]
+            if all(r is None or r.get("class") == netclass.INTERNAL for r in rows):
+                continue  # a column of internal hosts only (exfiltration's, the servers'): nothing to add
             table.columns.insert(table.columns.index(column) + 1, Column(key, "country, AS"))
             for row in table.rows:
-                if isinstance(row.get(column.key), str):
-                    row[key] = where(known.get(row[column.key]))
+                if isinstance(row.get(column.key), str) and row[column.key] in known:
+                    row[key] = where(known[row[column.key]])
     for record in records:
         for k, v in list(record.items()):
-            if k.endswith("ip") and isinstance(v, str) and f"{k}_where" not in record:
-                record[f"{k}_where"] = where(known.get(v))
+            if k.endswith("ip") and isinstance(v, str) and v in known and f"{k}_where" not in record:
+                if known[v].get("class") != netclass.INTERNAL:  # an internal host is where it is
+                    record[f"{k}_where"] = where(known[v])
 
 
 def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
