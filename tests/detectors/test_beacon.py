@@ -1,6 +1,6 @@
 import pytest
 
-from sentinel import pipeline
+from sentinel import pipeline, schema
 from sentinel.detectors import beacon as bc
 from tests.flows import config_for, flow, write_flows
 
@@ -77,13 +77,33 @@ def test_same_input_same_findings(tmp_path):
 
 
 def test_long_connection_needs_duration(tmp_path):
-    lines = ["ts,src_ip,dst_ip,proto,port,up_bytes,down_bytes,duration"]
-    lines += [
-        f"{1713520800 + i * 97},192.168.1.{10 + i % 4},203.0.113.{i % 9},tcp,443,500,9000,{i % 50}.5" for i in range(60)
+    # Canonical Parquet with durations (what `sentinel import` writes from Zeek), which both engines read.
+    rows = [
+        {
+            "ts": (1713520800 + i * 97) * 1_000_000,
+            "src_ip": f"192.168.1.{10 + i % 4}",
+            "dst_ip": f"203.0.113.{i % 9}",
+            "proto": "tcp",
+            "port": 443,
+            "up_bytes": 500,
+            "down_bytes": 9000,
+            "duration": i % 50 + 0.5,
+        }
+        for i in range(60)
     ]
-    lines.append("1713520900,192.168.1.50,198.51.100.4,tcp,22,4000000,90000000,43200.0")
-    path = tmp_path / "flows.csv"
-    path.write_text("\n".join(lines) + "\n")
+    rows.append(
+        {
+            "ts": 1713520900 * 1_000_000,
+            "src_ip": "192.168.1.50",
+            "dst_ip": "198.51.100.4",
+            "proto": "tcp",
+            "port": 22,
+            "up_bytes": 4_000_000,
+            "down_bytes": 90_000_000,
+            "duration": 43200.0,
+        }
+    )
+    path = write_flows(tmp_path / "flows.parquet", rows, schema.arrow_schema((schema.DURATION,)))
     report = pipeline.run(config_for(path, "beacon"))
     [alert] = report.alerts
     assert alert.evidence["kind"] == "long_connection" and alert.evidence["longest_s"] == 43200.0

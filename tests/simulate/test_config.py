@@ -34,11 +34,12 @@ def test_invalid_config_is_a_one_line_config_error(kwargs, message):
 
 def test_attacks_need_enough_distinct_clients(monkeypatch):
     need = sum(kind.clients for kind in ATTACK_KINDS.values())  # grows as attack kinds are added
-    SimulationConfig(hosts=need, flows=20_000, attacks=True)
+    enough = min_flows(need + 5, True) + 1_000  # so that only the clients can be what is missing
+    SimulationConfig(hosts=need, flows=enough, attacks=True)
     monkeypatch.setitem(ATTACK_KINDS, "big_botnet", AttackKind("big_botnet", "botnet", 10, 5, lambda ctx: None))
     with pytest.raises(ConfigError, match=f"need {need + 5} distinct clients"):
-        SimulationConfig(hosts=need, flows=20_000, attacks=True)
-    SimulationConfig(hosts=need, flows=20_000, attacks=False)
+        SimulationConfig(hosts=need, flows=enough, attacks=True)
+    SimulationConfig(hosts=need, flows=enough, attacks=False)
 
 
 def test_largest_office_that_fits_a_slash_24():

@@ -55,7 +55,7 @@ def rows_of(df: pd.DataFrame, label: dict) -> pd.DataFrame:
 
 
 def test_same_seed_gives_identical_table_and_labels():
-    config = SimulationConfig(hosts=30, flows=20_000, seed=7, attacks=True)
+    config = SimulationConfig(hosts=30, flows=40_000, seed=7, attacks=True)
     first, second = simulate(config), simulate(config)
     assert first.flows.equals(second.flows)
     sink_a, sink_b = pa.BufferOutputStream(), pa.BufferOutputStream()
@@ -72,7 +72,7 @@ def test_other_seed_gives_other_day():
     assert other.labels["attacks"] != day().labels["attacks"]
 
 
-@pytest.mark.parametrize(("hosts", "flows", "attacks"), [(10, 1000, False), (37, 20_001, True), (50, 50_000, True)])
+@pytest.mark.parametrize(("hosts", "flows", "attacks"), [(10, 1000, False), (37, 40_001, True), (50, 50_000, True)])
 def test_schema_and_exact_row_count(hosts, flows, attacks):
     table = simulate(SimulationConfig(hosts=hosts, flows=flows, attacks=attacks)).flows
     assert table.schema == ARROW_SCHEMA
@@ -333,10 +333,10 @@ def test_new_attack_kind_is_one_registered_function(monkeypatch):
         return Attack(flows, hosts=[host], counterparts=[c2], proto="tcp", port=8443)
 
     monkeypatch.setitem(ATTACK_KINDS, "test_beacon", AttackKind("test_beacon", "c2", 30, 1, beacon))
-    sim = simulate(SimulationConfig(hosts=30, flows=20_000, attacks=True))
+    sim = simulate(SimulationConfig(hosts=30, flows=40_000, attacks=True))
     (label,) = [a for a in sim.labels["attacks"] if a["kind"] == "test_beacon"]
     assert label["flows"] == 30 and label["up_bytes"] == 9000 and label["alert_type"] == "c2"
     assert label["end"] - label["start"] == 29 * 60 * SECOND
-    assert sim.flows.num_rows == 20_000
+    assert sim.flows.num_rows == 40_000
     hosts = [h for a in sim.labels["attacks"] for h in a["hosts"]]
     assert len(hosts) == len(set(hosts))

@@ -15,7 +15,7 @@ from sentinel.simulate import SimulationConfig, labels_path_for, simulate, write
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate(SimulationConfig(hosts=20, flows=20_000, attacks=True))
+    return simulate(SimulationConfig(hosts=30, flows=40_000, attacks=True))
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_overwrite_replaces(sim, tmp_path):
     (tmp_path / "day.parquet").write_text("old")
     (tmp_path / "day.labels.json").write_text("old")
     write_simulation(sim, tmp_path / "day.parquet", overwrite=True)
-    assert pq.read_table(tmp_path / "day.parquet").num_rows == 20_000
+    assert pq.read_table(tmp_path / "day.parquet").num_rows == 40_000
     assert json.loads((tmp_path / "day.labels.json").read_text())["version"] == 1
 
 
