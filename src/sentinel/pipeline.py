@@ -180,9 +180,10 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
                     row[key] = where(known[row[column.key]])
     for record in records:
         for k, v in list(record.items()):
-            if k.endswith("ip") and isinstance(v, str) and v in known and f"{k}_where" not in record:
-                if known[v].get("class") != netclass.INTERNAL:  # an internal host is where it is
-                    record[f"{k}_where"] = where(known[v])
+            if not (k.endswith("ip") and isinstance(v, str) and v in known) or f"{k}_where" in record:
+                continue
+            if known[v].get("class") != netclass.INTERNAL:  # an internal host is where it is
+                record[f"{k}_where"] = where(known[v])
 
 
 def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:

@@ -176,3 +176,18 @@ def test_default_stack():
     assert [i.kind for i in stack.infos] == ["embedded", "embedded"]
     assert stack.describe("country").startswith("embedded default (iptocc")
     assert stack.describe("asn").startswith("embedded default (plevin-db-network")
+
+
+def test_legacy_files_through_geoip_db_and_who_wins():
+    legacy = require_shared(shared_data_dir() / "geoip-legacy")
+    country = open_database(str(legacy / "GeoIP-course-GeoLite2-20230414.dat"))
+    org = open_database(str(legacy / "GeoIPASNum-20140916.dat"))
+    assert (country.info.kind, country.info.provides, country.info.date) == ("legacy .dat", ("country",), "2023-04-14")
+    assert (org.info.provides, org.info.date) == (("asn",), "2014-09-16")
+    assert ask(org, ["8.8.8.8"])["8.8.8.8"][1:3] == (15169, "Google Inc.")
+    mmdb = open_database(str(require_shared(shared_data_dir() / "mmdb/maxmind-test-data/GeoLite2-Country-Test.mmdb")))
+    # Both named: where both answer, the .mmdb's /29 is more specific than the legacy file's unknown size.
+    stack = GeoStack([country, mmdb])
+    got, chosen = lookup(stack, ["2.125.160.216", "8.8.8.8"])
+    assert chosen.source["country"].tolist() == [1, 0]  # the mmdb for its network, GeoIP.dat for the rest
+    assert got["2.125.160.216"][0] == "GB" and got["8.8.8.8"][0] == "US"
