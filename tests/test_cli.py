@@ -12,6 +12,7 @@ import pytest
 from sentinel import cli, registry
 from sentinel.errors import ExitStatus
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
+from tests.report.schema_check import check_report
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_original_command_line(capture, geoip, tmp_path, capsys, monkeypatch):
     [report] = tmp_path.glob("sentinel-report-*.md")
     text = report.read_text()
     charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(charts) == 2 and all((tmp_path / c).stat().st_size > 1000 for c in charts)
+    assert len(charts) == 3 and all((tmp_path / c).stat().st_size > 1000 for c in charts)  # countries, hours, hosts
     assert "### Alert 1:" in text and "AS organisation" in text
     # Every host of an attack the original's analyses address is named (the others need --beacon, --scan, ...).
     truth = {h for a in labels["attacks"] if a["alert_type"] in ("exfiltration", "botnet") for h in a["hosts"]}
@@ -71,12 +72,12 @@ def test_quiet_prints_nothing(capture, tmp_path, capsys):
     assert cli.main(["--data", str(capture[0]), "-cv", "-q", "--json", str(tmp_path / "r.json")]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert check_report(json.loads((tmp_path / "r.json").read_text()))["schema_version"] == 1
 
 
 def test_json_to_stdout_is_only_json(capture, capsys):
     assert cli.main(["--data", str(capture[0]), "--all", "--json", "-"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    document = check_report(json.loads(capsys.readouterr().out))
     assert set(document["analyses"]) == set(registry.UNITS)
 
 
@@ -194,7 +195,7 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
     names = {p.name for p in demo.iterdir()}
     assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
-    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 2
+    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 3
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 
@@ -253,7 +254,8 @@ def test_wrote_lines_show_control_characters_as_escapes(capture, tmp_path, capsy
     target = tmp_path / "r\x1b]0;title\x07.json"
     assert cli.main(["--data", str(capture[0]), "-td", "--json", str(target)]) == 0
     err = capsys.readouterr().err
-    assert err == f"wrote {tmp_path}/r\\x1b]0;title\\x07.json\n"
+    assert err.splitlines()[0] == f"wrote {tmp_path}/r\\x1b]0;title\\x07.json"
+    assert err.splitlines()[1].startswith("sentinel: 120,000 flows, no alerts in ")  # the run's one-line summary
 
 
 def test_json_onto_special_files(capture, tmp_path, capsys):
@@ -282,8 +284,8 @@ def test_report_names_are_taken_before_the_analysis_and_given_back_on_failure(ca
     assert cli.main(argv) == 0
     [names] = seen
     stem = names[1].removesuffix("-country_volume.png")
-    assert names == ["r.json", f"{stem}-country_volume.png", f"{stem}-hourly.png", f"{stem}.md"]
-    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert names == ["r.json", *(f"{stem}-{c}.png" for c in ("country_volume", "host_hours", "hourly")), f"{stem}.md"]
+    assert check_report(json.loads((tmp_path / "r.json").read_text()))["schema_version"] == 1
     assert (tmp_path / f"{stem}.md").stat().st_size > 0
 
     def fail(config, **kwargs):

@@ -9,6 +9,7 @@ from sentinel import pipeline
 from sentinel.report import json_report, markdown
 from sentinel.simulate import SimulationConfig, simulate, write_simulation
 from tests.flows import config_for, flow, write_flows
+from tests.report.schema_check import check_report
 
 
 def test_two_runs_give_identical_reports(tmp_path):
@@ -16,7 +17,7 @@ def test_two_runs_give_identical_reports(tmp_path):
     path, _ = write_simulation(sim, tmp_path / "day.parquet")
     config = config_for(path, "country_volume", "hourly", "exfiltration", "botnet")
     first, second = pipeline.run(config), pipeline.run(config)
-    a, b = json.loads(json_report.render(first)), json.loads(json_report.render(second))
+    a, b = (check_report(json.loads(json_report.render(r))) for r in (first, second))
     a.pop("generated_at"), b.pop("generated_at")
     assert a == b
     assert markdown.render(first, {}).split("\n", 3)[3] == markdown.render(second, {}).split("\n", 3)[3]
@@ -53,7 +54,7 @@ def test_reports_do_not_depend_on_the_hash_seed(tmp_path):
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        report = json.loads(out.read_text())
+        report = check_report(json.loads(out.read_text()))
         report.pop("generated_at")
         reports.append(report)
     assert reports[0] == reports[1]

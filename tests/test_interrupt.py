@@ -70,7 +70,7 @@ def test_interrupt_at_any_moment(day, tmp_path):
         if process.returncode == 130:
             assert err == "sentinel: interrupted\n" and names == [], (delay, err, names)
         else:
-            assert process.returncode == 0 and len(names) == 4, (delay, process.returncode, err, names)
+            assert process.returncode == 0 and len(names) == 5, (delay, process.returncode, err, names)
         codes.append(process.returncode)
     assert codes.count(130) >= 6, codes  # most interrupts came during the run, not after it
 
@@ -82,7 +82,7 @@ def test_an_interrupt_ignored_by_the_parent_stays_ignored(day, tmp_path):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0 and err == ""
-    assert len(_assert_nothing_half_written(tmp_path)) == 4
+    assert len(_assert_nothing_half_written(tmp_path)) == 5  # the JSON, the Markdown and its three charts
 
 
 def test_the_handler_stops_a_running_query_and_check_raises():

@@ -22,6 +22,7 @@ from sentinel.values import given, positive_int
 
 if TYPE_CHECKING:  # the library is imported when a command runs, so --help and --version stay instant
     from sentinel.report.charts import BackgroundCharts
+    from sentinel.report.console import Progress
     from sentinel.report.model import Report
     from sentinel.report.writer import ReportFiles
 
@@ -33,9 +34,11 @@ EXIT_CODES = """exit status:
        (and, with --strict, malformed rows)
   4    GeoIP error: a database file missing, unreadable or of no known kind (or `geoip update` failed)
   5    output error: a report file exists already (see --force) or cannot be written
+  10   --fail-on SEVERITY: the run succeeded (reports written) and raised an alert at or above SEVERITY
   130  interrupted (Ctrl-C)"""
 
-SUBCOMMANDS = ("simulate", "demo", "import", "geoip")
+SUBCOMMANDS = ("simulate", "demo", "import", "schema", "geoip")
+SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")  # sentinel.report.model.SEVERITIES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +73,8 @@ def analysis_parser() -> argparse.ArgumentParser:
         epilog="subcommands:\n  sentinel simulate OUT.parquet   write a simulated office day (see "
         "'sentinel simulate --help')\n  sentinel demo                   simulate a day with attacks and "
         "report on it\n  sentinel import INPUT... --to DIR  import flows once into a Parquet dataset, "
-        "partitioned by day\n  sentinel geoip lookup|info|update  GeoIP/AS answers for addresses, the databases "
+        "partitioned by day\n  sentinel schema                 print the JSON Schema of the --json "
+        "report\n  sentinel geoip lookup|info|update  GeoIP/AS answers for addresses, the databases "
         "in use, download DB-IP Lite\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -104,7 +108,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         "-q",
         "--quiet",
         action="store_true",
-        help="print nothing on stdout (but the JSON report that --json - asks for)",
+        help="print nothing on stdout (but the report that --json - or --alerts-jsonl - asks for)",
     )
     o.add_argument(
         "-o",
@@ -125,7 +129,47 @@ def analysis_parser() -> argparse.ArgumentParser:
         type=_given("--json"),
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
-    o.add_argument("--force", action="store_true", help="allow --json to replace an existing file")
+    o.add_argument(
+        "--html",
+        metavar="PATH",
+        type=_given("--html"),
+        help="write the HTML report to PATH: one self-contained file (charts inside, no network needed) with "
+        "sortable tables and a 'why' panel for each alert",
+    )
+    o.add_argument(
+        "-p",
+        "--pdf",
+        metavar="PATH",
+        type=_given("--pdf"),
+        help="write the HTML report printed to PDF (needs Chromium: apt-get install chromium)",
+    )
+    o.add_argument(
+        "--alerts-jsonl",
+        metavar="PATH",
+        type=_given("--alerts-jsonl"),
+        help="write the alerts as JSON lines with Elastic Common Schema field names (one alert per line) for a "
+        "SIEM; '-' prints them on stdout instead of the tables",
+    )
+    o.add_argument(
+        "--csv-dir",
+        metavar="DIR",
+        type=_given("--csv-dir"),
+        help="create DIR and write every table into it as CSV (<table>.csv, alerts.csv); an existing DIR only "
+        "with --force",
+    )
+    o.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        choices=SEVERITY_CHOICES,
+        help="exit with status 10 when an alert at or above SEVERITY (info, low, medium, high, critical) was "
+        "raised, reports written as usual: for cron jobs and CI pipelines",
+    )
+    o.add_argument(
+        "--force",
+        action="store_true",
+        help="allow --json, --alerts-jsonl, --html and --pdf to replace an existing file, and --csv-dir to "
+        "write into an existing directory",
+    )
     s = p.add_argument_group("settings")
     s.add_argument(
         "--internal",
@@ -280,9 +324,18 @@ def run_analysis(argv: Sequence[str]) -> int:
     from sentinel import pipeline
     from sentinel.enrich.rdns import RdnsCache, system_resolver
     from sentinel.registry import UNITS
-    from sentinel.report import charts, writer
+    from sentinel.report import charts, console, writer
 
     config = build_config(args)
+    if args.json == "-" and args.alerts_jsonl == "-":
+        raise ConfigError("--json - and --alerts-jsonl -: only one of them can be printed on stdout")
+    for option, target in (("--html", args.html), ("--pdf", args.pdf)):
+        if target == "-":
+            raise ConfigError(f"{option}: give a file name ('-', stdout, is for --json and --alerts-jsonl)")
+    if args.pdf:
+        from sentinel.report.pdf import require_chromium
+
+        require_chromium("--pdf")  # before the analysis: a long run must not end in "no Chromium"
     started = dt.datetime.now(dt.UTC)
     # Report names are taken before the analysis: a long run does not end in a refusal to write, and
     # concurrent runs into one --out-dir never pick the same name.
@@ -290,43 +343,66 @@ def run_analysis(argv: Sequence[str]) -> int:
         writer.stem_at(started),
         [key for unit in config.units for key in UNITS[unit].charts],
         out_dir=Path(args.out_dir) if args.outfileMd else None,
-        json_target=args.json,
         force=args.force,
+        targets={"json": args.json, "jsonl": args.alerts_jsonl, "html": args.html, "pdf": args.pdf},
+        csv_dir=Path(args.csv_dir) if args.csv_dir else None,
     )
-    drawing = charts.BackgroundCharts() if args.outfileMd else None
+    formats = [f for f, wanted in (("png", args.outfileMd), ("svg", args.html or args.pdf)) if wanted]
+    drawing = charts.BackgroundCharts(formats) if formats else None
+    progress = console.Progress(enabled=not args.quiet)  # on stderr, on a terminal, for runs past 2 s
     try:
         report = pipeline.run(
             config,
             resolver=system_resolver(cache=RdnsCache.default()) if config.resolve_dns else None,
             now=lambda: started,
             on_section=drawing.submit if drawing else None,
+            on_step=progress.step,
         )
-        return _render(args, report, drawing, files)
+        progress.step("writing the reports")
+        status = _render(args, report, drawing, files, progress)
+        if not args.quiet:
+            elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
+            print(console.summary_line(report, elapsed), file=sys.stderr)
+        return status
     except BaseException:
         files.abort()
         raise
     finally:
+        progress.close()
         if drawing:
             drawing.close()
 
 
-def _render(args: argparse.Namespace, report: Report, drawing: BackgroundCharts | None, files: ReportFiles) -> int:
-    from sentinel.report import console, json_report
+def _render(
+    args: argparse.Namespace,
+    report: Report,
+    drawing: BackgroundCharts | None,
+    files: ReportFiles,
+    progress: Progress,
+) -> int:
+    from sentinel.report import console, ecs, json_report
+    from sentinel.report.model import SEVERITIES
 
-    if not args.quiet and args.json != "-":
-        text = console.render(report)
+    to_stdout = {"-"} & {args.json, args.alerts_jsonl}  # stdout carries that report alone
+    if not args.quiet and not to_stdout:
+        text = console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
+        progress.close()  # the tables take the terminal from here
         with interrupt.raising():  # a reader that does not read (a stopped pager) must not make it hang
             sys.stdout.write(text)
             sys.stdout.flush()
     written = files.write(report, drawing)
-    if args.json == "-":
-        text = json_report.render(report)
+    if to_stdout:
+        text = json_report.render(report) if args.json == "-" else ecs.render(report)
         with interrupt.raising():
             sys.stdout.write(text)
             sys.stdout.flush()
     if not args.quiet:
         for path in written:
             print(f"wrote {visible(path)}", file=sys.stderr)
+    if args.fail_on is not None:
+        floor = SEVERITIES.index(args.fail_on)
+        if any(SEVERITIES.index(a.severity) >= floor for a in report.alerts):
+            return ExitStatus.ALERTS
     return ExitStatus.OK
 
 

@@ -100,7 +100,9 @@ def demo_main(argv: Sequence[str]) -> int:
     config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))
     report = pipeline.run(config)
     if not args.quiet:
-        sys.stdout.write(console.render(report))
+        sys.stdout.write(
+            console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
+        )
         print("\nground truth (what the simulator injected):")
         for attack in sim.labels["attacks"]:
             print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
@@ -313,5 +315,24 @@ def _Parser_(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def run(command: str, argv: Sequence[str]) -> int:
-    commands = {"simulate": simulate_main, "demo": demo_main, "import": import_main, "geoip": geoip_main}
+    commands = {
+        "simulate": simulate_main,
+        "demo": demo_main,
+        "import": import_main,
+        "schema": schema_main,
+        "geoip": geoip_main,
+    }
     return commands[command](argv)
+
+
+def schema_main(argv: Sequence[str]) -> int:
+    from sentinel.cli import _Parser
+    from sentinel.report import json_report
+
+    p = _Parser(
+        prog="sentinel schema",
+        description="Print the JSON Schema (draft 2020-12) of the JSON report that --json writes (schema v1).",
+    )
+    p.parse_args(argv)
+    sys.stdout.write(json_report.schema_text())
+    return ExitStatus.OK

@@ -18,6 +18,7 @@ class ExitStatus(IntEnum):
     INPUT = 3  # a data file is missing, unreadable or lacks the needed columns
     GEOIP = 4  # a GeoIP database is missing, unreadable or not a GeoIP database
     OUTPUT = 5  # a report cannot be written (exists already, no permission, ...)
+    ALERTS = 10  # --fail-on SEVERITY: the run succeeded and raised an alert at or above SEVERITY
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -28,10 +28,12 @@ def run(
     resolver: Resolver | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_section: Callable[[Section], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> Report:
     """Analyse the inputs of `config.data` with the units in `config.units`; the Python API behind the CLI.
 
-    `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile).
+    `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile); `on_step` is
+    told what the run starts doing next (the CLI shows it as progress).
     """
     named = [(config.country_db, "-gi"), (config.org_db, "-gin"), *((p, "--geoip-db") for p in config.geoip_dbs)]
     for path, option in named:
@@ -72,6 +74,8 @@ def run(
                     Skipped(key, unit.title, f"the input has no {', '.join(missing)} column (formats such as Zeek do)")
                 )
                 continue
+            if on_step:
+                on_step(unit.title)
             result = unit.run(ctx, params)
             if on_section:
                 on_section(result.section)
@@ -84,6 +88,8 @@ def run(
         for number, alert in enumerate(report.alerts, start=1):
             alert.id = number
         _annotate_addresses(ctx, report)
+        if on_step:
+            on_step("looking up the addresses alerts name")
         report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
         report.notes.extend(_notes(ctx))
         return report

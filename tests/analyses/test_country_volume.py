@@ -80,4 +80,5 @@ def test_chart_holds_top_countries(tmp_path):
     rows = [flow(i, "10.0.0.1", ip) for i, ip in enumerate(["8.8.8.8", "8.8.4.4", "193.136.0.1"])]
     config = config_for(write_flows(tmp_path / "f.parquet", rows), "country_volume", country_volume=Params(chart_top=1))
     chart = pipeline.run(config).section("country_volume").charts[0]
-    assert (chart.labels, chart.values) == (["US"], [2])
+    assert (chart.labels, chart.values) == (["US", "other countries (1)"], [2, 1])
+    assert [s.values for s in chart.series] == [[200, 100], [2000, 1000]]  # bytes each way, same bars

@@ -58,7 +58,7 @@ def test_several_days_add_a_per_day_table(tmp_path):
         {"day": "2024-04-20", "flows": 0},
         {"day": "2024-04-21", "flows": 1},
     ]
-    assert [t.key for t in section.tables] == ["hourly", "daily"]
+    assert [t.key for t in section.tables] == ["hourly", "daily", "host_hours"]
     assert section.payload["rows"][1]["flows"] == 1 and section.payload["rows"][0]["flows"] == 1
 
 
@@ -87,3 +87,39 @@ def test_times_beyond_the_calendar_are_in_no_hour(tmp_path):
     assert sum(_hours(report).values()) == 1 and section.payload["unplaced_flows"] == 2
     assert "2 flows are in no hour" in section.tables[0].note
     assert report.input.last_seen.text().endswith("µs since 1970-01-01 UTC")
+
+
+def test_bytes_per_hour_and_the_busiest_hosts_by_hour(tmp_path):
+    from sentinel.analyses.hourly import Params
+    from tests.flows import config_for, flow, write_flows
+
+    hour = 360_000  # hundredths of a second
+    rows = [flow(1 * hour + i, "192.168.1.2", "8.8.8.8", up=10, down=20) for i in range(3)]
+    rows += [flow(5 * hour, "192.168.1.2", "8.8.8.8", up=1, down=2)]
+    rows += [flow(5 * hour + i, "192.168.1.10", "8.8.8.8") for i in range(4)]  # 4 flows, like .2: address order
+    rows += [flow(7 * hour + i, "192.168.1.9", "8.8.8.8") for i in range(2)]  # third: left out by heatmap_hosts=2
+    rows += [flow(2 * hour + i, "8.8.4.4", "192.168.1.2") for i in range(9)]  # an external source: never listed
+    path = write_flows(tmp_path / "f.parquet", rows)
+    section = pipeline.run(config_for(path, "hourly", hourly=Params(heatmap_hosts=2))).section("hourly")
+    hours = section.payload["rows"]
+    assert hours[1] == {"hour": 1, "flows": 3, "up_bytes": 30, "down_bytes": 60}
+    assert hours[5] == {"hour": 5, "flows": 5, "up_bytes": 401, "down_bytes": 4002}
+    busiest = section.payload["host_hours"]
+    assert [(r["host"], r["flows"], r["busiest_hour"], r["active_hours"]) for r in busiest] == [
+        ("192.168.1.2", 4, 1, 2),
+        ("192.168.1.10", 4, 5, 1),
+    ]
+    assert busiest[0]["hours"][1] == 3 and busiest[0]["hours"][5] == 1 and sum(busiest[1]["hours"]) == 4
+    flows_chart, heat = section.charts
+    assert [s.unit for s in flows_chart.series] == ["bytes", "bytes"] and flows_chart.series[0].values[1] == 30
+    assert heat.kind == "heatmap" and heat.rows == ["192.168.1.2", "192.168.1.10"]
+    assert heat.matrix[1][5] == 4.0 and len(heat.matrix[0]) == 24
+
+
+def test_no_heat_map_when_asked_for_none(tmp_path):
+    from sentinel.analyses.hourly import Params
+    from tests.flows import config_for, flow, write_flows
+
+    path = write_flows(tmp_path / "f.parquet", [flow(5, "192.168.1.2", "8.8.8.8")])
+    section = pipeline.run(config_for(path, "hourly", hourly=Params(heatmap_hosts=0))).section("hourly")
+    assert [c.key for c in section.charts] == ["hourly"] and "host_hours" not in section.payload

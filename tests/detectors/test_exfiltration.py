@@ -102,3 +102,32 @@ def test_severity_scale():
     assert severity_for(ex.score(250 * MB, 20 * MB)) == "critical"
     assert severity_for(ex.score(1_000 * MB, 2_000 * MB)) == "high"  # a gigabyte out is never below high
     assert severity_for(ex.score(11_000 * MB, 20_000 * MB)) == "critical"
+
+
+def test_alert_chart_is_the_upload_timeline(tmp_path):
+    """The alert's chart: bytes sent to the destination and back, per hour over the capture's span."""
+    hour = 360_000  # hundredths of a second
+    exfil = [flow(3 * hour + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(20)]
+    exfil += [flow(5 * hour + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(10)]
+    exfil += [flow(9 * hour, "192.168.1.10", "8.8.8.8")]  # the capture runs on to 09h
+    report = pipeline.run(
+        config_for(
+            write_flows(tmp_path / "f.parquet", _office(exfil)), "exfiltration", exfiltration=ex.Params(percentile=80)
+        )
+    )
+    [alert] = report.alerts
+    chart = alert.chart
+    assert chart is not None and chart.unit == "bytes" and "193.136.0.1" in chart.title
+    assert chart.labels == [f"+{h:02d}h" for h in range(10)]  # the day is unknown: hours from its 00:00
+    assert chart.values == [0, 0, 0, 20 * MB, 0, 10 * MB, 0, 0, 0, 0]
+    assert chart.series[0].values[3] == 20_000 and chart.series[0].unit == "bytes"
+
+
+def test_timeline_buckets_fit_long_captures():
+    assert ex.timeline_buckets([5, 7], [0, 30]) == (list(range(31)), 1)
+    week = 7 * 24
+    assert ex.timeline_buckets([500, 503], [0, 10 * week]) == ([500, 501, 502, 503], 1)  # the alert's own hours
+    days, width = ex.timeline_buckets([0, 10 * week], [0, 10 * week])
+    assert width == 24 and days == [24 * d for d in range(70 + 1)]
+    days, width = ex.timeline_buckets([0, 10**9], [0, 10**9])  # a stray time: only the days with traffic
+    assert width == 24 and days == [0, 10**9 // 24 * 24]

@@ -122,3 +122,17 @@ def test_groups_and_servers_are_ordered_by_address_value():
         "10.0.0.10",
         "fd00::1",
     ]
+
+
+def test_alert_chart_is_the_group_graph(tmp_path):
+    members = ["192.168.5.11", "192.168.5.12", "192.168.5.13"]
+    rows = [*_mesh(members), flow(9000, "192.168.5.11", "192.168.5.12", port=31337)]
+    [alert] = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "botnet")).alerts
+    chart = alert.chart
+    assert chart is not None and chart.kind == "graph" and chart.labels == members
+    assert chart.edges == [
+        ("192.168.5.11", "192.168.5.12", 3.0),  # both directions together: 1 + 1, and one more
+        ("192.168.5.11", "192.168.5.13", 2.0),
+        ("192.168.5.12", "192.168.5.13", 2.0),
+    ]
+    assert chart.values == [5.0, 5.0, 4.0]  # each member's flows within the group

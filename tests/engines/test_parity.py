@@ -54,7 +54,8 @@ def test_a_simulated_day_with_attacks(spark_session, tmp_path):
     sim = simulate(SimulationConfig(hosts=60, flows=60_000, seed=3, attacks=True))
     data, _ = write_simulation(sim, tmp_path / "day.parquet")
     report = _same(data, timezone="Europe/Lisbon", date=dt.date(2024, 3, 31))  # a daylight-saving day
-    assert {a["type"] for a in report["alerts"]} == {"exfiltration", "botnet"}
+    # Every kind of attack the simulator injected raised its alert, on both engines alike.
+    assert {a["type"] for a in report["alerts"]} >= {a["alert_type"] for a in sim.labels["attacks"]}
 
 
 def test_the_real_captures(spark_session, shared_data: Path):

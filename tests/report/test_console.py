@@ -18,3 +18,56 @@ def test_console_shows_control_characters_as_escapes():
     # The newline inside a name did not start a line of its own anywhere.
     assert not any(line.startswith("next") for line in text.splitlines())
     assert text.count(visible(HOSTILE)) >= 5  # sources, first seen, note, table title and cells, alert
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch):
+    import io
+
+    report = hostile_report()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert console.wants_colour(_Terminal()) and not console.wants_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not console.wants_colour(_Terminal())
+    coloured = console.render(report, colour=True)
+    assert "\x1b[" in coloured  # styles: ours, made by rich
+    assert "\x1b[31mred" not in coloured and "\\x1b[31mred" in coloured  # the data's own escape stays inert
+    assert "\x1b[" not in console.render(report)
+
+
+def test_tables_fit_the_width_and_data_is_never_markup():
+    from sentinel.report.model import Column, Table
+
+    table = Table(
+        "t", "T", [Column("name", "name"), Column("n", "n", "int")], [{"name": "[bold]x[/bold] " * 8, "n": 1}]
+    )
+    text = console.render_table(table, width=50)
+    assert all(len(line) <= 50 for line in text.splitlines())
+    assert "[bold]x[/bold]" in text.replace("\n", "").replace(" ", "")  # shown as typed, folded to fit
+
+
+def test_summary_line_and_progress():
+    report = hostile_report()
+    assert console.summary_line(report, 2.345) == "sentinel: 1 flows, 1 alert(s) (1 high) in 2.3 s"
+    quick = _Terminal()
+    progress = console.Progress(delay=60, stream=quick)
+    progress.step("exfiltration")
+    progress.close()
+    assert quick.getvalue() == ""  # a run shorter than the delay shows no progress
+    import time
+
+    slow = _Terminal()
+    progress = console.Progress(delay=0.01, stream=slow)
+    time.sleep(0.3)
+    progress.step("Possible data exfiltration")
+    progress.close()
+    assert "reading the inputs" in slow.getvalue() or "Possible data exfiltration" in slow.getvalue()
+    piped = __import__("io").StringIO()
+    progress = console.Progress(delay=0.0, stream=piped)
+    time.sleep(0.1)
+    progress.close()
+    assert piped.getvalue() == ""  # never on a pipe or file

@@ -8,10 +8,11 @@ from sentinel.detectors.exfiltration import Params
 from sentinel.report import json_report
 from tests.conftest import require_shared, shared_data_dir
 from tests.flows import config_for, flow, write_flows
+from tests.report.schema_check import check_report
 
 
 @pytest.fixture(scope="module")
-def schema():
+def shared_schema():
     return json.loads(require_shared(shared_data_dir().parent / "spec" / "report.schema.json").read_text())
 
 
@@ -27,10 +28,9 @@ def _report(tmp_path):
     )
 
 
-def test_report_validates_against_schema_v1(tmp_path, schema):
+def test_report_validates_against_the_packaged_schema_v1(tmp_path):
     report = _report(tmp_path)
-    document = json.loads(json_report.render(report))
-    jsonschema.Draft202012Validator(schema).validate(document)
+    document = check_report(json.loads(json_report.render(report)))
     assert {a["type"] for a in document["alerts"]} == {"exfiltration", "botnet"}
     assert document["input"]["flows"] == 20 + 10 + 6
     assert [a["id"] for a in document["alerts"]] == [1, 2]
@@ -40,3 +40,30 @@ def test_report_validates_against_schema_v1(tmp_path, schema):
 def test_json_is_strict_json(tmp_path):
     text = json_report.render(_report(tmp_path))
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}"))
+
+
+def test_packaged_schema_keeps_the_shared_contract(tmp_path, shared_schema):
+    """The package's copy may add fields, never change one: every property the shared spec defines is there,
+    the same, and a report valid against the package's copy is valid against the shared spec."""
+    packaged = json_report.schema()
+    assert packaged["$id"] == shared_schema["$id"] and packaged["required"] == shared_schema["required"]
+
+    def same_where_defined(shared, ours, where="schema"):
+        for key, value in shared.items():
+            assert key in ours, f"{where}.{key} is missing from the packaged schema"
+            if isinstance(value, dict) and key != "description":
+                same_where_defined(value, ours[key], f"{where}.{key}")
+            elif key != "description":
+                assert ours[key] == value, f"{where}.{key} changed"
+
+    same_where_defined(shared_schema, packaged)
+    document = json.loads(json_report.render(_report(tmp_path)))
+    jsonschema.Draft202012Validator(shared_schema).validate(document)
+
+
+def test_sentinel_schema_prints_the_packaged_schema(capsys):
+    from sentinel import cli
+
+    assert cli.main(["schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json_report.schema() and printed["title"].startswith("Sentinel JSON report")

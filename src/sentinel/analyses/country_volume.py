@@ -9,7 +9,8 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Chart, Column, Section, Table
+from sentinel.report.charts import top_with_other
+from sentinel.report.model import Chart, Column, Section, Series, Table
 from sentinel.units import Flag, UnitResult
 
 # A destination without a country (or AS) is labelled by why it has none: private is not "unknown". Your own
@@ -32,7 +33,9 @@ BY = ("country", "asn")
 
 @dataclass(frozen=True)
 class Params:
-    chart_top: int = param(20, "countries shown in the bar chart (the table lists all, and destinations without one)")
+    chart_top: int = param(
+        20, "countries shown in the bar chart, the rest as one bar (the table lists all, and destinations without one)"
+    )
     by: str = param("country", "--by: group destinations by country or by asn (autonomous system)", choices=BY)
 
     def __post_init__(self) -> None:
@@ -139,16 +142,9 @@ class CountryVolume:
         payload: dict = {"by": params.by, "rows": [_json_row(r) for r in rows]}
         if by_as is None:
             tables = [country_table]
-            # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest).
-            top = [r for r in rows if r["country"]][: params.chart_top]
-            chart = Chart(
-                key="country_volume",
-                title="Connections per destination country",
-                labels=[r["label"] for r in top],
-                values=[r["flows"] for r in top],
-                xlabel="destination country",
-                ylabel="flows",
-            )
+            # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest),
+            # the top ones and the other countries together in one bar.
+            chart = _chart([r for r in rows if r["country"]], params.chart_top, "country", "other countries")
         else:
             tables = [
                 Table(
@@ -168,15 +164,7 @@ class CountryVolume:
                 ),
                 country_table,
             ]
-            top = [r for r in by_as if r["as_org"]][: params.chart_top]
-            chart = Chart(
-                key="country_volume",
-                title="Connections per destination autonomous system",
-                labels=[r["label"] for r in top],
-                values=[r["flows"] for r in top],
-                xlabel="destination autonomous system",
-                ylabel="flows",
-            )
+            chart = _chart([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
             payload["as_rows"] = [_json_as_row(r) for r in by_as]
         section = Section(
             key=self.key,
@@ -190,6 +178,27 @@ class CountryVolume:
             payload=payload,
         )
         return UnitResult(section)
+
+
+def _chart(rows: list[dict], top_n: int, what: str, other: str) -> Chart:
+    """Flows per destination country (or AS), the top `top_n` and the rest as one bar, with the bytes each way."""
+    labels = [r["label"] for r in rows]
+
+    def top(key: str) -> list[float]:
+        return top_with_other(labels, [r[key] for r in rows], top_n, other)[1]
+
+    return Chart(
+        key="country_volume",
+        title=f"Connections per destination {what}",
+        labels=top_with_other(labels, [0] * len(labels), top_n, other)[0],
+        values=top("flows"),
+        xlabel=f"destination {what}",
+        ylabel="flows",
+        series=[
+            Series(f"up_bytes (sent to the {what})", top("up_bytes"), "bytes"),
+            Series("down_bytes (received from it)", top("down_bytes"), "bytes"),
+        ],
+    )
 
 
 def _json_row(row: dict) -> dict:

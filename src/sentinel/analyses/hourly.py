@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sentinel.config import describe_params
+from sentinel.config import describe_params, param
 from sentinel.context import Context
-from sentinel.report.model import Chart, Column, Section, Table
+from sentinel.enrich import netclass
+from sentinel.exact import pylist
+from sentinel.report.model import Chart, Column, Section, Series, Table
 from sentinel.schema import US_PER_HOUR
 from sentinel.units import Flag, UnitResult
 
@@ -16,7 +18,7 @@ from sentinel.units import Flag, UnitResult
 # times, which pandas.to_datetime puts in the previous day, take one hour off): the original's UTC hour of
 # timestamp/100 seconds is this modulo 24, folded in Python over the few groups. Integer keys keep this the
 # cheapest pass of a run.
-_UTC_HOURS = f"ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER)"
+UTC_HOURS = f"ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER)"
 # Local hours since the epoch of the zone's wall clock (a Sentinel function: sentinel.engines.functions).
 _ZONE_HOURS = "sentinel_local_hours(ts, ?)"
 # to_timestamp covers years 1-9999; anything else has no local hour (and cannot come from a real sensor).
@@ -25,27 +27,76 @@ _ZONE_RANGE = "ts BETWEEN -62135596800000000 AND 253402300799000000"
 
 @dataclass(frozen=True)
 class Params:
-    pass
+    heatmap_hosts: int = param(
+        20, "internal hosts (most flows first) in the per-host x hour heat map and its table; 0 leaves them out"
+    )
 
 
-def hour_counts(ctx: Context) -> dict[int, int]:
-    """Flows per hour since the epoch (local hours where a time zone is set; flows whose moment is beyond the
-    calendar's years 1-9999 have no local hour and are left out: see `unplaced`)."""
-    zone = ctx.config.timezone
+def _hours_sql(zone: str) -> tuple[str, str, list[object]]:
+    """The hour expression, the WHERE condition it needs and their parameters, for time zone `zone`."""
     if zone == "UTC":
-        table = ctx.engine.query(f"SELECT {_UTC_HOURS} AS h, count(*) AS flows FROM flows GROUP BY 1")
-    else:
-        table = ctx.engine.query(
-            f"SELECT {_ZONE_HOURS} AS h, count(*) AS flows FROM flows WHERE {_ZONE_RANGE} GROUP BY 1", [zone]
+        return UTC_HOURS, "TRUE", []
+    return _ZONE_HOURS, _ZONE_RANGE, [zone]
+
+
+def hour_totals(ctx: Context) -> dict[int, tuple[int, int, int]]:
+    """Flows, up_bytes and down_bytes per hour since the epoch (local hours where a time zone is set; flows
+    whose moment is beyond the calendar's years 1-9999 have no local hour and are left out: see `unplaced`)."""
+    hours, where, args = _hours_sql(ctx.config.timezone)
+    table = ctx.engine.query(
+        f"SELECT {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
+        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1",
+        args,
+    )
+    return {r["h"]: (r["flows"], r["up_bytes"] or 0, r["down_bytes"] or 0) for r in pylist(table)}
+
+
+def by_hour_of_day(
+    counts: dict[int, int] | dict[int, tuple[int, int, int]], with_bytes: bool = False
+) -> list[dict[str, int]]:
+    """Every hour of the day with its flows (and bytes each way, where `counts` has them or `with_bytes`)."""
+    totals = [[0, 0, 0] for _ in range(24)]
+    for h, value in counts.items():
+        row = totals[h % 24]  # Python's % is a floor modulo: hour -1 is 23
+        if isinstance(value, tuple):
+            with_bytes = True
+            for i, v in enumerate(value):
+                row[i] += v
+        else:
+            row[0] += value
+    if not with_bytes:
+        return [{"hour": h, "flows": totals[h][0]} for h in range(24)]
+    return [{"hour": h, "flows": totals[h][0], "up_bytes": totals[h][1], "down_bytes": totals[h][2]} for h in range(24)]
+
+
+def host_hours(ctx: Context, hosts: int) -> list[dict[str, Any]]:
+    """The `hosts` internal sources with most flows, each with its flows per hour of the day (`hours`, 24
+    counts) and in all; aggregated in the engine, only those hosts' rows come back."""
+    if hosts <= 0:
+        return []
+    hours, where, args = _hours_sql(ctx.config.timezone)
+    table = ctx.engine.query(
+        f"""
+        WITH per AS (
+            SELECT src_ip, {hours} AS h, count(*) AS flows FROM flows
+            WHERE {where} AND src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')
+            GROUP BY 1, 2
+        ), top AS (
+            SELECT src_ip, sum(flows) AS total FROM per GROUP BY 1 ORDER BY total DESC, src_ip LIMIT {int(hosts)}
         )
-    return dict(zip(table["h"].to_pylist(), table["flows"].to_pylist(), strict=True))
-
-
-def by_hour_of_day(counts: dict[int, int]) -> list[dict[str, int]]:
-    flows = [0] * 24
-    for h, n in counts.items():
-        flows[h % 24] += n  # Python's % is a floor modulo: hour -1 is 23
-    return [{"hour": h, "flows": flows[h]} for h in range(24)]
+        SELECT per.src_ip, per.h, per.flows, top.total FROM per JOIN top ON per.src_ip = top.src_ip
+        """,
+        args,
+    )
+    rows: dict[str, dict[str, Any]] = {}
+    for r in pylist(table):
+        row = rows.setdefault(r["src_ip"], {"host": r["src_ip"], "flows": r["total"], "hours": [0] * 24})
+        row["hours"][r["h"] % 24] += r["flows"]
+    for row in rows.values():
+        counts = row["hours"]
+        row["busiest_hour"] = max(range(24), key=lambda h: (counts[h], -h))
+        row["active_hours"] = sum(1 for n in counts if n)
+    return sorted(rows.values(), key=lambda r: (-r["flows"], netclass.ip_sort_key(r["host"])))
 
 
 #: Days from the first flow to the last beyond which only the days with flows are listed: a stray time
@@ -83,7 +134,7 @@ class Hourly:
     key: ClassVar[str] = "hourly"
     title: ClassVar[str] = "Connections per hour of the day"
     kind: ClassVar[str] = "analysis"
-    charts: ClassVar[tuple[str, ...]] = ("hourly",)
+    charts: ClassVar[tuple[str, ...]] = ("hourly", "host_hours")
     Params: ClassVar[type] = Params
     needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
@@ -91,8 +142,9 @@ class Hourly:
     )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
-        counts = hour_counts(ctx)
-        rows = by_hour_of_day(counts)
+        totals = hour_totals(ctx)
+        counts = {h: t[0] for h, t in totals.items()}
+        rows = by_hour_of_day(totals, with_bytes=True)
         days = by_day(counts, ctx.source.relative_time)
         unplaced = ctx.quality.flows - sum(counts.values())
         zone = ctx.config.timezone
@@ -105,7 +157,12 @@ class Hourly:
             Table(
                 key="hourly",
                 title=f"{self.title} ({zone})",
-                columns=[Column("hour", "hour"), Column("flows", "flows", "int")],
+                columns=[
+                    Column("hour", "hour"),
+                    Column("flows", "flows", "int"),
+                    Column("up_bytes", "up_bytes", "bytes"),
+                    Column("down_bytes", "down_bytes", "bytes"),
+                ],
                 rows=rows,
                 note=note,
             )
@@ -129,8 +186,45 @@ class Hourly:
             values=[r["flows"] for r in rows],
             xlabel=f"hour ({zone})",
             ylabel="flows",
+            series=[
+                Series("up_bytes (sent by the source)", [r["up_bytes"] for r in rows], "bytes"),
+                Series("down_bytes (received by the source)", [r["down_bytes"] for r in rows], "bytes"),
+            ],
         )
+        charts = [chart]
+        busiest = host_hours(ctx, params.heatmap_hosts)
+        if busiest:
+            tables.append(
+                Table(
+                    key="host_hours",
+                    title=f"Busiest internal hosts by hour ({zone})",
+                    columns=[
+                        Column("host", "host", "ip"),
+                        Column("flows", "flows", "int"),
+                        Column("busiest_hour", "busiest hour"),
+                        Column("active_hours", "hours with flows", "int"),
+                    ],
+                    rows=[{k: v for k, v in r.items() if k != "hours"} for r in busiest],
+                    note=f"The {len(busiest)} internal hosts that opened most flows; their flows in each hour of "
+                    "the day are in the heat map (and the JSON report's host_hours).",
+                )
+            )
+            charts.append(
+                Chart(
+                    key="host_hours",
+                    title=f"Flows per hour of the busiest internal hosts ({zone})",
+                    labels=[f"{h:02d}" for h in range(24)],
+                    values=[],
+                    xlabel=f"hour ({zone})",
+                    ylabel="internal host",
+                    kind="heatmap",
+                    rows=[r["host"] for r in busiest],
+                    matrix=[[float(n) for n in r["hours"]] for r in busiest],
+                )
+            )
         payload: dict[str, Any] = {"timezone": zone, "rows": rows}
+        if busiest:
+            payload["host_hours"] = busiest
         if unplaced:
             payload["unplaced_flows"] = unplaced
         if len(days) > 1:
@@ -140,7 +234,7 @@ class Hourly:
             title=self.title,
             description="When the network is busy: flows started in each hour of the day.",
             tables=tables,
-            charts=[chart],
+            charts=charts,
             params={"timezone": zone, **describe_params(params)},
             payload=payload,
         )

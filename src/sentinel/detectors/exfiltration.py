@@ -17,6 +17,7 @@ never finds exfiltration. Here the direction is upload, towards external destina
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,13 +25,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sentinel.analyses.hourly import UTC_HOURS
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.report.model import Alert, Chart, Column, Section, Series, Table
+from sentinel.schema import US_PER_HOUR
 from sentinel.units import Flag, UnitResult
 from sentinel.values import percentile
 
@@ -228,6 +231,86 @@ def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) ->
     return sorted(scored, key=lambda r: (-r["unexplained_bytes"], netclass.ip_sort_key(r["src_ip"])))
 
 
+#: Hourly buckets of an upload timeline beyond which it shows days instead (a long capture stays legible).
+MAX_TIMELINE_HOURS = 7 * 24
+#: Days of a timeline beyond which only the days with traffic are shown (a stray time centuries away).
+MAX_TIMELINE_DAYS = 366
+
+
+def timeline_buckets(own: list[int], capture: list[int]) -> tuple[list[int], int]:
+    """The buckets of a timeline (their first hours) and their width in hours: hourly over the capture's span
+    when it is short, else over the alert's own hours; daily past a week; only the days with traffic past
+    a year."""
+    around = own + capture
+    if max(around) - min(around) < MAX_TIMELINE_HOURS:
+        return list(range(min(around), max(around) + 1)), 1
+    if max(own) - min(own) < MAX_TIMELINE_HOURS:
+        return list(range(min(own), max(own) + 1)), 1
+    days = sorted({h // 24 for h in own})
+    if days[-1] - days[0] <= MAX_TIMELINE_DAYS:
+        days = list(range(days[0], days[-1] + 1))
+    return [d * 24 for d in days], 24
+
+
+def _hour_label(hour: int, width: int, relative: bool, many_days: bool) -> str:
+    if relative:
+        days, h = divmod(hour, 24)
+        if width == 24:
+            return f"day +{days}"
+        return f"+{days}d {h:02d}h" if many_days else f"+{h:02d}h"
+    start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
+    if width == 24:
+        return start.strftime("%Y-%m-%d")
+    return start.strftime("%m-%d %Hh") if many_days else start.strftime("%Hh")
+
+
+def upload_timelines(ctx: Context, alerts: list[Alert], sent: dict[str, list[dict[str, Any]]], params: Params) -> None:
+    """Give each alert the chart of its evidence: bytes its host sent to (and received from) the destinations it
+    quotes, per hour (per day past a week) over the capture's span. One pass over the flows for every alert."""
+    if not alerts:
+        return
+    quoted = {a.hosts[0]: sent[a.hosts[0]][: params.top_destinations] for a in alerts}
+    pairs = [(host, d["dst_ip"]) for host, dests in quoted.items() for d in dests]
+    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
+    ctx.engine.register("exfil_timeline_pairs", table)
+    rows = pylist(
+        ctx.engine.query(
+            f"""
+            SELECT f.src_ip, {UTC_HOURS} AS h, sum(f.up_bytes)::HUGEINT AS up_bytes,
+                   sum(f.down_bytes)::HUGEINT AS down_bytes
+            FROM flows f JOIN exfil_timeline_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+            GROUP BY 1, 2
+            """
+        )
+    )
+    q = ctx.quality
+    capture = [int(t) // US_PER_HOUR for t in (q.first_ts, q.last_ts) if t is not None]
+    for alert in alerts:
+        host = alert.hosts[0]
+        mine = [r for r in rows if r["src_ip"] == host]
+        buckets, width = timeline_buckets([r["h"] for r in mine] or capture, capture)
+        index = {b // width: i for i, b in enumerate(buckets)}
+        up = [0.0] * len(buckets)
+        down = [0.0] * len(buckets)
+        for r in mine:
+            up[index[r["h"] // width]] += r["up_bytes"]
+            down[index[r["h"] // width]] += r["down_bytes"]
+        many_days = buckets[-1] - buckets[0] >= 24
+        dests = [d["dst_ip"] for d in quoted[host]]
+        where = dests[0] if len(dests) == 1 else f"its {len(dests)} transfer destinations"
+        unit = "day" if width == 24 else "hour"
+        alert.chart = Chart(
+            key=f"exfiltration-{host}",
+            title=f"Bytes {host} sent to {where}, per {unit} (UTC)",
+            labels=[_hour_label(b, width, ctx.source.relative_time, many_days) for b in buckets],
+            values=up,
+            xlabel=f"{unit} (UTC)" if not ctx.source.relative_time else f"{unit} (from 00:00 of the unknown day)",
+            ylabel="up_bytes (sent)",
+            unit="bytes",
+            series=[Series("down_bytes (received back)", down, "bytes")],
+        )
+
+
 # Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
 _Params = Params
 
@@ -258,6 +341,7 @@ class Exfiltration:
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
         alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params) for r in listed if r["alert"]]
+        upload_timelines(ctx, alerts, sent, params)
         table = Table(
             key="exfiltration",
             title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",

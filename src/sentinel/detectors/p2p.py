@@ -23,7 +23,7 @@ from sentinel.detectors.base import severity_for
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.units import Flag, UnitResult
 from sentinel.values import given
 
@@ -136,6 +136,29 @@ def group_evidence(group: list[Edge]) -> dict[str, Any]:
     }
 
 
+def group_chart(group: list[Edge]) -> Chart:
+    """Who talks to whom in a group: its members, and flows between each pair (both directions together)."""
+    members = _members(group)
+    pair_flows: dict[tuple[str, str], int] = defaultdict(int)
+    member_flows: dict[str, int] = defaultdict(int)
+    for e in group:
+        a, b = sorted((e["src_ip"], e["dst_ip"]), key=netclass.ip_sort_key)
+        pair_flows[(a, b)] += e["flows"]
+        member_flows[e["src_ip"]] += e["flows"]
+        member_flows[e["dst_ip"]] += e["flows"]
+    edges = sorted(pair_flows.items(), key=lambda kv: (netclass.ip_sort_key(kv[0][0]), netclass.ip_sort_key(kv[0][1])))
+    return Chart(
+        key=f"botnet-{members[0]}",
+        title=f"Peer-to-peer group of {len(members)} hosts",
+        labels=members,
+        values=[float(member_flows[m]) for m in members],
+        xlabel="flows of the host within the group",
+        ylabel="flows between the two hosts",
+        kind="graph",
+        edges=[(a, b, float(n)) for (a, b), n in edges],
+    )
+
+
 def score(density: float, reciprocity: float, members: int, min_group: int) -> float:
     """How much the group looks like a P2P mesh (density and reciprocity, half each), scaled by its size:
     a smallest mesh of `min_group` full peers scores 0.78 (high), ten or more 1.0 (critical)."""
@@ -230,8 +253,11 @@ class Botnet:
             raise ConfigError(f"-bn: {network} is outside the internal networks; add it to --internal")
         edges = internal_edges(ctx, None if every else network)
         services = find_services(edges, params)
-        groups = [group_evidence(g) for g in p2p_groups(edges, services, params)]
+        found = p2p_groups(edges, services, params)
+        groups = [group_evidence(g) for g in found]
         alerts = [make_alert(ctx, ev, params.min_group) for ev in groups]
+        for alert, group in zip(alerts, found, strict=True):
+            alert.chart = group_chart(group)
         scope = "every internal network" if every else str(network)
         group_table = Table(
             key="botnet_groups",

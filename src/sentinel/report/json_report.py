@@ -1,15 +1,28 @@
-"""The JSON report (schema v1, ../shared/spec/report.schema.json): the Report's canonical form."""
+"""The JSON report (schema v1, `report.schema.json` beside this module, printed by `sentinel schema`): the
+Report's canonical form."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from importlib import resources
 from typing import Any
 
 from sentinel.report.model import Report
 from sentinel.timefmt import render_times
 
 SCHEMA_VERSION = 1
+SCHEMA_FILE = "report.schema.json"
+
+
+def schema_text() -> str:
+    """The JSON Schema of the report, as shipped in the package (our own contract: add fields, change none)."""
+    return resources.files("sentinel.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def schema() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(schema_text())
+    return document
 
 
 def to_dict(report: Report) -> dict[str, Any]:

@@ -28,13 +28,37 @@ class Table:
 
 
 @dataclass
+class Series:
+    """One more series of a chart over its labels: series of the same unit share a panel (bars side by side),
+    each unit has a panel of its own under the chart's first one."""
+
+    label: str  # the legend's text
+    values: list[float]
+    unit: str = "flows"  # flows | bytes | ... : the axis it is read on (bytes get kB/MB/GB ticks)
+
+
+@dataclass
 class Chart:
+    """What a renderer draws. `kind`:
+
+    * bar: `values` over `labels` (and `series`), e.g. flows per country, bytes per hour;
+    * heatmap: `matrix[i][j]` for row `rows[i]` and column `labels[j]` (hosts x hours); `values` unused;
+    * graph: nodes `labels` (with `values` their weight), `edges` (a, b, weight) between them.
+    """
+
     key: str
     title: str
     labels: list[str]
     values: list[float]
     xlabel: str
     ylabel: str
+    kind: str = "bar"
+    unit: str = "flows"  # of `values`: flows | bytes | ... (bytes get kB/MB/GB ticks)
+    series: list[Series] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)  # heatmap row labels
+    matrix: list[list[float]] = field(default_factory=list)  # heatmap values, one list per row
+    edges: list[tuple[str, str, float]] = field(default_factory=list)  # graph edges: labels and weight
+    note: str = ""  # one line under the chart: how to read it, what was cut
 
 
 @dataclass

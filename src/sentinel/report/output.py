@@ -176,6 +176,10 @@ class Batch:
         self._ours: dict[Path, Identity] = {}  # path -> identity of the file we put there
         self._committed = False
 
+    @property
+    def committed(self) -> bool:
+        return self._committed
+
     def reserve(self, path: Path) -> None:
         try:
             self._ours[path] = create_exclusive(path)
@@ -218,6 +222,10 @@ class Batch:
         finally:
             for temp in temps.values():
                 temp.unlink(missing_ok=True)
+
+    def release(self, path: Path) -> None:
+        """Give back a name reserved but not used (a chart a run did not draw): its empty file goes."""
+        self._remove(path)
 
     def abort(self) -> None:
         """Remove what this batch put in place, unless it was committed."""

@@ -1,15 +1,22 @@
-"""Turn a Report into files: the Markdown report with its PNG charts, and the JSON report."""
+"""Turn a Report into files: the Markdown report with its PNG charts, the JSON report, the alerts as ECS
+JSON lines, CSV tables, the HTML report and its PDF print."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sentinel import interrupt
-from sentinel.report import charts, json_report, markdown, output
+from sentinel.errors import OutputError
+from sentinel.report import charts, csv_export, ecs, json_report, markdown, output
 from sentinel.report.model import Report
+
+# The single-file reports, in the order "wrote ..." lines name them (Markdown comes first).
+FILE_KINDS = ("json", "jsonl", "html", "pdf")
 
 
 def stem_at(moment: dt.datetime) -> str:
@@ -21,12 +28,31 @@ def report_stem(report: Report) -> str:
     return f"sentinel-report-{compact}"
 
 
+def render_file(kind: str, report: Report, rendered: charts.BackgroundCharts | None = None) -> bytes:
+    """The bytes of one single-file report: json, jsonl (the alerts as ECS JSON lines), html, or pdf (the
+    HTML report printed by Chromium)."""
+    if kind == "json":
+        return json_report.render(report).encode()
+    if kind == "jsonl":
+        return ecs.render(report).encode()
+    from sentinel.report import html
+
+    if kind == "html":
+        return html.render(report, rendered).encode()
+    from sentinel.report import pdf
+
+    if kind == "pdf":
+        return pdf.render(html.render(report, rendered).encode(), report.generated_at)
+    raise ValueError(f"no {kind} report")
+
+
 class ReportFiles:
     """The files one run writes: names taken before the analysis, contents written together after it.
 
     `out_dir`: the Markdown report `<stem>.md` and its charts `<stem>-<chart>.png`, under a stem not taken
-    yet; `json_target`: the JSON report (`-`: stdout). Call `abort` if the run fails: every name taken is
-    given back and nothing half written stays.
+    yet; `targets`: single-file reports by kind (json, jsonl, html, pdf) and path (`-`: stdout, written by
+    the caller); `csv_dir`: a new directory (an existing one with `force`) for one CSV per table. Call
+    `abort` if the run fails: every name taken is given back and nothing half written stays.
     """
 
     def __init__(
@@ -36,26 +62,61 @@ class ReportFiles:
         out_dir: Path | None = None,
         json_target: str | None = None,
         force: bool = False,
+        targets: dict[str, str | None] | None = None,
+        csv_dir: Path | None = None,
     ) -> None:
         self._batch = output.Batch()
         self._out_dir = out_dir
-        self._json = Path(json_target) if json_target and json_target != "-" else None
-        self._json_kind = output.destination(self._json, force) if self._json else None
+        self._force = force
+        self._csv_dir = csv_dir
+        self._chart_keys = tuple(chart_keys)
+        self._created_dir: Path | None = None
+        wanted = dict(targets or {})
+        if json_target is not None:
+            wanted["json"] = json_target
+        self._targets: dict[str, tuple[Path, output.Destination]] = {}
         try:
-            if self._json is not None and self._json_kind is output.Destination.NEW:
-                self._batch.reserve(self._json)
+            for kind in FILE_KINDS:
+                target = wanted.get(kind)
+                if target and target != "-":
+                    path = Path(target)
+                    if any(path == p for p, _ in self._targets.values()):
+                        raise OutputError(f"{path}: named for two reports; give each its own file")
+                    self._targets[kind] = (path, output.destination(path, force))
+            for path, kind_of in self._targets.values():
+                if kind_of is output.Destination.NEW:
+                    self._batch.reserve(path)
+            if csv_dir is not None:
+                self._take_csv_dir(csv_dir, force)
             if out_dir is not None:
                 output.ensure_directory(out_dir)
                 suffixes = (".md", *(f"-{k}.png" for k in chart_keys))
                 self._stem = self._batch.reserve_stem(out_dir, stem, suffixes)
         except BaseException:
-            self._batch.abort()
+            self.abort()
             raise
+
+    def _take_csv_dir(self, directory: Path, force: bool) -> None:
+        try:
+            directory.mkdir()
+            self._created_dir = directory
+        except FileExistsError:
+            if not directory.is_dir() or directory.is_symlink():
+                raise OutputError(f"{directory}: is not a directory; --csv-dir makes a new directory") from None
+            if not force:
+                raise OutputError(
+                    f"{directory}: exists already; --csv-dir makes a new directory (or pass --force to write "
+                    "into this one, replacing its CSV files of the same names)"
+                ) from None
+        except OSError as exc:
+            raise OutputError(f"{directory}: cannot create ({exc.strerror or type(exc).__name__})") from exc
 
     def write(self, report: Report, rendered: charts.BackgroundCharts | None = None) -> list[Path]:
         """Write the reports; the paths written, Markdown first. `rendered` holds charts drawn during the run."""
         files: dict[Path, bytes] = {}
+        replacing: set[Path] = set()
         markdown_path = None
+        unused: list[Path] = []
         if self._out_dir is not None:
             names: dict[str, str] = {}
             for section in report.sections:
@@ -65,20 +126,38 @@ class ReportFiles:
                     files[self._out_dir / names[chart.key]] = png
             markdown_path = self._out_dir / f"{self._stem}.md"
             files[markdown_path] = markdown.render(report, names).encode()
-        if self._json is not None and self._json_kind is output.Destination.STREAM:
-            data = json_report.render(report).encode()
+            unused = [self._out_dir / f"{self._stem}-{k}.png" for k in self._chart_keys if k not in names]
+        streams: list[tuple[Path, bytes]] = []
+        for kind, (path, kind_of) in self._targets.items():
+            data = render_file(kind, report, rendered)
+            if kind_of is output.Destination.STREAM:
+                streams.append((path, data))
+            else:
+                files[path] = data
+                if kind_of is output.Destination.REPLACE:
+                    replacing.add(path)
+        if self._csv_dir is not None:
+            for name, data in csv_export.files(report).items():
+                path = self._csv_dir / name
+                files[path] = data
+                if self._force and os.path.lexists(path):
+                    replacing.add(path)
+        for path, data in streams:
             with interrupt.raising():  # a FIFO blocks until read: an interrupt must stop the waiting
-                output.write_stream(self._json, data)  # before the files: its failure aborts them all
-        elif self._json is not None:
-            files[self._json] = json_report.render(report).encode()
-        replacing = frozenset(
-            [self._json] if self._json is not None and self._json_kind is output.Destination.REPLACE else []
-        )
-        self._batch.commit(files, replacing)
-        return [p for p in (markdown_path, self._json) if p is not None]
+                output.write_stream(path, data)  # before the files: its failure aborts them all
+        self._batch.commit(files, frozenset(replacing))
+        for path in unused:
+            self._batch.release(path)  # a chart reserved but not drawn (no data for it): no empty file stays
+        written = [markdown_path, *(path for path, _ in self._targets.values())]
+        if self._csv_dir is not None:
+            written.append(self._csv_dir)
+        return [p for p in written if p is not None]
 
     def abort(self) -> None:
         self._batch.abort()
+        if self._created_dir is not None and not self._batch.committed:
+            with contextlib.suppress(OSError):
+                self._created_dir.rmdir()  # only if empty: never what someone else put in it since
 
 
 def write_markdown(report: Report, out_dir: Path, rendered: charts.BackgroundCharts | None = None) -> Path:
@@ -95,11 +174,18 @@ def write_markdown(report: Report, out_dir: Path, rendered: charts.BackgroundCha
 
 def write_json(report: Report, target: str, force: bool) -> Path | None:
     """`-` prints to stdout; anything else is a file path (not replaced unless force)."""
+    return write_file(report, "json", target, force)
+
+
+def write_file(report: Report, kind: str, target: str, force: bool) -> Path | None:
+    """One single-file report (json, jsonl, html, pdf) at `target`; `-` prints json or jsonl on stdout."""
     if target == "-":
-        sys.stdout.write(json_report.render(report))
+        if kind not in ("json", "jsonl"):
+            raise OutputError(f"-: the {kind} report is a file; give its path")
+        sys.stdout.write(json_report.render(report) if kind == "json" else ecs.render(report))
         sys.stdout.flush()
         return None
-    files = ReportFiles(report_stem(report), json_target=target, force=force)
+    files = ReportFiles(report_stem(report), targets={kind: target}, force=force)
     try:
         [path] = files.write(report)
     except BaseException:
