@@ -194,7 +194,7 @@ def test_simulate_and_demo(tmp_path, capsys):
     demo = tmp_path / "demo"
     assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
     names = {p.name for p in demo.iterdir()}
-    assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
+    assert {"office-day.parquet", "office-day.labels.json", "report.json", "report.html"} <= names
     assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 3
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 

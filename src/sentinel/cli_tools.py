@@ -97,20 +97,28 @@ def demo_main(argv: Sequence[str]) -> int:
         SimulationConfig(hosts=args.hosts, flows=args.flows, seed=args.seed, network=args.network, attacks=True)
     )
     data, labels = write_simulation(sim, folder / "office-day.parquet")
-    config = build_config(analysis_parser().parse_args(["--data", str(data), "--all"]))
+    # The office's own vulnerability scanner is a known one: allow-listed, as a site would (README: scan).
+    known = [b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner"]
+    allow = ["--set", f"scan.allow={','.join(known)}"] if known else []
+    config = build_config(analysis_parser().parse_args(["--data", str(data), "--all", *allow]))
     report = pipeline.run(config)
     if not args.quiet:
         sys.stdout.write(
             console.render(report, width=console.width_for(sys.stdout), colour=console.wants_colour(sys.stdout))
         )
         print("\nground truth (what the simulator injected):")
+        width = max(len(attack["kind"]) for attack in sim.labels["attacks"])
         for attack in sim.labels["attacks"]:
-            print(f"  {attack['kind']:11s} {', '.join(attack['hosts'])}")
+            print(f"  {attack['kind']:{width}s}  {', '.join(attack['hosts'])}")
+        if known:
+            print(f"  (the office's vulnerability scanner {', '.join(known)} is allow-listed: --set scan.allow=...)")
     md = writer.write_markdown(report, folder)
+    page = writer.write_file(report, "html", str(folder / "report.html"), force=False)
     js = writer.write_json(report, str(folder / "report.json"), force=False)
-    assert js is not None  # a file target ("-" alone means stdout)
+    assert js is not None and page is not None  # file targets ("-" alone means stdout)
     print(
-        f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {js.name}",
+        f"\ndemo written to {visible(folder)}/: {data.name}, {labels.name}, {md.name} (+ charts), {page.name}, "
+        f"{js.name}",
         file=sys.stderr,
     )
     return ExitStatus.OK
