@@ -58,7 +58,10 @@ def test_original_command_line(capture, geoip, tmp_path, capsys, monkeypatch):
     [report] = tmp_path.glob("sentinel-report-*.md")
     text = report.read_text()
     charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(charts) == 3 and all((tmp_path / c).stat().st_size > 1000 for c in charts)  # countries, hours, hosts
+    assert all((tmp_path / c).stat().st_size > 1000 for c in charts)
+    alert_charts = [c for c in charts if re.search(r"-alert-\d+\.png$", c)]
+    assert len(charts) - len(alert_charts) == 3  # countries, hours, hosts; each alert's "why" chart beside them
+    assert len(alert_charts) == len(re.findall(r"^### Alert \d+:", text, re.M))
     assert "### Alert 1:" in text and "AS organisation" in text
     # Every host of an attack the original's analyses address is named (the others need --beacon, --scan, ...).
     truth = {h for a in labels["attacks"] if a["alert_type"] in ("exfiltration", "botnet") for h in a["hosts"]}
@@ -195,7 +198,9 @@ def test_simulate_and_demo(tmp_path, capsys):
     assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
     names = {p.name for p in demo.iterdir()}
     assert {"office-day.parquet", "office-day.labels.json", "report.json", "report.html"} <= names
-    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 3
+    assert any(n.endswith(".md") for n in names)
+    assert sum(n.endswith(".png") and "-alert-" not in n for n in names) == 3  # the sections' charts
+    assert any(n.endswith(".png") and "-alert-" in n for n in names)  # and the alerts' "why" charts
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 

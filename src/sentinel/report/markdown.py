@@ -45,13 +45,21 @@ def _evidence_value(value: Any) -> str:
     return md_text("-" if value is None else value)
 
 
-def _alert(alert: Alert, report: Report) -> list[str]:
+def alert_chart_key(alert: Alert) -> str:
+    """The key of an alert's chart among a report's chart files (`<stem>-alert-<id>.png`)."""
+    return f"alert-{alert.id}"
+
+
+def _alert(alert: Alert, report: Report, chart_files: dict[str, str]) -> list[str]:
     lines = [
         f"### Alert {alert.id}: {md_text(alert.type)} ({md_text(alert.severity)}, score {alert.score:.2f})",
         "",
         md_para(alert.summary),
         "",
     ]
+    if alert.chart is not None and alert_chart_key(alert) in chart_files:
+        target = md_link_target(chart_files[alert_chart_key(alert)])
+        lines += [f"![{md_text(alert.chart.title)}]({target})", ""]
     named = list(dict.fromkeys([*alert.hosts, *([alert.dst_ip] if alert.dst_ip else [])]))
     lines += [
         "| IP address | role | scope | country | AS organisation | DNS name |",
@@ -148,5 +156,5 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
     if not report.alerts:
         lines += ["No alerts.", ""]
     for alert in report.alerts:
-        lines += _alert(alert, report)
+        lines += _alert(alert, report, chart_files)
     return "\n".join(lines)
