@@ -10,6 +10,7 @@ from sentinel.detectors.exfiltration import Exfiltration
 from sentinel.detectors.lateral import Lateral
 from sentinel.detectors.p2p import Botnet
 from sentinel.detectors.scan import Scan
+from sentinel.detectors.threat_intel import ThreatIntel
 from sentinel.units import Unit
 
 UNITS: dict[str, Unit] = {
@@ -23,6 +24,7 @@ UNITS: dict[str, Unit] = {
         Scan(),
         Dns(),
         Lateral(),
+        ThreatIntel(),
     )
 }
 
