@@ -93,9 +93,17 @@ def test_labels_are_json_serialisable_and_echo_the_config():
     assert labels["network"] == "192.168.104.0/24"
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
-    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]  # 50k flows: no
-    big = simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]  # vulnerability scan
-    assert [b["kind"] for b in big] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
+    # 50k flows: no look-alikes (vulnerability scan, monitoring, CDN keep-alives); 100k: all
+    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]
+    big = simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]
+    assert [b["kind"] for b in big] == [
+        "update_check",
+        "ntp",
+        "nightly_backup",
+        "vulnerability_scanner",
+        "monitoring_poll",
+        "cdn_keepalive",
+    ]
     assert [a["kind"] for a in labels["attacks"]] == list(ATTACK_KINDS)
     assert day(attacks=False).labels["attacks"] == []
 

@@ -90,6 +90,7 @@ class Group:
     first_ts: int
     last_ts: int
     prevalence: int  # how many hosts the remote side talks to (see build_groups)
+    network: str = ""  # the destination's "prefix AS" (an internal destination: itself); fleets are counted by it
 
 
 def internal_host(src_ip: str, dst_ip: str, internal: set[str]) -> str:
@@ -168,6 +169,7 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
             # hosts of yours the remote side talks to: an outbound destination's sources, an inbound source's
             # destinations
             prevalence=max(r["dst_sources"] if src in internal else r["src_destinations"] for r in rows),
+            network=key,
         )
         groups.append((group, dsts))
     return groups
@@ -316,8 +318,10 @@ SHARED_TIMING = 0.7
 
 
 def remote_of(g: Group) -> str:
-    """The other side of a group: its destination group when the source is the internal host, else the source."""
-    return g.key if g.internal == g.src_ip else g.src_ip
+    """The other side of a group: its destination network (prefix and AS) when the source is the internal host,
+    else the source. Clients of a CDN or a cloud service are pinned to different addresses of one network by
+    DNS load balancing: a fleet is the hosts keeping the period with one network, not one address."""
+    return (g.network or g.key) if g.internal == g.src_ip else g.src_ip
 
 
 def apply_sharing(findings: list[Finding], params: Params) -> None:

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from sentinel.simulate import attacks_scan, benign_scan, office  # noqa: F401  (attacks_scan registers its kinds)
+from sentinel.simulate import (  # noqa: F401  (attacks_scan registers its kinds)
+    attacks_scan,
+    benign_beacon,
+    benign_scan,
+    office,
+)
 from sentinel.simulate.addresses import (
     PUBLIC_NTP,
     PUBLIC_RESOLVERS,
@@ -89,6 +94,23 @@ def scan_look_alikes(config: SimulationConfig, places: Places, book: AddressBook
     return ([vuln] if vuln is not None else []), scanner
 
 
+def beacon_look_alikes(
+    config: SimulationConfig, places: Places, hosts: Hosts, book: AddressBook
+) -> tuple[list[FlowBatch], list[benign_beacon.Found]]:
+    """Benign look-alikes of beacons, on days with attacks: a monitoring server's polls, CDN keep-alives."""
+    if not config.attacks:
+        return [], []
+    return benign_beacon.look_alikes(
+        stream(config.seed, "monitoring_poll"),
+        stream(config.seed, "cdn_keepalive"),
+        config.ipv4_network(),
+        config.flows,
+        places,
+        hosts,
+        book,
+    )
+
+
 def simulate(config: SimulationConfig) -> Simulation:
     """A reproducible office day of exactly config.flows flows, with ground-truth labels."""
     config.validate()
@@ -108,6 +130,8 @@ def simulate(config: SimulationConfig) -> Simulation:
     external = office.external_traffic(stream(seed, "external"), n_external, places, hosts)
     attacks = inject_attacks(config, places, book, [updates, external])
     look_alikes, scanner = scan_look_alikes(config, places, book)
+    beacon_alikes, beacon_found = beacon_look_alikes(config, places, hosts, book)
+    look_alikes += beacon_alikes
     used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
     used += sum(len(b) for b in look_alikes)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
@@ -120,4 +144,5 @@ def simulate(config: SimulationConfig) -> Simulation:
     benign = labels["benign"]
     assert isinstance(benign, list)
     benign += benign_scan.labels(Names(book_strings), scanner)
+    benign += benign_beacon.labels(Names(book_strings), beacon_found)
     return Simulation(day.sorted_table(book_strings), labels)
