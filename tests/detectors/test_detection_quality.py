@@ -1,5 +1,10 @@
-"""-dx and -bn against the simulator's ground truth: several seeds and sizes, P and R >= 0.9 overall,
-and no internal server ever listed as a botnet."""
+"""The detectors against the simulator's ground truth: several seeds and sizes, P and R >= 0.9 overall
+(0.95 for scan and beacon), no internal server ever listed as a botnet, and no benign look-alike (update
+checks, NTP, the backup, the vulnerability scanner, the monitoring server, CDN keep-alives) at high severity.
+
+An alert on a host another injected attack compromised is a cross-detection, not a false alarm (the
+low-and-slow exfiltration uploads every 3-8 minutes and the P2P mesh members call each other every 5-20
+minutes: `beacon` names them too, rightly); see sentinel.quality."""
 
 import pytest
 
@@ -26,12 +31,14 @@ def runs(tmp_path_factory):
         path, _ = write_simulation(sim, tmp_path_factory.mktemp("day") / "day.parquet")
         # The simulated vulnerability scanner is a known one: allow-listed, as a site would.
         allow = ",".join(b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner")
-        report = pipeline.run(config_for(path, "exfiltration", "botnet", "scan", scan=scan.Params(allow=allow)))
+        report = pipeline.run(
+            config_for(path, "exfiltration", "botnet", "scan", "beacon", scan=scan.Params(allow=allow))
+        )
         out.append((sim.labels, report))
     return out
 
 
-@pytest.mark.parametrize("alert_type", ["exfiltration", "botnet", "scan"])
+@pytest.mark.parametrize("alert_type", ["exfiltration", "botnet", "scan", "beacon"])
 def test_precision_and_recall(runs, alert_type):
     scores = [quality.score(report, labels, alert_type) for labels, report in runs]
     total = quality.Score(
@@ -67,7 +74,23 @@ def test_scan_precision_and_recall_reach_095_and_no_look_alike_is_high(runs):
     for labels, report in runs:
         look_alikes = {h for b in labels["benign"] for h in (b["hosts"] if isinstance(b["hosts"], list) else [])}
         look_alikes |= quality.servers(labels)
+        look_alikes -= quality.attacker_hosts(labels)  # an attacker may also run a look-alike (a CDN client)
         high = {h for a in report.alerts if a.severity in ("high", "critical") for h in a.hosts}
         assert not look_alikes & high
         scanner = [b["hosts"][0] for b in labels["benign"] if b["kind"] == "vulnerability_scanner"]
         assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == scanner  # context
+
+
+def test_beacon_precision_and_recall_reach_095(runs):
+    scores = [quality.score(report, labels, "beacon") for labels, report in runs]
+    total = sum(scores[1:], scores[0])
+    assert total.true_positives >= 3 * len(runs)  # a beacon, a rotating beacon and a long session a day
+    assert total.precision >= 0.95 and total.recall >= 0.95, scores
+
+
+def test_no_benign_look_alike_is_high(runs):
+    for labels, report in runs:
+        kinds = {b["kind"] for b in labels["benign"]}
+        assert {"monitoring_poll", "cdn_keepalive", "update_check", "ntp"} <= kinds  # the look-alikes are there
+        flagged = quality.look_alikes_flagged(report, labels)
+        assert not {k: s for k, s in flagged.items() if s in ("high", "critical")}, flagged
