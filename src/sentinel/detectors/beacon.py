@@ -19,7 +19,8 @@ coverage`, where timing is how well the beat intervals keep the dominant period 
 missed beats and multiples of the period tolerated, jitter of ±20 % still scoring 0.94), sizes how alike the
 bytes sent per connection are, and coverage how evenly the connections cover their span and how much of the
 observed period that span is; then times a confidence (0.7 for a few beats, 1 from 30), times a fleet factor
-(the same destination and period shared by `fleet_hosts` internal hosts or more: updates, telemetry; or one
+(the same period kept with one destination network, its /24 and AS, by `fleet_hosts` internal hosts or more:
+updates, telemetry, CDN keep-alives of clients pinned to different edge addresses; or one
 internal host keeping the same period with `fleet_hosts` or more partners: a poller, or a scanning botnet
 knocking on one server; 0.5 and less), times a rarity factor (1 for a destination only this host contacts,
 down to 0.85), times `service_factor` for protocols periodic by design (`periodic_services`, NTP).
