@@ -47,7 +47,7 @@ from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines import open_engine
 from sentinel.enrich import netclass
-from sentinel.enrich.geo import open_country_db, open_org_db
+from sentinel.enrich.databases import open_stack
 from sentinel.registry import default_params
 from sentinel.report.model import Report
 from sentinel.schema import US_PER_SECOND
@@ -149,7 +149,9 @@ def flows_context(config: Config) -> Iterator[Context]:
     """Sentinel's prepared flows (canonical `flows` view, `ip_dim`), as the pipeline builds them."""
     engine = open_engine(config.engine, config.threads, config.memory_limit, config.spark_master)
     pool = ThreadPoolExecutor(max_workers=1)
-    geoip = pool.submit(lambda: (open_country_db(config.country_db), open_org_db(config.org_db)))
+    geoip = pool.submit(
+        lambda: open_stack(config.country_db, config.org_db, config.geoip_dbs, use_cache=config.geoip_cache)
+    )
     try:
         yield Context(
             engine, config, open_sources(engine, config.inputs, config.read_options, config.format), geoip.result
