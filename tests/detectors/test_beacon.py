@@ -52,6 +52,20 @@ def test_a_fleet_schedule_is_scored_down(tmp_path):
     assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.3 for r in rows)
 
 
+def test_a_fleet_pinned_to_addresses_of_one_network_is_one_fleet(tmp_path):
+    # six clients keep an app's connection to a CDN alive every minute, each pinned to one of three edge
+    # addresses of one /24 (DNS load balancing): two clients per address, one fleet of six
+    fleet = [
+        flow(h * 7 * S + i * 60 * S, f"192.168.1.{20 + h}", f"198.51.100.{10 + h % 3}", up=90)
+        for h in range(6)
+        for i in range(600)
+    ]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
+    assert report.alerts == []
+    rows = report.section("beacon").payload["rows"]
+    assert len(rows) == 6 and all(r["sharing"] == 6 for r in rows)
+
+
 def test_inbound_beacon_implicates_the_internal_server(tmp_path):
     beacon = [flow(i * 250 * S, "73.54.23.243", "192.168.1.5", port=80, up=300) for i in range(100)]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", beacon), "beacon"))

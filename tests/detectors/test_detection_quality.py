@@ -1,7 +1,12 @@
-"""-dx and -bn against the simulator's ground truth: several seeds and sizes, P and R >= 0.9 overall,
-and no internal server ever listed as a botnet. --dns and --lateral: P and R >= 0.95, no benign look-alike
-at high severity or above (the backup host that pulls from every client is declared as an admin host, as
-its label says a deployment must)."""
+"""The detectors against the simulator's ground truth: several seeds and sizes, P and R >= 0.9 overall
+(0.95 for scan, beacon, dns_tunnel and lateral), no internal server ever listed as a botnet, and no benign
+look-alike (update checks, NTP, the backup, the vulnerability scanner, the monitoring server, CDN keep-alives,
+the backup host pulling from every client, the DNS servers) at high severity. The vulnerability scanner and the
+backup host are declared (scan.allow, lateral.admin_hosts), as their labels say a deployment must.
+
+An alert on a host another injected attack compromised is a cross-detection, not a false alarm (the
+low-and-slow exfiltration uploads every 3-8 minutes and the P2P mesh members call each other every 5-20
+minutes: `beacon` names them too, rightly); see sentinel.quality."""
 
 import dataclasses
 
@@ -37,14 +42,22 @@ def runs(tmp_path_factory):
             for key, declared in quality.allow_lists(sim.labels).items()
         }
         params["scan"] = scan.Params(allow=allow)
-        report = pipeline.run(config_for(path, "exfiltration", "botnet", "scan", "dns", "lateral", **params))
+        units = ("exfiltration", "botnet", "scan", "dns", "lateral", "beacon")
+        report = pipeline.run(config_for(path, *units, **params))
         out.append((sim.labels, report))
     return out
 
 
 @pytest.mark.parametrize(
     ("alert_type", "floor"),
-    [("exfiltration", 0.9), ("botnet", 0.9), ("scan", 0.9), ("dns_tunnel", 0.95), ("lateral", 0.95)],
+    [
+        ("exfiltration", 0.9),
+        ("botnet", 0.9),
+        ("scan", 0.9),
+        ("dns_tunnel", 0.95),
+        ("lateral", 0.95),
+        ("beacon", 0.95),
+    ],
 )
 def test_precision_and_recall(runs, alert_type, floor):
     scores = [quality.score(report, labels, alert_type) for labels, report in runs]
@@ -63,11 +76,12 @@ def test_no_benign_lookalike_at_high_severity(runs):
     for labels, report in runs:
         benign = quality.benign_hosts(labels)
         assert {"backup_pull", "busy_dns_server", "dns_forwarding"} <= {k for kinds in benign.values() for k in kinds}
+        attackers = quality.attacker_hosts(labels)  # an attacker may also run a look-alike (a CDN client)
         high = [(a.type, h) for a in report.alerts if a.severity in ("high", "critical") for h in a.hosts]
-        assert [(t, h, benign[h]) for t, h in high if h in benign] == []
+        assert [(t, h, benign[h]) for t, h in high if h in benign and h not in attackers] == []
         # dns and lateral raise nothing at all on them
         flagged = quality.alerted_hosts(report, "dns_tunnel") | quality.alerted_hosts(report, "lateral")
-        assert not flagged & set(benign)
+        assert not flagged & (set(benign) - attackers)
 
 
 def test_no_server_is_a_botnet(runs):
@@ -92,7 +106,23 @@ def test_scan_precision_and_recall_reach_095_and_no_look_alike_is_high(runs):
     for labels, report in runs:
         look_alikes = {h for b in labels["benign"] for h in (b["hosts"] if isinstance(b["hosts"], list) else [])}
         look_alikes |= quality.servers(labels)
+        look_alikes -= quality.attacker_hosts(labels)  # an attacker may also run a look-alike (a CDN client)
         high = {h for a in report.alerts if a.severity in ("high", "critical") for h in a.hosts}
         assert not look_alikes & high
         scanner = [b["hosts"][0] for b in labels["benign"] if b["kind"] == "vulnerability_scanner"]
         assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == scanner  # context
+
+
+def test_beacon_precision_and_recall_reach_095(runs):
+    scores = [quality.score(report, labels, "beacon") for labels, report in runs]
+    total = sum(scores[1:], scores[0])
+    assert total.true_positives >= 3 * len(runs)  # a beacon, a rotating beacon and a long session a day
+    assert total.precision >= 0.95 and total.recall >= 0.95, scores
+
+
+def test_no_benign_look_alike_is_high(runs):
+    for labels, report in runs:
+        kinds = {b["kind"] for b in labels["benign"]}
+        assert {"monitoring_poll", "cdn_keepalive", "update_check", "ntp"} <= kinds  # the look-alikes are there
+        flagged = quality.look_alikes_flagged(report, labels)
+        assert not {k: s for k, s in flagged.items() if s in ("high", "critical")}, flagged

@@ -94,10 +94,13 @@ def test_labels_are_json_serialisable_and_echo_the_config():
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
     kinds = [b["kind"] for b in labels["benign"]]
-    assert kinds[:3] == ["update_check", "ntp", "nightly_backup"] and "vulnerability_scanner" not in kinds  # 50k
+    # 50k flows: no vulnerability scan, monitoring or CDN keep-alives; 100k: all of them
+    assert kinds[:3] == ["update_check", "ntp", "nightly_backup"] and "vulnerability_scanner" not in kinds
     assert {"backup_pull", "busy_dns_server", "dns_forwarding"} <= set(kinds)
-    big = simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]  # vulnerability scan
-    assert [b["kind"] for b in big][:4] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
+    assert not {"monitoring_poll", "cdn_keepalive"} & set(kinds)
+    big = [b["kind"] for b in simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]]
+    assert big[:4] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
+    assert {"monitoring_poll", "cdn_keepalive", "backup_pull", "busy_dns_server", "dns_forwarding"} <= set(big)
     assert [a["kind"] for a in labels["attacks"]] == list(ATTACK_KINDS)
     assert day(attacks=False).labels["attacks"] == []
 

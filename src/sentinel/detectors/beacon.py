@@ -19,7 +19,8 @@ coverage`, where timing is how well the beat intervals keep the dominant period 
 missed beats and multiples of the period tolerated, jitter of ±20 % still scoring 0.94), sizes how alike the
 bytes sent per connection are, and coverage how evenly the connections cover their span and how much of the
 observed period that span is; then times a confidence (0.7 for a few beats, 1 from 30), times a fleet factor
-(the same destination and period shared by `fleet_hosts` internal hosts or more: updates, telemetry; or one
+(the same period kept with one destination network, its /24 and AS, by `fleet_hosts` internal hosts or more:
+updates, telemetry, CDN keep-alives of clients pinned to different edge addresses; or one
 internal host keeping the same period with `fleet_hosts` or more partners: a poller, or a scanning botnet
 knocking on one server; 0.5 and less), times a rarity factor (1 for a destination only this host contacts,
 down to 0.85), times `service_factor` for protocols periodic by design (`periodic_services`, NTP).
@@ -29,6 +30,7 @@ session open for a day is a lead, not proof). Findings from `alert_score` up ale
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 from collections import defaultdict
@@ -73,6 +75,11 @@ class Params:
         ("udp/123",), "proto/port services periodic by design (NTP), scored down"
     )
     service_factor: float = param(0.5, "the factor periodic_services are scored by")
+    min_regular_share: float = param(
+        0.3,
+        "share of a group's intervals that must lie within a factor of 2 of each other for its series to be "
+        "scored (Poisson traffic: about 0.25)",
+    )
     alert_score: float = param(0.5, "findings scoring this or more alert (0.5: medium); the others are only listed")
     table_rows: int = param(25, "findings listed in the section table, by score")
 
@@ -90,6 +97,7 @@ class Group:
     first_ts: int
     last_ts: int
     prevalence: int  # how many hosts the remote side talks to (see build_groups)
+    network: str = ""  # the destination's "prefix AS" (an internal destination: itself); fleets are counted by it
 
 
 def internal_host(src_ip: str, dst_ip: str, internal: set[str]) -> str:
@@ -113,10 +121,11 @@ def pair_counts(ctx: Context, params: Params) -> list[dict[str, Any]]:
     internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
     table = ctx.engine.query(
         f"""
-        WITH p AS (
+        WITH a AS (
             SELECT src_ip, dst_ip, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
-            FROM flows WHERE src_ip IN ({internal}) OR dst_ip IN ({internal})
-            GROUP BY src_ip, dst_ip
+            FROM flows GROUP BY src_ip, dst_ip
+        ), p AS (
+            SELECT * FROM a WHERE src_ip IN ({internal}) OR dst_ip IN ({internal})
         ), q AS (
             SELECT src_ip, dst_ip, n, first_ts, last_ts, count(*) OVER (PARTITION BY dst_ip) AS dst_sources,
                    count(*) OVER (PARTITION BY src_ip) AS src_destinations FROM p
@@ -137,24 +146,29 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
         if pairs
         else set()
     )
-    info = ctx.ip_dim.lookup(sorted({r["dst_ip"] for r in pairs}))
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in pairs:
-        dst = r["dst_ip"]
-        if dst in internal:  # an internal destination is itself: no rotation among your own hosts
-            key = dst
+    destinations = sorted({r["dst_ip"] for r in pairs})
+    info = ctx.ip_dim.lookup(destinations)
+    # The group key of each distinct destination, once (an internal destination is itself: no rotation among
+    # your own hosts)
+    dst_key: dict[str, str] = {}
+    for dst in destinations:
+        if dst in internal:
+            dst_key[dst] = dst
         else:
             row = info.get(dst)
             org = (row["as_org"] if row else None) or ""
-            key = f"{prefix_of(dst, params.prefix_v4, params.prefix_v6)} {org}".strip()
-        by_key[(r["src_ip"], key)].append(r)
+            dst_key[dst] = f"{prefix_of(dst, params.prefix_v4, params.prefix_v6)} {org}".strip()
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in pairs:
+        by_key[(r["src_ip"], dst_key[r["dst_ip"]])].append(r)
+    # only the keys of groups large enough are sorted (ip_sort_key parses an address: once per address)
+    large = {k: rows for k, rows in by_key.items() if sum(r["n"] for r in rows) >= params.min_connections}
+    sort_key = functools.cache(netclass.ip_sort_key)
     groups: list[tuple[Group, list[str]]] = []
-    order = sorted(by_key, key=lambda k: (netclass.ip_sort_key(k[0]), k[1]))
+    order = sorted(large, key=lambda k: (sort_key(k[0]), k[1]))
     for src, key in order:
-        rows = sorted(by_key[(src, key)], key=lambda r: netclass.ip_sort_key(r["dst_ip"]))
+        rows = sorted(large[(src, key)], key=lambda r: sort_key(r["dst_ip"]))
         n = sum(r["n"] for r in rows)
-        if n < params.min_connections:
-            continue
         dsts = [r["dst_ip"] for r in rows]
         group = Group(
             gid=len(groups),
@@ -168,15 +182,22 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
             # hosts of yours the remote side talks to: an outbound destination's sources, an inbound source's
             # destinations
             prevalence=max(r["dst_sources"] if src in internal else r["src_destinations"] for r in rows),
+            network=key,
         )
         groups.append((group, dsts))
     return groups
 
 
-def series(ctx: Context, groups: list[Group]) -> dict[int, dict[str, np.ndarray]]:
-    """The connections of the groups given (start µs, bytes up and down, proto, port), sorted by the engine."""
-    if not groups:
-        return {}
+#: The regularity pre-filter's interval buckets are this wide in log scale (x1.105 each); an on-time beat lies
+#: in a window of WINDOW_BUCKETS of them (a factor of 2: ±35 % around its centre); intervals more than
+#: BURST_BUCKETS below the window (under a tenth of it: inside bursts) are left out of its share.
+BUCKET_LN = 0.1
+WINDOW_BUCKETS = 7
+BURST_BUCKETS = 23
+
+
+def register_pairs(ctx: Context, groups: list[Group]) -> None:
+    """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`."""
     pairs = pa.table(
         {
             "gid": pa.array([g.gid for g in groups for _ in g.dsts], pa.int64()),
@@ -185,6 +206,47 @@ def series(ctx: Context, groups: list[Group]) -> dict[int, dict[str, np.ndarray]
         }
     )
     ctx.engine.register("beacon_pairs", pairs)
+
+
+def regular_shares(ctx: Context, groups: list[Group]) -> dict[int, float]:
+    """Per group, the largest share of the intervals between its connections that lie within a factor of 2 of
+    each other (of those not under a tenth of them: bursts), computed in the engine.
+
+    A series that keeps a period, even with ±30 % jitter and some missed beats, has most of its intervals in
+    one such window; memoryless (Poisson) traffic about a quarter. Only groups from `min_regular_share` have
+    their series fetched and scored: what people do at random times, the bulk of the pairs, stays in the
+    engine."""
+    if not groups:
+        return {}
+    register_pairs(ctx, groups)
+    table = ctx.engine.query(
+        f"""
+        WITH s AS (
+            SELECT c.gid, f.ts FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
+        ), i AS (
+            SELECT gid, (ts - LAG(ts) OVER (PARTITION BY gid ORDER BY ts)) / {float(US_PER_SECOND)} AS d FROM s
+        ), b AS (
+            SELECT gid, CAST(FLOOR(LN(d) / {BUCKET_LN}) AS BIGINT) AS bucket, count(*) AS n
+            FROM i WHERE d > 0 GROUP BY gid, CAST(FLOOR(LN(d) / {BUCKET_LN}) AS BIGINT)
+        ), w AS (
+            SELECT gid,
+                   sum(n) OVER (PARTITION BY gid ORDER BY bucket
+                                RANGE BETWEEN CURRENT ROW AND {WINDOW_BUCKETS - 1} FOLLOWING) AS in_window,
+                   sum(n) OVER (PARTITION BY gid ORDER BY bucket
+                                RANGE BETWEEN {BURST_BUCKETS} PRECEDING AND UNBOUNDED FOLLOWING) AS above
+            FROM b
+        )
+        SELECT gid, max(CAST(in_window AS DOUBLE) / above) AS share FROM w GROUP BY gid
+        """
+    )
+    return dict(zip(table["gid"].to_pylist(), (float(x) for x in table["share"].to_pylist()), strict=True))
+
+
+def series(ctx: Context, groups: list[Group]) -> dict[int, dict[str, np.ndarray]]:
+    """The connections of the groups given (start µs, bytes up and down, proto, port), sorted by the engine."""
+    if not groups:
+        return {}
+    register_pairs(ctx, groups)
     table = ctx.engine.query(
         """
         SELECT c.gid, f.ts, f.up_bytes, f.down_bytes, f.proto, f.port
@@ -212,12 +274,10 @@ def series(ctx: Context, groups: list[Group]) -> dict[int, dict[str, np.ndarray]
 
 def dominant_service(proto: np.ndarray, port: np.ndarray) -> tuple[str, int, float]:
     """The most frequent (proto, port) of a series (ties to the lowest) and its share of the connections."""
-    values, counts = np.unique(
-        np.array([f"{p}/{q:05d}" for p, q in zip(proto.tolist(), port.tolist(), strict=True)]), return_counts=True
-    )
-    best = int(np.argmax(counts))
-    name, number = str(values[best]).split("/")
-    return name, int(number), float(counts[best] / counts.sum())
+    names, code = np.unique(proto.astype(str), return_inverse=True)
+    values, counts = np.unique(code.astype(np.int64) * 65_536 + port.astype(np.int64), return_counts=True)
+    best = int(np.argmax(counts))  # the first of the largest: the lowest (proto, port)
+    return str(names[int(values[best]) // 65_536]), int(values[best]) % 65_536, float(counts[best] / counts.sum())
 
 
 @dataclass
@@ -233,6 +293,7 @@ class Finding:
     port: int | None = None
     sharing: int = 1
     timing: float = 0.0  # the timing score of a periodic finding
+    intervals: np.ndarray | None = None  # a periodic finding's beat intervals, for its chart if it alerts
 
 
 def score_periodic(
@@ -278,10 +339,10 @@ def score_periodic(
         base,
         period=fit.period,
         evidence=evidence,
-        chart=interval_chart(group, intervals, fit.period),
         proto=proto,
         port=port,
         timing=fit.score,
+        intervals=intervals,
     )
 
 
@@ -316,8 +377,10 @@ SHARED_TIMING = 0.7
 
 
 def remote_of(g: Group) -> str:
-    """The other side of a group: its destination group when the source is the internal host, else the source."""
-    return g.key if g.internal == g.src_ip else g.src_ip
+    """The other side of a group: its destination network (prefix and AS) when the source is the internal host,
+    else the source. Clients of a CDN or a cloud service are pinned to different addresses of one network by
+    DNS load balancing: a fleet is the hosts keeping the period with one network, not one address."""
+    return (g.network or g.key) if g.internal == g.src_ip else g.src_ip
 
 
 def apply_sharing(findings: list[Finding], params: Params) -> None:
@@ -439,7 +502,7 @@ def make_alert(ctx: Context, f: Finding) -> Alert:
         evidence=dict(f.evidence or {}),
         proto=f.proto,
         port=f.port,
-        chart=f.chart,
+        chart=interval_chart(g, f.intervals, f.period) if f.intervals is not None and f.period else f.chart,
     )
 
 
@@ -473,9 +536,11 @@ class Beacon:
         q = ctx.quality
         first = (q.first_ts if q.first_ts is not None else 0) / US_PER_SECOND
         last = (q.last_ts if q.last_ts is not None else 0) / US_PER_SECOND
-        data = series(ctx, periodic_groups)
+        shares = regular_shares(ctx, periodic_groups)
+        regular = [g for g in periodic_groups if shares.get(g.gid, 0.0) >= params.min_regular_share]
+        data = series(ctx, regular)
         findings: list[Finding] = []
-        for g in periodic_groups:
+        for g in regular:
             found = score_periodic(g, data[g.gid], (first, last), params) if g.gid in data else None
             if found is not None:
                 findings.append(found)
@@ -516,8 +581,9 @@ class Beacon:
             rows=rows[: params.table_rows],
             note=(
                 f"{len(pairs)} pairs with an internal endpoint and at least {params.min_pair_connections} connections; "
-                f"{len(groups)} source/destination groups with at least {params.min_connections} scored "
-                f"({len(strobe_groups)} strobe(s)); findings scoring {params.alert_score:g} or more alert."
+                f"{len(groups)} source/destination groups with at least {params.min_connections} "
+                f"({len(strobe_groups)} strobe(s)), of which {len(regular)} with {params.min_regular_share:g} of "
+                f"their intervals within a factor of 2 scored; findings scoring {params.alert_score:g} or more alert."
             ),
         )
         section = Section(
@@ -530,6 +596,7 @@ class Beacon:
             payload={
                 "pairs": len(pairs),
                 "groups": len(groups),
+                "scored_groups": len(regular),
                 "series_rows": int(sum(len(v["ts"]) for v in data.values())),
                 "rows": rows,
             },

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sentinel.errors import ConfigError
-from sentinel.simulate import benign_scan
+from sentinel.simulate import benign_beacon, benign_scan
 from sentinel.simulate.addresses import PUBLIC_NTP, RESERVED_LOW, SERVER_COUNT, Layout
 from sentinel.simulate.attacks import ATTACK_KINDS
 from sentinel.simulate.benign_dnslat import benign_flows_max
@@ -81,7 +81,8 @@ def attack_flows_max(attacks: bool, hosts: int = 0, flows: int = 0) -> int:
     """Most rows the attacks and the look-alikes that come with them (benign_scan) add."""
     if not attacks:
         return 0
-    return sum(kind.max_flows for kind in ATTACK_KINDS.values()) + benign_scan.flows_max(hosts, flows)
+    look_alikes = benign_scan.flows_max(hosts, flows) + benign_beacon.flows_max(hosts, flows)
+    return sum(kind.max_flows for kind in ATTACK_KINDS.values()) + look_alikes
 
 
 def flows_suffice(flows: int, hosts: int, attacks: bool) -> bool:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from sentinel.simulate import (  # attacks_scan registers its kinds
-    attacks_scan,  # noqa: F401
+from sentinel.simulate import (  # noqa: F401  (attacks_scan registers its kinds)
+    attacks_scan,
+    benign_beacon,
     benign_dnslat,
     benign_scan,
     office,
@@ -94,6 +95,23 @@ def scan_look_alikes(config: SimulationConfig, places: Places, book: AddressBook
     return ([vuln] if vuln is not None else []), scanner
 
 
+def beacon_look_alikes(
+    config: SimulationConfig, places: Places, hosts: Hosts, book: AddressBook
+) -> tuple[list[FlowBatch], list[benign_beacon.Found]]:
+    """Benign look-alikes of beacons, on days with attacks: a monitoring server's polls, CDN keep-alives."""
+    if not config.attacks:
+        return [], []
+    return benign_beacon.look_alikes(
+        stream(config.seed, "monitoring_poll"),
+        stream(config.seed, "cdn_keepalive"),
+        config.ipv4_network(),
+        config.flows,
+        places,
+        hosts,
+        book,
+    )
+
+
 def simulate(config: SimulationConfig) -> Simulation:
     """A reproducible office day of exactly config.flows flows, with ground-truth labels."""
     config.validate()
@@ -117,6 +135,8 @@ def simulate(config: SimulationConfig) -> Simulation:
         benign_dnslat.backup_pull(stream(seed, "backup_pull"), places),
         benign_dnslat.busy_dns_server(stream(seed, "busy_dns"), places, config.flows),
     ]
+    beacon_alikes, beacon_found = beacon_look_alikes(config, places, hosts, book)
+    look_alikes += beacon_alikes
     used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
     used += sum(len(b) for b in look_alikes)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
@@ -130,4 +150,5 @@ def simulate(config: SimulationConfig) -> Simulation:
     assert isinstance(benign, list)
     benign += benign_scan.labels(Names(book_strings), scanner)
     benign += benign_dnslat.labels(places, Names(book_strings))
+    benign += benign_beacon.labels(Names(book_strings), beacon_found)
     return Simulation(day.sorted_table(book_strings), labels)
