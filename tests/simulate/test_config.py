@@ -54,8 +54,18 @@ def test_the_suggested_minimum_flow_count_is_exact():
             SimulationConfig(hosts=hosts, flows=need - 1, attacks=attacks)
 
 
+def test_too_few_flows_names_a_count_that_works():
+    """Where the larger days' look-alikes begin, a count may fall short where a smaller one sufficed: the
+    error names a count above the one asked for that works."""
+    with pytest.raises(ConfigError, match=r"use flows >= (\d+)") as caught:
+        SimulationConfig(hosts=600, flows=100_000, network="10.20.0.0/16", attacks=True)
+    need = int(caught.value.args[0].rsplit(">= ", 1)[1])
+    assert need > 100_000
+    SimulationConfig(hosts=600, flows=need, network="10.20.0.0/16", attacks=True)
+
+
 def test_minimal_config_and_larger_networks_work():
     assert simulate(SimulationConfig(hosts=10, flows=1000)).flows.num_rows == 1000
-    sim = simulate(SimulationConfig(hosts=600, flows=100_000, network="10.20.0.0/16", attacks=True))
-    assert sim.flows.num_rows == 100_000
+    sim = simulate(SimulationConfig(hosts=600, flows=150_000, network="10.20.0.0/16", attacks=True))
+    assert sim.flows.num_rows == 150_000
     assert sim.labels["clients"][0] == "10.20.0.2" and sim.labels["servers"]["dns"][0] == "10.20.255.254"

@@ -52,7 +52,7 @@ class SimulationConfig:
             raise ConfigError(f"hosts={self.hosts}: the attacks need {attack_clients} distinct clients")
         if not flows_suffice(self.flows, self.hosts, self.attacks):
             what = "periodic and attack traffic" if self.attacks else "periodic traffic"
-            need = min_flows(self.hosts, self.attacks)
+            need = min_flows(self.hosts, self.attacks, at_least=self.flows)
             raise ConfigError(
                 f"flows={self.flows} is too few for hosts={self.hosts}: the {what} would leave "
                 f"too little ordinary traffic; use flows >= {need}"
@@ -93,9 +93,11 @@ def flows_suffice(flows: int, hosts: int, attacks: bool) -> bool:
     return internal >= MIN_INTERNAL_SHARE * flows
 
 
-def min_flows(hosts: int, attacks: bool) -> int:
-    """The smallest flow count that suffices (bisection: sufficiency grows with flows)."""
-    low, high = MIN_FLOWS, MIN_FLOWS
+def min_flows(hosts: int, attacks: bool, at_least: int = MIN_FLOWS) -> int:
+    """The smallest flow count from `at_least` on that suffices. Sufficiency grows with flows but for a step
+    where the look-alikes of larger days begin (benign_scan, benign_beacon): a count just above it may fall
+    short where one just below sufficed, so the search starts at the count asked for."""
+    low, high = at_least, at_least
     while not flows_suffice(high, hosts, attacks):
         low, high = high, high * 2
     while low < high:
