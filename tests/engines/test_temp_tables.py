@@ -43,7 +43,7 @@ def test_a_temp_table_holds_its_rows_until_dropped(any_engine):
     engine.create_temp_table("evens", "SELECT n FROM numbers")
     assert _rows(engine, "SELECT n FROM evens ORDER BY n") == [{"n": 6}, {"n": 8}]
     engine.drop_temp_table("evens")
-    with pytest.raises(Exception, match="(?i)evens"):
+    with pytest.raises(Exception, match=r"(?i)evens"):
         engine.query("SELECT * FROM evens")
     engine.drop_temp_table("evens")  # dropping what is not there is no error
 
@@ -54,7 +54,7 @@ def test_temp_table_context_frees_it_even_on_error(any_engine):
     with pytest.raises(RuntimeError, match="in the block"), temp_table(engine, "kept", "SELECT n FROM numbers"):
         assert _rows(engine, "SELECT sum(n) AS s FROM kept")[0]["s"] == 6
         raise RuntimeError("in the block")
-    with pytest.raises(Exception, match="(?i)kept"):
+    with pytest.raises(Exception, match=r"(?i)kept"):
         engine.query("SELECT * FROM kept")
 
 

@@ -9,14 +9,21 @@ completed session (SF, S1-S3) nor midstream traffic (OTH: the capture began insi
 probe of another protocol is no answered exchange (SF, S1-S3) nor a reply alone (SHR, RSTRH); a flow whose
 application protocol the sensor recognised (`service`, e.g. a DNS query and its short answer) is no probe;
 a flow from a service port (1-1023) to an ephemeral one (1024+) is a reply as one-way records (NetFlow)
-show it, no probe; and a probe is at most `max_probe_packets` packets each way.
+show it, no probe; an ICMP message that answers (echo reply, unreachable, time exceeded: the type is in the
+source port, as Zeek and Argus write it) is no probe; and a probe is at most `max_probe_packets` packets
+each way. Where the input has no byte counts (SourceInfo.bytes_unknown: Argus without SrcBytes, its flows
+read 0 bytes each way), a flow of 0 and 0 bytes is a probe only where its state says it was an attempt
+(Zeek's S0, REJ, RSTOS0, SH; Argus' REQ and INT, or TCP flags of a bare handshake, `S_`, `S_RA`) or its
+packets do (some out, none back): otherwise every flow would be one.
 
-In the engine, per source and window of `window_minutes` (tumbling), the probed targets (destination,
-protocol, port) are grouped once, so every count is exact (no approximate distinct counts, identical on
+In the engine, one pass over the flows keeps, per source and window of `window_minutes` (tumbling), the
+probed targets (destination, protocol, port) in a temporary table (`create_temp_table`: few rows on a
+normal network). Every count reads that table, exactly (no approximate distinct counts, identical on
 DuckDB and Spark): hosts per port (horizontal width), ports per host (vertical depth), internal hosts
 (sweep). A window where one of them reaches its threshold (`min_hosts`, `min_ports`, `min_hosts`) makes
-the source a scanner; only its probed targets in those windows, and the windows next to them, come to
-Python.
+the source a scanner; its targets in those windows and the windows next to them go into a second temporary
+table, and only per-scanner figures come to Python (totals, top ports and hosts, chart buckets, what
+answered). A second pass, filtered by the internal scanners' addresses and spans, counts all their flows.
 
 Score (severity by the one table in detectors.base): the breadth of the widest window, the largest of
 width/min_hosts, depth/min_ports and swept/min_hosts, mapped by breadth/(breadth + 1): 0.5 (medium) at
