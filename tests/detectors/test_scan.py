@@ -51,6 +51,19 @@ def test_horizontal_scan_alerts_exact(tmp_path):
     assert report.section("scan").payload["outside"] == []
 
 
+def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
+    """The scanner's flows within its scan are counted by a literal filter, or a join past LITERAL_SPANS
+    scanners: the same count either way (the scanner also made 4 answered flows during its scan)."""
+    probes = [flow(10_000 + i * SECOND, SCANNER, f"192.168.5.{100 + i}", up=44, down=0, port=445) for i in range(12)]
+    busy = [flow(10_050 + i * SECOND, SCANNER, "52.1.0.9", up=900, down=12_000, port=443) for i in range(4)]
+    shares = []
+    for most in (scan.LITERAL_SPANS, 0):
+        monkeypatch.setattr(scan, "LITERAL_SPANS", most)
+        [alert] = _run(tmp_path, _office() + probes + busy).alerts
+        shares.append(alert.evidence["probe_share"])
+    assert shares == [0.75, 0.75]  # 12 probes of 16 flows
+
+
 def test_vertical_scan_of_one_host(tmp_path):
     target = "192.168.5.251"
     probes = [flow(10_000 + i, SCANNER, target, up=44, down=40, port=1 + i) for i in range(30)]  # resets back
