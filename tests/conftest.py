@@ -8,11 +8,16 @@ folder is absent, so a fresh clone's test command still passes; .ci/run requires
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The user cache (DB-IP files of `sentinel geoip update`, the reverse-DNS cache) must not change what tests
+# see: every test run gets an empty one of its own. Tests of the cache itself point it elsewhere.
+os.environ["SENTINEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="sentinel-test-cache-")
 
 
 def shared_data_dir() -> Path:

@@ -58,7 +58,10 @@ def test_original_command_line(capture, geoip, tmp_path, capsys, monkeypatch):
     [report] = tmp_path.glob("sentinel-report-*.md")
     text = report.read_text()
     charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(charts) == 3 and all((tmp_path / c).stat().st_size > 1000 for c in charts)  # countries, hours, hosts
+    assert all((tmp_path / c).stat().st_size > 1000 for c in charts)
+    alert_charts = [c for c in charts if re.search(r"-alert-\d+\.png$", c)]
+    assert len(charts) - len(alert_charts) == 3  # countries, hours, hosts; each alert's "why" chart beside them
+    assert len(alert_charts) == len(re.findall(r"^### Alert \d+:", text, re.M))
     assert "### Alert 1:" in text and "AS organisation" in text
     # Every host of an attack the original's analyses address is named (the others need --beacon, --scan, ...).
     truth = {h for a in labels["attacks"] if a["alert_type"] in ("exfiltration", "botnet") for h in a["hosts"]}
@@ -194,8 +197,10 @@ def test_simulate_and_demo(tmp_path, capsys):
     demo = tmp_path / "demo"
     assert cli.main(["demo", "--out-dir", str(demo), "--flows", "100000", "--hosts", "50", "-q"]) == 0
     names = {p.name for p in demo.iterdir()}
-    assert {"office-day.parquet", "office-day.labels.json", "report.json"} <= names
-    assert any(n.endswith(".md") for n in names) and sum(n.endswith(".png") for n in names) == 3
+    assert {"office-day.parquet", "office-day.labels.json", "report.json", "report.html"} <= names
+    assert any(n.endswith(".md") for n in names)
+    assert sum(n.endswith(".png") and "-alert-" not in n for n in names) == 3  # the sections' charts
+    assert any(n.endswith(".png") and "-alert-" in n for n in names)  # and the alerts' "why" charts
     assert cli.main(["demo", "--out-dir", str(demo)]) == ExitStatus.OUTPUT
 
 
@@ -323,3 +328,55 @@ def test_unwritable_out_dir_fails_before_the_analysis(capture, tmp_path, monkeyp
     code, err = _error(["--data", str(capture[0]), "-o", "--out-dir", str(folder)], capsys)
     assert code == ExitStatus.OUTPUT and "cannot write (Permission denied)" in err
     assert list(folder.iterdir()) == []
+
+
+def test_geoip_db_and_by_asn(capture, shared_data, capsys):
+    asn = shared_data / "mmdb" / "maxmind-test-data" / "GeoLite2-ASN-Test.mmdb"
+    argv = ["--data", str(capture[0]), "-cv", "--by", "asn", "--geoip-db", str(asn), "--json", "-"]
+    assert cli.main(argv) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    databases = report["enrichment"]["databases"]
+    assert databases[0]["name"] == str(asn) and databases[0]["explicit"] and databases[0]["date"] == "2026-02-04"
+    assert any(d["kind"] == "embedded" and "asn" in d["provides"] for d in databases)
+    volume = report["analyses"]["country_volume"]
+    assert volume["by"] == "asn" and volume["as_rows"] and any(r["country"] for r in volume["rows"])
+    assert sum(r["flows"] for r in volume["as_rows"]) == sum(r["flows"] for r in volume["rows"])
+    assert report["enrichment"]["as_org"].startswith(str(asn) + "; embedded default")
+
+
+def test_geoip_db_errors(capture, tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    code, err = _error(["--data", str(capture[0]), "--geoip-db", str(text)], capsys)
+    assert code == ExitStatus.GEOIP and err.startswith("sentinel: error: --geoip-db ") and "notes.txt" in err
+    code, err = _error(["--data", str(capture[0]), "--by", "city"], capsys)
+    assert code == ExitStatus.USAGE and "--by" in err
+
+
+def test_tables_of_addresses_show_country_and_as(capture, capsys):
+    assert cli.main(["--data", str(capture[0]), "--json", "-", "-dx", "90"]) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    [alert, *_] = [a for a in report["alerts"] if a["type"] == "exfiltration"]
+    transfer = alert["evidence"]["transfers"][0]
+    assert transfer["dst_ip_where"] and transfer["dst_ip_where"] != "(invalid)"
+    host = report["hosts"][alert["dst_ip"]]
+    assert host["address_class"] == "public" and (host["asn"] is None or isinstance(host["asn"], int))
+
+
+def test_intel_lists_on_the_command_line(capture, tmp_path, capsys):
+    path, _ = capture
+    import pyarrow.parquet as pq
+
+    flows = pq.read_table(path, columns=["src_ip", "dst_ip"]).to_pylist()
+    target = next(f["dst_ip"] for f in flows if not f["dst_ip"].startswith("192.168."))
+    listed = tmp_path / "drop.txt"
+    listed.write_text(f"; test list\n{target}/32 ; SBL-TEST\n")
+    argv = ["--data", str(path), "--intel", str(listed), "--json", "-"]
+    assert cli.main(argv) == ExitStatus.OK
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["analyses"]) == {"threat_intel"}  # --intel alone selects its detector
+    [alert] = [a for a in report["alerts"] if a["type"] == "threat_intel"]
+    assert alert["dst_ip"] == target and alert["evidence"]["lists"] == [f"drop.txt: {target}/32 (SBL-TEST)"]
+    assert report["hosts"][target]["intel"] == alert["evidence"]["lists"]
+    code, err = _error(["--data", str(path), "--intel", str(tmp_path / "none.txt")], capsys)
+    assert code == ExitStatus.INPUT and "none.txt: --intel: no such file" in err

@@ -32,12 +32,12 @@ EXIT_CODES = """exit status:
   2    usage error: unknown option or invalid value (CIDR, percentile, time zone, ...)
   3    input error: a data file missing, unreadable, of no known format, or lacking the needed columns
        (and, with --strict, malformed rows)
-  4    GeoIP error: a database file missing, unreadable or not a legacy GeoIP database
+  4    GeoIP error: a database file missing, unreadable or of no known kind (or `geoip update` failed)
   5    output error: a report file exists already (see --force) or cannot be written
   10   --fail-on SEVERITY: the run succeeded (reports written) and raised an alert at or above SEVERITY
   130  interrupted (Ctrl-C)"""
 
-SUBCOMMANDS = ("simulate", "demo", "import", "schema")
+SUBCOMMANDS = ("simulate", "demo", "import", "schema", "geoip")
 SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")  # sentinel.report.model.SEVERITIES
 
 
@@ -74,7 +74,8 @@ def analysis_parser() -> argparse.ArgumentParser:
         "'sentinel simulate --help')\n  sentinel demo                   simulate a day with attacks and "
         "report on it\n  sentinel import INPUT... --to DIR  import flows once into a Parquet dataset, "
         "partitioned by day\n  sentinel schema                 print the JSON Schema of the --json "
-        "report\n\n" + EXIT_CODES,
+        "report\n  sentinel geoip lookup|info|update  GeoIP/AS answers for addresses, the databases "
+        "in use, download DB-IP Lite\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(p)
@@ -86,7 +87,17 @@ def analysis_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-gin",
         metavar="GeoIPASNum.dat",
-        help="legacy MaxMind AS-number/organisation database (default: none, AS organisations shown as unknown)",
+        help="legacy MaxMind AS-number/organisation database (default: the embedded AS data)",
+    )
+    p.add_argument(
+        "--geoip-db",
+        metavar="PATH",
+        action="append",
+        default=[],
+        type=_given("--geoip-db"),
+        help="a GeoIP/AS database: MaxMind DB .mmdb (GeoLite2, GeoIP2, DB-IP, ip-location-db: country, city, "
+        "ASN), legacy .dat or CSV ranges (start,end,value), detected by content; repeatable. Named databases "
+        "win over the embedded ones; among them the more specific network",
     )
     from sentinel.registry import UNITS  # the units generate their own options
     from sentinel.unit_options import add_unit_options
@@ -288,6 +299,7 @@ def build_config(args: argparse.Namespace):
         until=parse_date(args.until, "--to") if args.until is not None else None,
         country_db=args.gi,
         org_db=args.gin,
+        geoip_dbs=tuple(args.geoip_db),
         internal=internal,
         timezone=args.tz,
         units=units,
@@ -310,7 +322,7 @@ def run_analysis(argv: Sequence[str]) -> int:
         sys.stdout.write(describe_units(UNITS))
         return ExitStatus.OK
     from sentinel import pipeline
-    from sentinel.enrich.rdns import system_resolver
+    from sentinel.enrich.rdns import RdnsCache, system_resolver
     from sentinel.registry import UNITS
     from sentinel.report import charts, console, writer
 
@@ -341,7 +353,7 @@ def run_analysis(argv: Sequence[str]) -> int:
     try:
         report = pipeline.run(
             config,
-            resolver=system_resolver(),
+            resolver=system_resolver(cache=RdnsCache.default()) if config.resolve_dns else None,
             now=lambda: started,
             on_section=drawing.submit if drawing else None,
             on_step=progress.step,

@@ -83,7 +83,9 @@ def parse_mapping(text: str) -> dict[str, str]:
 class Config:
     data: tuple[str, ...] | Path | str  # files, directories and globs (sentinel.sources.inputs)
     country_db: str | None = None  # legacy GeoIP.dat; None: embedded default
-    org_db: str | None = None  # legacy GeoIPASNum.dat; None: no AS organisations
+    org_db: str | None = None  # legacy GeoIPASNum.dat; None: the embedded AS data
+    geoip_dbs: tuple[str, ...] = ()  # --geoip-db: .mmdb, legacy .dat or CSV range files, detected by content
+    geoip_cache: bool = True  # use the DB-IP Lite files `sentinel geoip update` keeps in the user cache
     internal: tuple[netclass.IPNetwork, ...] = field(
         default_factory=lambda: netclass.parse_cidrs(netclass.DEFAULT_INTERNAL, "--internal")
     )

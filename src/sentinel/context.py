@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from sentinel.config import Config
 from sentinel.engines.base import Engine
 from sentinel.enrich import ipdim
-from sentinel.enrich.geo import CountryProvider, OrgProvider
+from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError
 from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo
 from sentinel.timefmt import Instant
@@ -45,9 +45,9 @@ class Context:
         engine: Engine,
         config: Config,
         source: SourceInfo,
-        geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]],
+        geoip: Callable[[], GeoStack],
     ) -> None:
-        """`geoip` gives the GeoIP providers; it is called after the first pass over the flows, so that
+        """`geoip` gives the GeoIP/AS databases; it is called after the first pass over the flows, so that
         opening the databases can overlap with that pass."""
         self.engine = engine
         self.config = config
@@ -58,17 +58,16 @@ class Context:
         self._prepare(geoip)
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
-    def _prepare(self, geoip: Callable[[], tuple[CountryProvider, OrgProvider | None]]) -> None:
+    def _prepare(self, geoip: Callable[[], GeoStack]) -> None:
         validate = not self.source.proven_clean or not self._protocols_valid()
         by_dst = self._destination_pass(validate=validate)
-        self.country_db, self.org_db = geoip()
+        self.geo = geoip()
         self.ip_dim = ipdim.build(
             self.engine,
             "SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' "
             "UNION SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''",
             self.config.internal,
-            self.country_db,
-            self.org_db,
+            self.geo,
         )
         if self.ip_dim.bad:
             # Rare path: rows naming a non-address are set aside too, and the totals redone without them.

@@ -24,7 +24,7 @@ from sentinel import schema
 from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines.duckdb_engine import DuckDBEngine
-from sentinel.enrich.geo import open_country_db
+from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY
@@ -61,7 +61,7 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
     build = target if mode == "append" else target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         source = open_sources(engine, config.inputs, config.read_options, config.format)
-        ctx = Context(engine, config, source, lambda: (open_country_db(None), None))
+        ctx = Context(engine, config, source, lambda: GeoStack([]))  # no enrichment: only rows are written
         q = ctx.quality
         import_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
         columns = [*schema.REQUIRED_NAMES, *sorted(source.optional, key=schema.OPTIONAL_NAMES.index)]

@@ -11,11 +11,14 @@ from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines import open_engine
 from sentinel.enrich import netclass
-from sentinel.enrich.geo import check_file, open_country_db, open_org_db
+from sentinel.enrich.databases import open_stack
+from sentinel.enrich.geo import check_file
+from sentinel.enrich.geodb import DatabaseInfo
+from sentinel.enrich.ipdim import HostRow
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
-from sentinel.report.model import HostInfo, InputSummary, Report, Section, Skipped
+from sentinel.report.model import Column, HostInfo, InputSummary, Report, Section, Skipped
 from sentinel.sources.registry import open_sources
 from sentinel.units import check_params
 
@@ -32,7 +35,8 @@ def run(
     `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile); `on_step` is
     told what the run starts doing next (the CLI shows it as progress).
     """
-    for path, option in ((config.country_db, "-gi"), (config.org_db, "-gin")):
+    named = [(config.country_db, "-gi"), (config.org_db, "-gin"), *((p, "--geoip-db") for p in config.geoip_dbs)]
+    for path, option in named:
         if path is not None:
             check_file(path, option)  # the cheap mistakes (no such file, a directory) fail before any work
     for key, params in config.units.items():
@@ -40,7 +44,9 @@ def run(
     engine = open_engine(config.engine, config.threads, config.memory_limit, config.spark_master)
     # The GeoIP databases are read and checked on a worker thread while the engine makes its first pass.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentinel-geoip")
-    geoip = pool.submit(lambda: (open_country_db(config.country_db), open_org_db(config.org_db)))
+    geoip = pool.submit(
+        lambda: open_stack(config.country_db, config.org_db, config.geoip_dbs, use_cache=config.geoip_cache)
+    )
     try:
         source = open_sources(engine, config.inputs, config.read_options, config.format)
         ctx = Context(engine, config, source, geoip.result)
@@ -49,9 +55,10 @@ def run(
             generated_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
             input=_input_summary(ctx),
             enrichment={
-                "country": ctx.country_db.source,
-                "as_org": ctx.org_db.source if ctx.org_db else "none (give -gin for AS organisations)",
+                "country": ctx.geo.describe("country"),
+                "as_org": ctx.geo.describe("asn", "none (give -gin or --geoip-db for AS organisations)"),
                 "dns": "reverse DNS (--resolve)" if config.resolve_dns else "not resolved (--resolve to enable)",
+                "databases": [i.as_dict() for i in ctx.geo.infos if _used(ctx, i)],
             },
             settings={
                 "internal": [str(n) for n in config.internal],
@@ -74,8 +81,13 @@ def run(
                 on_section(result.section)
             report.sections.append(result.section)
             report.alerts.extend(result.alerts)
+        for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
+            amend = getattr(UNITS[key], "amend", None)
+            if amend is not None and report.section(key) is not None:
+                amend(ctx, params, report)
         for number, alert in enumerate(report.alerts, start=1):
             alert.id = number
+        _annotate_addresses(ctx, report)
         if on_step:
             on_step("looking up the addresses alerts name")
         report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
@@ -104,9 +116,20 @@ def _input_summary(ctx: Context) -> InputSummary:
     )
 
 
+def _used(ctx: Context, info: DatabaseInfo) -> bool:
+    return any(info in ctx.geo.used_for(name) for name in info.provides)
+
+
 def _notes(ctx: Context) -> list[str]:
     q = ctx.quality
     notes = list(ctx.source.notes) + ctx.notes
+    cached = [i for i in ctx.geo.infos if i.name.startswith("cache: ") and _used(ctx, i)]
+    if cached:
+        notes.append(
+            "Using the DB-IP Lite databases 'sentinel geoip update' downloaded: "
+            + ", ".join(f"{i.name[len('cache: ') :]} ({i.date})" for i in cached)
+            + f". {cached[0].licence}."
+        )
     if q.rejected_rows:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(q.rejected_by_reason.items()))
         where = f" First: {'; '.join(q.examples)}." if q.examples else ""
@@ -121,6 +144,54 @@ def _notes(ctx: Context) -> list[str]:
     return notes
 
 
+def where(row: HostRow | None) -> str:
+    """'US, AS15169 Google LLC', 'internal', '(multicast)': where an address is, in a table cell."""
+    if not row:
+        return "(invalid)"
+    if row.get("class") == netclass.INTERNAL:
+        return "internal"
+    bits = [b for b in (row.get("country"), row.get("as_org")) if b]
+    return ", ".join(bits) if bits else f"({row.get('address_class') or 'unknown'})"
+
+
+def _annotate_addresses(ctx: Context, report: Report) -> None:
+    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
+    it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
+    tables = [t for s in report.sections for t in s.tables]
+    records = [
+        r for a in report.alerts for v in a.evidence.values() if isinstance(v, list) for r in v if isinstance(r, dict)
+    ]
+    wanted: set[str] = set()
+    for table in tables:
+        for column in table.columns:
+            if column.kind == "ip":
+                wanted.update(r[column.key] for r in table.rows if isinstance(r.get(column.key), str))
+    for record in records:
+        wanted.update(v for k, v in record.items() if k.endswith("ip") and isinstance(v, str))
+    if not wanted:
+        return
+    known = ctx.ip_dim.lookup(sorted(wanted))
+    for table in tables:
+        for column in [c for c in table.columns if c.kind == "ip"]:
+            key = f"{column.key}_where"
+            if any(c.key == key for c in table.columns):
+                continue
+            values = [row.get(column.key) for row in table.rows]
+            rows = [known.get(v) for v in values if isinstance(v, str)]
+            if all(r is None or r.get("class") == netclass.INTERNAL for r in rows):
+                continue  # a column of internal hosts only (exfiltration's, the servers'): nothing to add
+            table.columns.insert(table.columns.index(column) + 1, Column(key, "country, AS"))
+            for row in table.rows:
+                if isinstance(row.get(column.key), str) and row[column.key] in known:
+                    row[key] = where(known[row[column.key]])
+    for record in records:
+        for k, v in list(record.items()):
+            if not (k.endswith("ip") and isinstance(v, str) and v in known) or f"{k}_where" in record:
+                continue
+            if known[v].get("class") != netclass.INTERNAL:  # an internal host is where it is
+                record[f"{k}_where"] = where(known[v])
+
+
 def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
     """Country, AS organisation and (optionally) DNS name of every address an alert names."""
     named: list[str] = []
@@ -129,6 +200,10 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
         named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
     ips = sorted(set(named), key=netclass.ip_sort_key)
     known = ctx.ip_dim.lookup(ips)
+    listed: dict[str, list[str]] = {}
+    for section in report.sections:  # units that match lists say which addresses they name (payload "listed")
+        for ip, labels in (section.payload.get("listed") or {}).items():
+            listed.setdefault(ip, []).extend(labels)
     names = resolver(ips) if resolve and ips else {}
     hosts: dict[str, HostInfo] = {}
     for ip in ips:
@@ -139,5 +214,9 @@ def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: boo
             country=row.get("country") if row else None,
             as_org=row.get("as_org") if row else None,
             dns_name=names.get(ip),
+            address_class=row.get("address_class") if row else None,
+            asn=row.get("asn") if row else None,
+            city=row.get("city") if row else None,
+            intel=listed.get(ip, []),
         )
     return hosts

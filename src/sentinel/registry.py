@@ -8,10 +8,11 @@ from sentinel.detectors.beacon import Beacon
 from sentinel.detectors.exfiltration import Exfiltration
 from sentinel.detectors.p2p import Botnet
 from sentinel.detectors.scan import Scan
+from sentinel.detectors.threat_intel import ThreatIntel
 from sentinel.units import Unit
 
 UNITS: dict[str, Unit] = {
-    unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet(), Beacon(), Scan())
+    unit.key: unit for unit in (CountryVolume(), Hourly(), Exfiltration(), Botnet(), Beacon(), Scan(), ThreatIntel())
 }
 
 

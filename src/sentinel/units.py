@@ -56,6 +56,9 @@ class Unit(Protocol):
 
     def run(self, ctx: Context, params: Any) -> UnitResult: ...
 
+    # Optional: `amend(ctx, params, report)`, called once every unit has run (in registry order), lets a unit
+    # change the others' findings, e.g. threat_intel raises the score of alerts on listed addresses.
+
 
 def check_params(unit: Unit, params: Any, config: Config) -> None:
     """A unit's own check of its parameters against the run (e.g. -bn inside --internal), before any data is

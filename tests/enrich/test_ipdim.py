@@ -202,7 +202,10 @@ def rows(dim: ipdim.IpDimension) -> dict[str, dict]:
 
 def test_build_columns_classes_and_countries(engine):
     dim = build(engine, ["8.8.8.8", "192.168.1.9", "2001:4860::8888", "fd00:104::1", "::ffff:8.8.8.8", "fe80::1"])
-    assert dim.table.column_names == ["ip", "version", "ip_num", "hi", "lo", "canonical", "class", "country", "as_org"]
+    assert dim.table.column_names == [
+        *("ip", "version", "ip_num", "hi", "lo", "canonical", "class", "country", "as_org"),
+        *("asn", "as_name", "city", "address_class"),
+    ]
     r = rows(dim)
     assert r["8.8.8.8"] | {} == {
         "ip": "8.8.8.8",
@@ -214,6 +217,10 @@ def test_build_columns_classes_and_countries(engine):
         "class": "public",
         "country": "US",
         "as_org": None,
+        "asn": None,
+        "as_name": None,
+        "city": None,
+        "address_class": "public",
     }
     assert (r["2001:4860::8888"]["hi"], r["2001:4860::8888"]["lo"]) == (0x2001_4860_0000_0000, 0x8888)
     assert r["2001:4860::8888"]["ip_num"] is None
@@ -222,6 +229,11 @@ def test_build_columns_classes_and_countries(engine):
         "public",
         "internal",
         "special",
+    ]
+    assert [r[ip]["address_class"] for ip in ("192.168.1.9", "fd00:104::1", "fe80::1")] == [
+        "internal",
+        "internal",
+        "link-local",
     ]
     assert r["2001:4860::8888"]["country"] == "US"
     assert r["::ffff:8.8.8.8"]["country"] == "US"  # looked up as its IPv4 address
@@ -274,3 +286,14 @@ def test_many_addresses_keep_their_order(engine):
     r = rows(build(engine, texts))
     for (h, lo), t in zip(values.tolist(), texts, strict=True):
         assert (r[t]["hi"], r[t]["lo"], r[t]["canonical"]) == (h, lo, t.lower())
+
+
+def test_build_with_the_default_stack_has_as_for_ipv4_and_ipv6(engine):
+    from sentinel.enrich.databases import open_stack
+
+    engine.register("texts", pa.table({"ip": ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "10.0.0.1"]}))
+    stack = open_stack(use_cache=False)
+    r = rows(ipdim.build(engine, "SELECT DISTINCT ip FROM texts", INTERNAL, stack))
+    for ip in ("8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"):
+        assert r[ip]["asn"] == 15169 and r[ip]["as_org"].startswith("AS15169 Google"), ip
+    assert (r["10.0.0.1"]["asn"], r["10.0.0.1"]["as_org"], r["10.0.0.1"]["country"]) == (None, None, None)

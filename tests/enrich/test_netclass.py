@@ -160,3 +160,49 @@ def test_sort_key_orders_by_version_then_numeric_value():
 def test_sort_key_does_not_depend_on_the_process():
     assert netclass.ip_sort_key("fd00::1") == (6, 0xFD00 << 112 | 1, "fd00::1")
     assert netclass.ip_sort_key("not an address") == (0, 0, "not an address")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10.1.1.1", "internal"),
+        ("8.8.8.8", "public"),
+        ("127.0.0.1", "loopback"),
+        ("169.254.1.1", "link-local"),
+        ("224.0.0.251", "multicast"),
+        ("239.255.255.250", "multicast"),
+        ("255.255.255.255", "broadcast"),
+        ("240.0.0.1", "reserved"),
+        ("0.0.0.0", "reserved"),
+        ("192.0.2.5", "reserved"),
+        ("100.64.1.1", "private"),
+        ("::1", "loopback"),
+        ("::", "reserved"),
+        ("fe80::1", "link-local"),
+        ("ff02::1", "multicast"),
+        ("fd00::1", "internal"),
+        ("2001:db8::1", "reserved"),
+        ("2a00::1", "public"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:8.8.8.8", "public"),
+        ("64:ff9b::808:808", "public"),
+        ("64:ff9b::a00:1", "reserved"),  # NAT64 of a private address: bogus
+    ],
+)
+def test_address_classes(text, expected):
+    internal = netclass.parse_cidrs("10.0.0.0/8,fd00::/8", "--internal")
+    assert netclass.address_class_one(ipaddress.ip_address(text), internal) == expected
+
+
+def test_address_classes_agree_with_the_coarse_class():
+    internal = netclass.parse_cidrs(netclass.DEFAULT_INTERNAL, "--internal")
+    values = np.array(
+        [0, 0x7F000001, 0xA9FE0101, 0xE00000FB, 0xFFFFFFFF, 0x0A000001, 0x08080808, 0xC0A80101], np.uint32
+    )
+    coarse = netclass.classify_v4(values, internal)
+    fine = netclass.address_classes_v4(values, internal)
+    for c, f in zip(coarse, fine, strict=True):
+        assert (c, f) in {("internal", "internal"), ("public", "public")} or (
+            c == "special" and f not in ("internal", "public")
+        )
+    assert set(fine) <= set(netclass.ADDRESS_CLASSES)

@@ -504,7 +504,7 @@ class Beacon:
             title="Periodic connections, strobes and long connections, by score",
             columns=[
                 Column("src_ip", "source", "ip"),
-                Column("destination", "destination"),
+                Column("destination", "destination", "ip"),  # an address, or "prefix AS" (left as it is)
                 Column("kind", "kind"),
                 Column("score", "score", "float"),
                 Column("connections", "connections", "int"),

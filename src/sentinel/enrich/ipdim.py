@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from sentinel.engines.base import Engine
 from sentinel.enrich import netclass
 from sentinel.enrich.geo import CountryProvider, OrgProvider
+from sentinel.enrich.geodb import Answers, GeoDatabase, GeoStack, as_org_text
 
 TABLE = "ip_dim"
 _DISTINCT = "distinct_ips"
@@ -125,8 +126,15 @@ HostRow = TypedDict(
         "class": str | None,
         "country": str | None,
         "as_org": str | None,
+        "asn": int | None,
+        "as_name": str | None,
+        "city": str | None,
+        "address_class": str | None,
     },
 )
+
+#: The columns of the dimension the engine sees (and joins on).
+ENGINE_COLUMNS = ("ip", "version", "class", "country", "as_org", "asn", "address_class")
 
 _DIGITS = np.array([1] * 10 + [2] * 90 + [3] * 156, dtype=np.int32)  # decimal digits of 0..255
 
@@ -134,8 +142,9 @@ _DIGITS = np.array([1] * 10 + [2] * 90 + [3] * 156, dtype=np.int32)  # decimal d
 @dataclass(frozen=True)
 class IpDimension:
     # ip (the raw text, as flows spell it), version, ip_num (IPv4 as uint32), hi and lo (IPv6 as the uint64
-    # halves of its 128 bits), canonical, class, country, as_org: one row per distinct text, plus one per
-    # canonical spelling that only appears under other spellings (so flows rewritten to it still join).
+    # halves of its 128 bits), canonical, class (internal/public/special), country, as_org ("AS15169 Google
+    # LLC"), asn, as_name, city, address_class (netclass.ADDRESS_CLASSES): one row per distinct text, plus one
+    # per canonical spelling that only appears under other spellings (so flows rewritten to it still join).
     table: pa.Table
     bad: tuple[str, ...]  # strings that are not addresses, sorted
     # raw text -> canonical text, for the spellings in the capture that are not canonical (rare).
@@ -212,13 +221,27 @@ def _mask(booleans: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return booleans.cast(pa.uint8()).to_numpy().astype(bool)
 
 
+def stack_of(country_db: CountryProvider | GeoStack, org_db: OrgProvider | None = None) -> GeoStack:
+    """A GeoStack as given, or one made of a country provider and an organisation provider (the API of old)."""
+    if isinstance(country_db, GeoStack):
+        return country_db
+    from sentinel.enrich.databases import LegacyCountry, LegacyOrg
+
+    databases: list[GeoDatabase] = [LegacyCountry(country_db)]
+    if org_db is not None:
+        databases.append(LegacyOrg(org_db))
+    return GeoStack(databases, exclusive=("country", "asn"))
+
+
 def build(
     engine: Engine,
     distinct_ips_sql: str,
     internal: Sequence[netclass.IPNetwork],
-    country_db: CountryProvider,
-    org_db: OrgProvider | None,
+    country_db: CountryProvider | GeoStack,
+    org_db: OrgProvider | None = None,
 ) -> IpDimension:
+    """The dimension of the distinct addresses `distinct_ips_sql` lists, geolocated by `country_db` (a GeoStack
+    of every database of the run, or, as before, a country provider and an optional organisation one)."""
     p = parse(engine, distinct_ips_sql)
     is_v4, is_v6 = p.version == 4, p.version == 6
     bad = tuple(sorted(pc.drop_null(p.ip.filter(pa.array(p.version == 0))).to_pylist()))
@@ -229,7 +252,11 @@ def build(
     klass = np.full(len(p.ip), None, dtype=object)
     klass[is_v4] = netclass.classify_v4(p.ipv4[is_v4], internal)
     klass[is_v6] = netclass.classify_v6(p.hi[is_v6], p.lo[is_v6], internal)
-    country, as_org = _geolocate(p, country_db, org_db)
+    fine = np.full(len(p.ip), None, dtype=object)
+    fine[is_v4] = netclass.address_classes_v4(p.ipv4[is_v4], internal)
+    fine[is_v6] = netclass.address_classes_v6(p.hi[is_v6], p.lo[is_v6], internal)
+    geo = geolocate(p, stack_of(country_db, org_db))
+    as_org = np.array([as_org_text(a, n) for a, n in zip(geo.asn, geo.as_name, strict=True)], dtype=object)
 
     table = pa.table(
         {
@@ -240,13 +267,17 @@ def build(
             "lo": pa.array(p.lo, pa.uint64(), mask=~is_v6),
             "canonical": p.canonical,
             "class": pa.array(klass, pa.string()),
-            "country": pa.array(country, pa.string()),
+            "country": pa.array(geo.country, pa.string()),
             "as_org": pa.array(as_org, pa.string()),
+            "asn": pa.array(geo.asn, pa.int64()),
+            "as_name": pa.array(geo.as_name, pa.string()),
+            "city": pa.array(geo.city, pa.string()),
+            "address_class": pa.array(fine, pa.string()),
         }
     )
     table = _with_absent_canonical_rows(table, aliased)
     # The engine gets what its queries join on (Spark takes no unsigned columns; less to broadcast).
-    engine.register(TABLE, table.select(["ip", "version", "class", "country", "as_org"]))
+    engine.register(TABLE, table.select(list(ENGINE_COLUMNS)))
     return IpDimension(table=table, bad=bad, aliases=aliases)
 
 
@@ -259,30 +290,21 @@ def _aliased(p: Parsed) -> np.ndarray:
     return aliased
 
 
-def _geolocate(p: Parsed, country_db: CountryProvider, org_db: OrgProvider | None) -> tuple[np.ndarray, np.ndarray]:
-    """Country and AS organisation per address: IPv4 by number, IPv6 by canonical text.
+def geolocate(p: Parsed, stack: GeoStack) -> Answers:
+    """Country, AS and city per address from the run's databases: IPv4 by number, IPv6 by its halves and text.
 
-    Addresses that embed an IPv4 one (IPv4-mapped, NAT64) are looked up as that IPv4 address. Other IPv6
-    addresses get an organisation from no provider (legacy ASN .dat files are IPv4-only), and a country from
-    providers that cover IPv6 (the embedded default does; legacy .dat ones answer None).
+    Addresses that embed an IPv4 one (IPv4-mapped, NAT64) are looked up as that IPv4 address.
     """
-    country = np.full(len(p.ip), None, dtype=object)
-    as_org = np.full(len(p.ip), None, dtype=object)
+    version = p.version.copy()
     ipv4 = p.ipv4.copy()
-    by_v4 = p.version == 4
     v6 = np.flatnonzero(p.version == 6)
     if v6.size:
         mapped, nat64, embedded = netclass.embedded_v4(p.hi[v6], p.lo[v6])
-        ipv4[v6] = embedded
-        by_v4[v6[mapped | nat64]] = True
-        native = v6[~(mapped | nat64)]
-        if native.size:
-            country[native] = country_db.countries_v6(p.canonical.take(pa.array(native)).to_pylist())
-    if by_v4.any():
-        country[by_v4] = country_db.countries(ipv4[by_v4])
-        if org_db is not None:
-            as_org[by_v4] = org_db.organisations(ipv4[by_v4])
-    return country, as_org
+        inner = v6[mapped | nat64]
+        ipv4[inner] = embedded[mapped | nat64]
+        version[inner] = 4
+    texts: list[str] = p.canonical.to_pylist() if (version == 6).any() else [""] * len(version)
+    return stack.lookup(version, ipv4, p.hi, p.lo, texts).answers
 
 
 def _with_absent_canonical_rows(table: pa.Table, aliased: np.ndarray) -> pa.Table:

@@ -59,6 +59,31 @@ MAPPED_V6, NAT64_V6 = "::ffff:0:0/96", "64:ff9b::/96"
 
 INTERNAL, PUBLIC, SPECIAL = "internal", "public", "special"
 
+#: The finer address classes reports show (`address_class`): `special` split by what the range is for.
+PRIVATE, LOOPBACK, LINK_LOCAL, MULTICAST, BROADCAST, RESERVED = (
+    "private",
+    "loopback",
+    "link-local",
+    "multicast",
+    "broadcast",
+    "reserved",
+)
+ADDRESS_CLASSES = (INTERNAL, PRIVATE, LOOPBACK, LINK_LOCAL, MULTICAST, BROADCAST, RESERVED, PUBLIC)
+#: Which special IPv4 ranges are which (the rest of SPECIAL_IPV4 is reserved: bogons, documentation, ...).
+SPECIAL_KINDS_V4 = (
+    (BROADCAST, ("255.255.255.255/32",)),
+    (LOOPBACK, ("127.0.0.0/8",)),
+    (LINK_LOCAL, ("169.254.0.0/16",)),
+    (MULTICAST, ("224.0.0.0/4",)),
+    (PRIVATE, ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")),
+)
+SPECIAL_KINDS_V6 = (
+    (LOOPBACK, ("::1/128",)),
+    (LINK_LOCAL, ("fe80::/10",)),
+    (MULTICAST, ("ff00::/8",)),
+    (PRIVATE, ("fc00::/7",)),
+)
+
 
 def parse_cidr(text: str, option: str) -> IPNetwork:
     """Parse one CIDR given by a user; host bits set (192.168.1.7/24) are an error, not a guess."""
@@ -152,6 +177,49 @@ def classify_v6(hi: np.ndarray, lo: np.ndarray, internal: Sequence[IPNetwork]) -
     out[nat64] = classify_v4(ipv4[nat64], ())
     out[in_networks_v6(hi, lo, v6_prefixes(internal))] = INTERNAL
     return out
+
+
+_KINDS_V4 = [(kind, v4_ranges(ipaddress.ip_network(n) for n in nets)) for kind, nets in SPECIAL_KINDS_V4]
+_KINDS_V6 = [(kind, v6_prefixes(ipaddress.ip_network(n) for n in nets)) for kind, nets in SPECIAL_KINDS_V6]
+
+
+def _refine_v4(ipv4: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    out = coarse.copy()
+    special = coarse == SPECIAL
+    out[special] = RESERVED
+    for kind, ranges in reversed(_KINDS_V4):  # the first listed wins: broadcast before multicast's 240/4
+        out[special & in_ranges(ipv4, ranges)] = kind
+    return out
+
+
+def address_classes_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
+    """Fine class of each IPv4 address (ADDRESS_CLASSES): internal, public, or what a special range is for."""
+    return _refine_v4(ipv4, classify_v4(ipv4, internal))
+
+
+def address_classes_v6(hi: np.ndarray, lo: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
+    """The same for IPv6 (IPv4-mapped addresses take the class of the IPv4 address inside)."""
+    hi, lo = hi.astype(np.uint64, copy=False), lo.astype(np.uint64, copy=False)
+    coarse = classify_v6(hi, lo, internal)
+    out = coarse.copy()
+    special = coarse == SPECIAL
+    out[special] = RESERVED
+    for kind, prefixes in reversed(_KINDS_V6):
+        out[special & in_networks_v6(hi, lo, prefixes)] = kind
+    mapped, _, ipv4 = embedded_v4(hi, lo)
+    inner = mapped & special  # NAT64 of a non-global IPv4 address stays reserved (bogus, RFC 6052 3.1)
+    if inner.any():
+        out[inner] = _refine_v4(ipv4[inner], coarse[inner])
+    return out
+
+
+def address_class_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]) -> str:
+    """The fine class of a single address."""
+    if address.version == 4:
+        return str(address_classes_v4(np.array([int(address)], dtype=np.uint32), internal)[0])
+    value = int(address)
+    hi, lo = np.array([value >> 64], np.uint64), np.array([value & _LOW64], np.uint64)
+    return str(address_classes_v6(hi, lo, internal)[0])
 
 
 def classify_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, internal: Sequence[IPNetwork]) -> str:

@@ -156,6 +156,7 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
   h2, h3, h4 { break-after: avoid; }
   section.part { break-before: page; }
   article.alert { break-inside: avoid-page; }
+  .why figure img { max-height: 95mm; width: auto; }  /* an alert's chart leaves room for its figures */
   a { color: inherit; text-decoration: none; }
   tr[hidden] { display: table-row; }
 }

@@ -45,13 +45,21 @@ def _evidence_value(value: Any) -> str:
     return md_text("-" if value is None else value)
 
 
-def _alert(alert: Alert, report: Report) -> list[str]:
+def alert_chart_key(alert: Alert) -> str:
+    """The key of an alert's chart among a report's chart files (`<stem>-alert-<id>.png`)."""
+    return f"alert-{alert.id}"
+
+
+def _alert(alert: Alert, report: Report, chart_files: dict[str, str]) -> list[str]:
     lines = [
         f"### Alert {alert.id}: {md_text(alert.type)} ({md_text(alert.severity)}, score {alert.score:.2f})",
         "",
         md_para(alert.summary),
         "",
     ]
+    if alert.chart is not None and alert_chart_key(alert) in chart_files:
+        target = md_link_target(chart_files[alert_chart_key(alert)])
+        lines += [f"![{md_text(alert.chart.title)}]({target})", ""]
     named = list(dict.fromkeys([*alert.hosts, *([alert.dst_ip] if alert.dst_ip else [])]))
     lines += [
         "| IP address | role | scope | country | AS organisation | DNS name |",
@@ -60,7 +68,7 @@ def _alert(alert: Alert, report: Report) -> list[str]:
     for ip in named:
         info = report.hosts.get(ip)
         role = "implicated host" if ip in alert.hosts else "counterpart"
-        values = [info.scope, info.country, info.as_org, info.dns_name] if info else [None] * 4
+        values = [info.address_class or info.scope, info.country, info.as_org, info.dns_name] if info else [None] * 4
         cells = " | ".join(md_text(v) if v else "-" for v in values)
         lines.append(f"| {md_text(ip)} | {role} | {cells} |")
     lines.append("")
@@ -106,6 +114,18 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
         ("input", "value"),
     )
     lines.append("")
+    databases = report.enrichment.get("databases") or []
+    if databases:
+        lines += ["GeoIP and AS databases used (named ones first):", ""]
+        for db in databases:
+            provides = ", ".join(db.get("provides") or [])
+            date = f", data of {db['date']}" if db.get("date") else ""
+            licence = f"; licence: {db['licence']}" if db.get("licence") else ""
+            lines.append(
+                f"- {md_text(db.get('name'))} ({md_text(db.get('kind'))}: {md_text(provides)}{md_text(date)})"
+                f"{md_text(licence)}"
+            )
+        lines.append("")
     for note in report.notes:
         lines += [f"> {md_text(note)}", ""]
     lines += ["## Summary", ""]
@@ -136,5 +156,5 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
     if not report.alerts:
         lines += ["No alerts.", ""]
     for alert in report.alerts:
-        lines += _alert(alert, report)
+        lines += _alert(alert, report, chart_files)
     return "\n".join(lines)

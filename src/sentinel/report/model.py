@@ -105,8 +105,12 @@ class HostInfo:
     ip: str
     scope: str | None  # internal | public | special | None (unparseable)
     country: str | None
-    as_org: str | None
-    dns_name: str | None
+    as_org: str | None  # "AS15169 Google LLC"
+    dns_name: str | None  # from the reverse DNS (untrusted text: renderers escape it)
+    address_class: str | None = None  # netclass.ADDRESS_CLASSES: internal, private, loopback, ..., public
+    asn: int | None = None
+    city: str | None = None
+    intel: list[str] = field(default_factory=list)  # threat-intel lists naming the address
 
 
 @dataclass
@@ -137,7 +141,7 @@ class Report:
     version: str
     generated_at: str  # RFC 3339 UTC; the only part of a report that changes between identical runs
     input: InputSummary
-    enrichment: dict[str, str]  # role -> source description (country, as_org, dns)
+    enrichment: dict[str, Any]  # role -> source description (country, as_org, dns); databases: their details
     settings: dict[str, Any]  # what the run was asked to do, for the record
     sections: list[Section] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)

@@ -124,6 +124,13 @@ class ReportFiles:
                     names[chart.key] = f"{self._stem}-{chart.key}.png"
                     png = rendered.png(chart) if rendered else charts.render_png(chart)
                     files[self._out_dir / names[chart.key]] = png
+            for alert in report.alerts:  # the "why" chart of each alert, named after the report's stem
+                if alert.chart is not None:
+                    key = markdown.alert_chart_key(alert)
+                    names[key] = f"{self._stem}-{key}.png"
+                    path = self._out_dir / names[key]
+                    self._batch.reserve(path)  # the stem is ours: only a file made since could be there
+                    files[path] = rendered.png(alert.chart) if rendered else charts.render_png(alert.chart)
             markdown_path = self._out_dir / f"{self._stem}.md"
             files[markdown_path] = markdown.render(report, names).encode()
             unused = [self._out_dir / f"{self._stem}-{k}.png" for k in self._chart_keys if k not in names]
