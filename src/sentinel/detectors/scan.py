@@ -747,11 +747,10 @@ class Scan:
                     }
                 ),
             )
-            engine.create_temp_table(FOUND, found_sql())
-        try:
-            return Scan._gather(ctx, params, allow, hot)
-        finally:
-            engine.drop_temp_table(FOUND)
+            # Both tables live until the end: Spark Connect analyses a cached view's SQL again when it is read,
+            # so the found targets need the probed ones still there.
+            with temp_table(engine, FOUND, found_sql()):
+                return Scan._gather(ctx, params, allow, hot)
 
     @staticmethod
     def _gather(
