@@ -68,7 +68,7 @@ def simulate_main(argv: Sequence[str]) -> int:
 
 
 def demo_main(argv: Sequence[str]) -> int:
-    from sentinel import pipeline
+    from sentinel import pipeline, quality
     from sentinel.cli import analysis_parser, build_config
     from sentinel.report import console, writer
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
@@ -100,6 +100,10 @@ def demo_main(argv: Sequence[str]) -> int:
     # The office's own vulnerability scanner is a known one: allow-listed, as a site would (README: scan).
     known = [b["allow"] for b in sim.labels["benign"] if b["kind"] == "vulnerability_scanner"]
     allow = ["--set", f"scan.allow={','.join(known)}"] if known else []
+    # So are the admin hosts the labels declare (the backup host pulling from every client, the scanner's
+    # authenticated sessions): `lateral.admin_hosts` (README: lateral).
+    for key, declared in quality.allow_lists(sim.labels).items():
+        allow += [f"--set={key}.{param}={','.join(ips)}" for param, ips in declared.items()]
     config = build_config(analysis_parser().parse_args(["--data", str(data), "--all", *allow]))
     report = pipeline.run(config)
     if not args.quiet:
@@ -112,6 +116,7 @@ def demo_main(argv: Sequence[str]) -> int:
             print(f"  {attack['kind']:{width}s}  {', '.join(attack['hosts'])}")
         if known:
             print(f"  (the office's vulnerability scanner {', '.join(known)} is allow-listed: --set scan.allow=...)")
+            print("  (its backup host and scanner are declared admin hosts: --set lateral.admin_hosts=...)")
     md = writer.write_markdown(report, folder)
     page = writer.write_file(report, "html", str(folder / "report.html"), force=False)
     js = writer.write_json(report, str(folder / "report.json"), force=False)

@@ -73,6 +73,30 @@ def servers(labels: dict[str, Any]) -> set[str]:
     return {ip for ips in labels["servers"].values() for ip in ips}
 
 
+def allow_lists(labels: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """What a deployment declares about the simulated office's benign look-alikes that need it (e.g. the
+    backup host in `lateral.admin_hosts`): unit key -> parameter -> addresses, from the labels."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for item in labels.get("benign", []):
+        for name, ips in (item.get("allow_list") or {}).items():
+            key, param = name.split(".", 1)
+            before = out.setdefault(key, {}).get(param, ())
+            out[key][param] = tuple(sorted({*before, *ips}))
+    return out
+
+
+def benign_hosts(labels: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Hosts of the labelled benign look-alikes (address -> their kinds); 'clients' (every client) is left
+    out."""
+    out: dict[str, tuple[str, ...]] = {}
+    for item in labels.get("benign", []):
+        hosts = item.get("hosts")
+        if isinstance(hosts, list):
+            for h in hosts:
+                out[h] = (*out.get(h, ()), item["kind"])
+    return out
+
+
 def look_alikes(labels: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
     """Per benign look-alike kind (update checks, NTP, backup, a vulnerability scanner, ...): the internal hosts
     that do it ("clients" meaning every client) and the destinations they do it with (empty: any)."""

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sentinel import pipeline
 from sentinel.detectors import exfiltration as ex
@@ -102,6 +104,112 @@ def test_severity_scale():
     assert severity_for(ex.score(250 * MB, 20 * MB)) == "critical"
     assert severity_for(ex.score(1_000 * MB, 2_000 * MB)) == "high"  # a gigabyte out is never below high
     assert severity_for(ex.score(11_000 * MB, 20_000 * MB)) == "critical"
+
+
+# -- spread transfers and quiet hours (issue 7) ------------------------------------------------------------
+
+
+def _spread(src: str, dsts: list[str], each: int, start: int = 50_000) -> list[dict]:
+    return [flow(start + i, src, d, up=each // 5, down=1000) for i, d in enumerate(dsts) for _ in range(5)]
+
+
+def test_transfer_spread_over_one_slash24_alerts_as_one(tmp_path):
+    # 192.168.1.99 sends 12 addresses of 193.136.7.0/24 about 4 MB each: under the one-destination threshold
+    # (2x the median host's ~2.1 MB and 1 MB ... 4.2 MB), 48 MB together.
+    dsts = [f"193.136.7.{i}" for i in range(10, 22)]
+    report = pipeline.run(
+        config_for(
+            write_flows(tmp_path / "f.parquet", _office(_spread("192.168.1.99", dsts, 4 * MB))),
+            "exfiltration",
+            exfiltration=ex.Params(percentile=80),
+        )
+    )
+    [alert] = report.alerts
+    assert alert.hosts == ["192.168.1.99"]
+    [transfer] = alert.evidence["transfers"]
+    assert transfer["spread_over"] == "193.136.7.0/24" and transfer["destinations"] == 12
+    assert transfer["up_bytes"] == 12 * 5 * (4 * MB // 5) and transfer["flows"] == 60
+    assert transfer["country"] == "PT"
+    assert "12 addresses of 193.136.7.0/24" in alert.summary
+    assert alert.evidence["transfer_out_bytes"] == transfer["up_bytes"] - transfer["down_bytes"]
+
+
+def test_a_transfer_to_an_address_of_a_spread_group_joins_it(tmp_path):
+    # The same spread, plus 40 MB to one more address of the /24 (a transfer on its own): one transfer to 13
+    # addresses, quoting the largest first.
+    dsts = [f"193.136.7.{i}" for i in range(10, 22)]
+    rows = _office(_spread("192.168.1.99", dsts, 4 * MB) + _spread("192.168.1.99", ["193.136.7.200"], 40 * MB))
+    report = pipeline.run(
+        config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
+    )
+    [alert] = report.alerts
+    [transfer] = alert.evidence["transfers"]
+    assert transfer["spread_over"] == "193.136.7.0/24" and transfer["destinations"] == 13
+    assert transfer["dst_ip"] == alert.dst_ip == "193.136.7.200"
+    assert transfer["up_bytes"] == 12 * 5 * (4 * MB // 5) + 5 * (40 * MB // 5)
+
+
+def test_spread_needs_enough_destinations(tmp_path):
+    dsts = ["193.136.7.10", "193.136.7.11"]  # two addresses: under min_spread_destinations
+    rows = _office(_spread("192.168.1.99", dsts, 4 * MB))
+    report = pipeline.run(
+        config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
+    )
+    assert report.alerts == []
+
+
+def test_spread_over_one_as_organisation(tmp_path, shared_data):
+    # Google addresses in four different /24s, 4 MB each: one AS organisation with the legacy ASN database.
+    asn = shared_data / "geoip-legacy" / "GeoIPASNum-20140916.dat"
+    dsts = ["8.8.8.8", "8.8.4.4", "74.125.1.1", "173.194.2.2"]
+    config = config_for(
+        write_flows(tmp_path / "f.parquet", _office(_spread("192.168.1.99", dsts, 4 * MB))),
+        "exfiltration",
+        exfiltration=ex.Params(percentile=80),
+    )
+    config = type(config)(**{**config.__dict__, "org_db": str(asn)})
+    [alert] = pipeline.run(config).alerts
+    [transfer] = alert.evidence["transfers"]
+    assert transfer["spread_over"].startswith("AS organisation AS15169") and transfer["destinations"] == 4
+    assert transfer["as_org"].startswith("AS15169")
+
+
+def test_transfer_in_quiet_hours_scores_up(tmp_path):
+    # The office and the host browse during hour 0 to hour 9; the host's transfer happens at 05:00, when its
+    # other traffic stopped: the score rises by half its distance to 1.
+    rows = []
+    for h in range(10, 20):
+        for i in range(40):
+            ts = (i % 10) * 360_000 + h  # hours 0-9
+            rows.append(flow(ts, f"192.168.1.{h}", f"8.8.{h}.{i}", up=100_000, down=1_000_000))
+    rows += [flow(i * 36_000, "192.168.1.99", f"9.9.{i}.1", up=1000, down=100_000) for i in range(30)]  # 00-03h
+    rows += [flow(5 * 360_000 + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(30)]
+    report = pipeline.run(
+        config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
+    )
+    [alert] = report.alerts
+    assert alert.evidence["quiet_hours_share"] == 1.0
+    base = ex.score(alert.evidence["transfer_out_bytes"], alert.evidence["alert_threshold_bytes"])
+    assert alert.score == ex.with_quiet(base, 1.0, 0.5) == pytest.approx(1 - (1 - base) * 0.5, abs=1e-4)
+    assert alert.chart is not None and sum(alert.chart.values) == 30 * MB
+
+
+def test_quiet_share_and_with_quiet():
+    series = [
+        {"other_flows": 100, "out_bytes": 0},
+        {"other_flows": 100, "out_bytes": 10},
+        {"other_flows": 2, "out_bytes": 30},
+        {"other_flows": 0, "out_bytes": 60},
+    ]
+    assert ex.quiet_share(series, 0.1) == 0.9
+    assert ex.quiet_share([{"other_flows": 0, "out_bytes": 5}], 0.1) is None  # nothing to compare with
+    assert ex.with_quiet(0.5, None, 0.5) == 0.5 and ex.with_quiet(0.5, 1.0, 0.5) == 0.75
+
+
+@given(st.floats(min_value=0, max_value=1), st.floats(min_value=0, max_value=1), st.floats(min_value=0, max_value=1))
+def test_with_quiet_stays_in_unit_interval_and_never_lowers(value, share, weight):
+    raised = ex.with_quiet(value, share, weight)
+    assert 0.0 <= raised <= 1.0 and raised >= value - 1e-4  # rounded to 4 places
 
 
 def test_alert_chart_is_the_upload_timeline(tmp_path):

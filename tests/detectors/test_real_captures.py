@@ -35,6 +35,31 @@ def test_no_false_alerts_on_real_traffic(shared_data, name, network):
     assert report.alerts == []
 
 
+@pytest.mark.parametrize(("name", "network"), CASES)
+def test_no_dns_or_lateral_alert_on_real_traffic(shared_data, name, network):
+    # These captures have at most one internal host speaking DNS (too few to judge resolvers or volumes:
+    # the section says how many) and no internal admin sessions: --dns and --lateral stay silent.
+    path = shared_data / "derived-course-schema" / name
+    units = {k: default_params(k) for k in ("dns", "lateral")}
+    report = pipeline.run(Config(data=path, internal=netclass.parse_cidrs(network, "--internal"), units=units))
+    assert report.alerts == []
+    assert report.section("dns").payload["hosts_speaking_dns"] <= 1
+    assert report.section("lateral").payload["rows"] == []
+
+
+def test_nmap_sweep_of_admin_ports_is_not_lateral_movement(shared_data):
+    # Stratosphere's port-scanning scenario: 172.16.1.11 probes internal hosts, admin ports included; none
+    # answers with a session, so the fan-out is the scan detector's finding, never a lateral alert.
+    path = (
+        shared_data / "stratosphere" / "security-datasets-for-testing" / "002-zeek-scenario-port-scanning" / "conn.log"
+    )
+    internal = netclass.parse_cidrs("10.0.0.0/8,172.16.0.0/12,192.168.0.0/16", "--internal")
+    report = pipeline.run(Config(data=path, internal=internal, units={"lateral": default_params("lateral")}))
+    payload = report.section("lateral").payload
+    assert payload["admin_edges"] >= 20  # the sweep touched admin ports of many hosts
+    assert payload["rows"] == [] and report.alerts == []
+
+
 # -- scans: the nmap captures (Zeek logs) find their scanner; the CTU-Normal days raise no high scan alert ---
 NMAP_CASES = [  # (Zeek log under stratosphere/, the scanner, what it did)
     ("security-datasets-for-testing/002-zeek-scenario-port-scanning/conn.log", "172.16.1.11", "sweep"),

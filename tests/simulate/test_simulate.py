@@ -93,9 +93,11 @@ def test_labels_are_json_serialisable_and_echo_the_config():
     assert labels["network"] == "192.168.104.0/24"
     assert len(labels["clients"]) == 50
     assert set(labels["servers"]) == {"dns", "file", "web", "ntp", "backup_nas", "backup_host"}
-    assert [b["kind"] for b in labels["benign"]] == ["update_check", "ntp", "nightly_backup"]  # 50k flows: no
+    kinds = [b["kind"] for b in labels["benign"]]
+    assert kinds[:3] == ["update_check", "ntp", "nightly_backup"] and "vulnerability_scanner" not in kinds  # 50k
+    assert {"backup_pull", "busy_dns_server", "dns_forwarding"} <= set(kinds)
     big = simulate(SimulationConfig(hosts=50, flows=100_000, attacks=True)).labels["benign"]  # vulnerability scan
-    assert [b["kind"] for b in big] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
+    assert [b["kind"] for b in big][:4] == ["update_check", "ntp", "nightly_backup", "vulnerability_scanner"]
     assert [a["kind"] for a in labels["attacks"]] == list(ATTACK_KINDS)
     assert day(attacks=False).labels["attacks"] == []
 
@@ -143,7 +145,8 @@ def test_every_client_uses_dns_file_and_web_servers():
 
 def test_dns_goes_out_only_through_the_internal_servers():
     df, labels = frame(), day().labels
-    dns_out = df[(df.port == 53) & ~is_internal(df.dst_ip)]
+    tunnels = {h for a in labels["attacks"] if a["alert_type"] == "dns_tunnel" for h in a["hosts"]}
+    dns_out = df[(df.port == 53) & ~is_internal(df.dst_ip) & ~df.src_ip.isin(tunnels)]
     assert set(dns_out.src_ip) == set(labels["servers"]["dns"])
     assert set(dns_out.dst_ip) <= {"8.8.8.8", "8.8.4.4", "1.1.1.1"}
     assert (dns_out.proto == "udp").all()
@@ -217,8 +220,10 @@ def test_nightly_backup_is_internal_and_matches_its_label():
     (backup,) = [b for b in labels["benign"] if b["kind"] == "nightly_backup"]
     assert backup["hosts"] == labels["servers"]["backup_host"]
     assert backup["dst_ip"] == labels["servers"]["backup_nas"][0]
-    rows = df[df.src_ip.isin(backup["hosts"])]
+    rows = df[df.src_ip.isin(backup["hosts"]) & (df.port != 445)]  # 445: its evening pull from the clients
     assert (rows.dst_ip == backup["dst_ip"]).all() and (rows.port == 873).all()
+    pull = df[df.src_ip.isin(backup["hosts"]) & (df.port == 445)]
+    assert set(pull.dst_ip) == set(labels["clients"]) and (pull.timestamp >= 21 * HOUR).all()
     assert len(rows) == backup["flows"] and rows.up_bytes.sum() == backup["up_bytes"]
     assert rows.timestamp.min() == backup["start"] and rows.timestamp.max() == backup["end"]
     assert backup["start"] >= HOUR and backup["end"] <= 3 * HOUR

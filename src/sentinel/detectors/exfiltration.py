@@ -13,6 +13,15 @@ never finds exfiltration. Here the direction is upload, towards external destina
   all external destinations (and above `min_transfer_bytes`), and `min_transfer_ratio` times what came
   back. Browsing, streaming and updates download more than they upload per destination; a bulk or
   low-and-slow exfiltration channel does the opposite, whatever the host's overall volume.
+* Spread transfers: the same test over the destinations of one /24 (/48 for IPv6) or one AS organisation
+  (where an AS database is given) together, when at least `min_spread_destinations` of them received
+  upload-dominant flows: a transfer split over many addresses of one provider so that none crosses the
+  threshold alone.
+* Quiet hours: the share of the transferred bytes sent in hours when the host was otherwise quiet (its
+  other flows under `quiet_fraction` of its busy hours', the upper quartile of its hours) raises the score:
+  1 - (1 - score)(1 - quiet_weight x share), and is given in the evidence with the host's upload per hour
+  (the chart of the alert shows the bytes sent per hour). Destinations are named with country and AS
+  organisation.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from sentinel.analyses.hourly import UTC_HOURS
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
+from sentinel.detectors._timeline import hour_sql
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
@@ -53,6 +63,14 @@ class Params:
     min_transfer_ratio: float = param(5.0, "a transfer's upload is at least this many times what came back")
     min_peer_flows: int = param(10, "hosts with fewer external flows are ranked but do not set the peer ratio")
     top_destinations: int = param(3, "destinations quoted per alert, by bytes sent")
+    min_spread_destinations: int = param(
+        3, "addresses of one /24 (/48) or AS organisation that together make a spread transfer out"
+    )
+    quiet_fraction: float = param(
+        0.1,
+        "an hour is quiet for a host when its other flows are under this fraction of its busy hours' (upper quartile)",
+    )
+    quiet_weight: float = param(0.5, "how far a transfer sent in quiet hours raises the score (0: not at all)")
 
 
 def external_traffic(ctx: Context) -> pa.Table:
@@ -138,8 +156,17 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
     the usual shape of a dedicated exfiltration server) already has its exact totals; only the others
     need a pass over the flows.
     """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(pair_totals(ctx, candidates), key=_transfer_order):
+        if is_transfer(r, threshold, params):
+            out.setdefault(r["src_ip"], []).append(r)
+    return out
+
+
+def pair_totals(ctx: Context, candidates: pa.Table) -> list[dict[str, Any]]:
+    """Totals over all flows of candidate (src_ip, dst_ip) pairs (flows, bytes each way, first and last)."""
     if candidates.num_rows == 0:
-        return {}
+        return []
     ctx.engine.register("exfil_candidates", candidates)
     checked = pylist(
         ctx.engine.query(
@@ -166,10 +193,188 @@ def transfers(ctx: Context, candidates: pa.Table, threshold: int, params: Params
             """
             )
         )
+    return rows
+
+
+def group_keys(ctx: Context, traffic: pa.Table) -> pa.Table:
+    """Upload-dominant (host, destination) rows with the destination's /24 (/48 for IPv6) and AS organisation."""
+    rows = traffic.filter(pc.is_valid(traffic["dst_ip"])).select(["src_ip", "dst_ip", "flows", "up_bytes"])
+    dst = rows["dst_ip"]
+    v6 = pc.match_substring(dst, ":")
+    v6_nets = {
+        ip: netclass.subnet_of(ip, prefix_v6=48) for ip in pc.unique(pc.filter(dst, v6)).to_pylist() if ip is not None
+    }
+    net = pc.replace_substring_regex(dst, r"\.[0-9]+$", ".0/24")
+    if v6_nets:  # the rare IPv6 destinations: their /48, from Python
+        net = pa.array([v6_nets.get(d, n) for d, n in zip(dst.to_pylist(), net.to_pylist(), strict=True)], pa.string())
+    orgs = ctx.ip_dim.table.select(["ip", "as_org"])
+    keyed = rows.append_column("net", net).join(orgs, keys="dst_ip", right_keys="ip", join_type="left outer")
+    return keyed.sort_by([("src_ip", "ascending"), ("dst_ip", "ascending")])
+
+
+def _pair_key(table: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(table["src_ip"], table["dst_ip"], "|")
+
+
+def spread_groups(keyed: pa.Table, threshold: int, taken: set[tuple[str, str]], params: Params) -> list[dict[str, Any]]:
+    """(host, /24 or AS) groups whose upload-dominant flows to at least `min_spread_destinations` addresses
+    (not already a transfer on their own) carry at least `threshold` bytes: candidates for a spread transfer.
+    Grouped by Arrow; only the groups that pass come to Python."""
+    if taken:
+        keyed = keyed.filter(pc.invert(pc.is_in(_pair_key(keyed), pa.array([f"{s}|{d}" for s, d in taken]))))
+    at_least = pa.scalar(threshold, keyed["up_bytes"].type)
+    groups: list[dict[str, Any]] = []
+    for column, label in (("net", "{}"), ("as_org", "AS organisation {}")):
+        valid = keyed.filter(pc.is_valid(keyed[column]))
+        sums = valid.group_by(["src_ip", column]).aggregate([("up_bytes", "sum"), ("dst_ip", "count")])
+        sums = sums.filter(
+            pc.and_(
+                pc.greater_equal(sums["dst_ip_count"], params.min_spread_destinations),
+                pc.greater_equal(sums["up_bytes_sum"], at_least),
+            )
+        )
+        if sums.num_rows == 0:
+            continue
+        members = valid.join(sums.select(["src_ip", column]), keys=["src_ip", column], join_type="inner")
+        found: dict[tuple[str, str], list[str]] = {}
+        for r in pylist(members.select(["src_ip", column, "dst_ip"])):
+            found.setdefault((r["src_ip"], r[column]), []).append(r["dst_ip"])
+        groups += [
+            {"src_ip": src, "group": label.format(name), "dsts": sorted(dsts, key=netclass.ip_sort_key)}
+            for (src, name), dsts in found.items()
+        ]
+    return sorted(groups, key=lambda g: (netclass.ip_sort_key(g["src_ip"]), g["group"]))
+
+
+def spread_transfers(
+    ctx: Context, traffic: pa.Table, threshold: int, sent: dict[str, list[dict[str, Any]]], params: Params
+) -> dict[str, list[dict[str, Any]]]:
+    """Transfers out spread over many addresses of one /24 or AS organisation: the group's pairs' totals
+    together pass the one-destination test (net at least the threshold, `min_transfer_ratio` x what came
+    back). Where groups overlap (a /24 inside an AS), the larger wins."""
+    taken = {(src, d["dst_ip"]) for src, moved in sent.items() for d in moved}
+    groups = spread_groups(group_keys(ctx, traffic), threshold, taken, params)
+    if not groups:
+        return {}
+    wanted = pa.array(sorted({f"{g['src_ip']}|{d}" for g in groups for d in g["dsts"]}))
+    rows = traffic.filter(pc.is_valid(traffic["dst_ip"]))
+    candidates = rows.filter(pc.is_in(_pair_key(rows), wanted))
+    totals = {(r["src_ip"], r["dst_ip"]): r for r in pair_totals(ctx, candidates)}
+    found = []
+    for g in groups:
+        members = sorted(
+            (totals[(g["src_ip"], d)] for d in g["dsts"]),
+            key=lambda r: (r["down_bytes"] - r["up_bytes"], netclass.ip_sort_key(r["dst_ip"])),
+        )
+        entry = {
+            "src_ip": g["src_ip"],
+            "dst_ip": members[0]["dst_ip"],
+            "group": g["group"],
+            "destinations": [m["dst_ip"] for m in members],
+            "flows": sum(m["flows"] for m in members),
+            "up_bytes": sum(m["up_bytes"] for m in members),
+            "down_bytes": sum(m["down_bytes"] for m in members),
+            "first_ts": min(m["first_ts"] for m in members),
+            "last_ts": max(m["last_ts"] for m in members),
+            "lead_net": members[0]["up_bytes"] - members[0]["down_bytes"],  # the destination quoted first
+        }
+        if is_transfer(entry, threshold, params):
+            found.append(entry)
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in sorted(rows, key=_transfer_order):
-        if is_transfer(r, threshold, params):
-            out.setdefault(r["src_ip"], []).append(r)
+    for entry in sorted(found, key=_transfer_order):
+        kept = out.setdefault(entry["src_ip"], [])
+        if not any(set(entry["destinations"]) & set(k["destinations"]) for k in kept):
+            kept.append(entry)
+    return out
+
+
+def fold_into_groups(
+    ctx: Context, sent: dict[str, list[dict[str, Any]]], spread: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """A host's one-destination transfers to an address of one of its spread groups (same /24 or AS
+    organisation) join that group, so the alert quotes one transfer to N addresses of it. Returns the
+    one-destination transfers left."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for host, singles in sent.items():
+        groups = spread.get(host, [])
+        info = ctx.ip_dim.lookup([d["dst_ip"] for d in singles]) if groups else {}
+        kept = []
+        for d in singles:
+            row = info.get(d["dst_ip"])
+            org = f"AS organisation {row['as_org']}" if row and row["as_org"] else None
+            net = netclass.subnet_of(d["dst_ip"], prefix_v6=48)
+            group = next((g for g in groups if g["group"] in (net, org)), None)
+            if group is None:
+                kept.append(d)
+                continue
+            group["destinations"].append(d["dst_ip"])
+            for k in ("flows", "up_bytes", "down_bytes"):
+                group[k] += d[k]
+            group["first_ts"] = min(group["first_ts"], d["first_ts"])
+            group["last_ts"] = max(group["last_ts"], d["last_ts"])
+            if d["up_bytes"] - d["down_bytes"] > group["lead_net"]:
+                group["dst_ip"], group["lead_net"] = d["dst_ip"], d["up_bytes"] - d["down_bytes"]
+        out[host] = kept
+    return out
+
+
+def merge_transfers(*found: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for each in found:
+        for src, moved in each.items():
+            out.setdefault(src, []).extend(moved)
+    return {src: sorted(moved, key=_transfer_order) for src, moved in out.items() if moved}
+
+
+def quiet_share(series: list[dict[str, Any]], quiet_fraction: float) -> float | None:
+    """Share of the transferred bytes sent in hours when the host was otherwise quiet: its other flows under
+    `quiet_fraction` of its busy hours' (the upper quartile of its hours with other flows). None when it
+    had no other activity."""
+    active = [r["other_flows"] for r in series if r["other_flows"] > 0]
+    sent = sum(r["out_bytes"] for r in series)
+    if not active or sent <= 0:
+        return None
+    floor = quiet_fraction * float(np.percentile(active, 75))
+    quiet = sum(r["out_bytes"] for r in series if r["other_flows"] <= floor)
+    return quiet / sent
+
+
+def with_quiet(value: float, share: float | None, weight: float) -> float:
+    """The score raised by the share of the transfer sent in quiet hours: 1 - (1 - value)(1 - weight x share)."""
+    if not share:
+        return value
+    share = min(max(share, 0.0), 1.0)
+    weight = min(max(weight, 0.0), 1.0)
+    return round(1.0 - (1.0 - value) * (1.0 - weight * share), 4)
+
+
+def hourly_activity(ctx: Context, sent: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Per alerting host and hour: its flows to anything but its transfer destinations, and the bytes it sent
+    to those (candidates only: the hosts that alert)."""
+    if not sent:
+        return {}
+    pairs = sorted(
+        {(src, dst) for src, moved in sent.items() for d in moved for dst in d.get("destinations", [d["dst_ip"]])}
+    )
+    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
+    ctx.engine.register("exfil_out_pairs", table)
+    hosts = pa.table({"ip": pa.array(sorted(sent), pa.string())})
+    ctx.engine.register("exfil_hosts", hosts)
+    rows = pylist(
+        ctx.engine.query(
+            f"""
+            SELECT f.src_ip, {hour_sql("f.ts")} AS hour,
+                   count(*) FILTER (WHERE p.dst_ip IS NULL) AS other_flows,
+                   coalesce(sum(f.up_bytes) FILTER (WHERE p.dst_ip IS NOT NULL), 0) AS out_bytes
+            FROM flows f LEFT JOIN exfil_out_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
+            WHERE f.src_ip IN (SELECT ip FROM exfil_hosts)
+            GROUP BY 1, 2
+            """
+        )
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["src_ip"], r["hour"])):
+        out.setdefault(r["src_ip"], []).append(r)
     return out
 
 
@@ -178,25 +383,33 @@ def _transfer_order(r: dict[str, Any]) -> tuple[Any, ...]:
     return (netclass.ip_sort_key(r["src_ip"]), r["down_bytes"] - r["up_bytes"], netclass.ip_sort_key(r["dst_ip"]))
 
 
-def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], peers: Peers, params: Params) -> Alert:
+def make_alert(
+    ctx: Context,
+    row: dict[str, Any],
+    sent: list[dict[str, Any]],
+    peers: Peers,
+    params: Params,
+    series: list[dict[str, Any]] | None = None,
+) -> Alert:
     threshold = transfer_threshold(peers, params)
     main = sent[0]
     net = sum(d["up_bytes"] - d["down_bytes"] for d in sent)
     where = describe_host(ctx, main["dst_ip"])
+    if "group" in main:
+        where = f"{len(main['destinations'])} addresses of {main['group']} (the most to {where})"
     more = f" and {len(sent) - 1} more destination(s)" if len(sent) > 1 else ""
+    quiet = quiet_share(series or [], params.quiet_fraction)
+    at_quiet = f"; {quiet:.0%} of it in hours the host was otherwise quiet" if quiet else ""
     summary = (
         f"{row['src_ip']} sent {human_bytes(main['up_bytes'])} to {where} in {main['flows']} flows and "
-        f"received {human_bytes(main['down_bytes'])} back{more}; its upload to external addresses is "
+        f"received {human_bytes(main['down_bytes'])} back{more}{at_quiet}; its upload to external addresses is "
         f"{human_bytes(row['up_bytes'])} against {human_bytes(row['down_bytes'])} downloaded."
     )
+    info = ctx.ip_dim.lookup([d["dst_ip"] for d in sent[: params.top_destinations]])
     evidence = {
         "transfer_out_bytes": net,
         "alert_threshold_bytes": threshold,
-        "transfers": [
-            {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
-            | {"first_seen": ctx.instant(d["first_ts"]), "last_seen": ctx.instant(d["last_ts"])}
-            for d in sent[: params.top_destinations]
-        ],
+        "transfers": [_transfer_evidence(ctx, d, info.get(d["dst_ip"]) or {}) for d in sent[: params.top_destinations]],
         "host_up_bytes": row["up_bytes"],
         "host_down_bytes": row["down_bytes"],
         "host_ratio_up_down": row["ratio"],
@@ -205,8 +418,9 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         "ratio_robust_z": round(row["z"], 3),
         "external_flows": row["flows"],
         "percentile": params.percentile,
+        "quiet_hours_share": None if quiet is None else round(quiet, 4),
     }
-    value = score(net, threshold)
+    value = with_quiet(score(net, threshold), quiet, params.quiet_weight)
     return Alert(
         type="exfiltration",
         severity=severity_for(value),
@@ -219,6 +433,14 @@ def make_alert(ctx: Context, row: dict[str, Any], sent: list[dict[str, Any]], pe
         last_seen=ctx.instant(max(d["last_ts"] for d in sent)),
         evidence=evidence,
     )
+
+
+def _transfer_evidence(ctx: Context, d: dict[str, Any], info: Any) -> dict[str, Any]:
+    out = {k: d[k] for k in ("dst_ip", "flows", "up_bytes", "down_bytes")}
+    out |= {"country": info.get("country"), "as_org": info.get("as_org")}
+    if "group" in d:
+        out |= {"spread_over": d["group"], "destinations": len(d["destinations"])}
+    return out | {"first_seen": ctx.instant(d["first_ts"]), "last_seen": ctx.instant(d["last_ts"])}
 
 
 def rank(scored: list[dict[str, Any]], sent: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -264,13 +486,18 @@ def _hour_label(hour: int, width: int, relative: bool, many_days: bool) -> str:
     return start.strftime("%m-%d %Hh") if many_days else start.strftime("%Hh")
 
 
+def _addresses(transfer: dict[str, Any]) -> list[str]:
+    """The destinations of a transfer: one, or the addresses of a spread one."""
+    return list(transfer.get("destinations", [transfer["dst_ip"]]))
+
+
 def upload_timelines(ctx: Context, alerts: list[Alert], sent: dict[str, list[dict[str, Any]]], params: Params) -> None:
     """Give each alert the chart of its evidence: bytes its host sent to (and received from) the destinations it
     quotes, per hour (per day past a week) over the capture's span. One pass over the flows for every alert."""
     if not alerts:
         return
     quoted = {a.hosts[0]: sent[a.hosts[0]][: params.top_destinations] for a in alerts}
-    pairs = [(host, d["dst_ip"]) for host, dests in quoted.items() for d in dests]
+    pairs = [(host, dst) for host, dests in quoted.items() for d in dests for dst in _addresses(d)]
     table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
     ctx.engine.register("exfil_timeline_pairs", table)
     rows = pylist(
@@ -296,7 +523,7 @@ def upload_timelines(ctx: Context, alerts: list[Alert], sent: dict[str, list[dic
             up[index[r["h"] // width]] += r["up_bytes"]
             down[index[r["h"] // width]] += r["down_bytes"]
         many_days = buckets[-1] - buckets[0] >= 24
-        dests = [d["dst_ip"] for d in quoted[host]]
+        dests = [dst for d in quoted[host] for dst in _addresses(d)]
         where = dests[0] if len(dests) == 1 else f"its {len(dests)} transfer destinations"
         unit = "day" if width == 24 else "hour"
         alert.chart = Chart(
@@ -338,9 +565,13 @@ class Exfiltration:
         scored, peers = score_hosts(host_totals(traffic), params)
         threshold = transfer_threshold(peers, params)
         sent = transfers(ctx, candidate_pairs(traffic, threshold), threshold, params)
+        spread = spread_transfers(ctx, traffic, threshold, sent, params)
+        sent = merge_transfers(fold_into_groups(ctx, sent, spread), spread)
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
-        alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params) for r in listed if r["alert"]]
+        alerting = [r for r in listed if r["alert"]]
+        series = hourly_activity(ctx, {r["src_ip"]: sent[r["src_ip"]] for r in alerting})
+        alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params, series.get(r["src_ip"])) for r in alerting]
         upload_timelines(ctx, alerts, sent, params)
         table = Table(
             key="exfiltration",

@@ -190,4 +190,7 @@ def p2p(ctx: AttackContext) -> Attack:
 
 
 # Attack kinds of other modules register themselves on import (one line each).
-from sentinel.simulate import attacks_beacon  # noqa: E402, F401
+from sentinel.simulate import (  # noqa: E402
+    attacks_beacon,  # noqa: F401
+    attacks_dnslat,  # noqa: F401
+)

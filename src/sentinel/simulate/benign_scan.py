@@ -91,6 +91,8 @@ def labels(names: Names, scanner: int | None) -> list[dict[str, object]]:
             "proto": "tcp",
             "ports": list(VULN_PORTS),
             "allow": f"{ip}/32",
+            # an authenticated scan opens admin sessions on every host: declared as an admin host too
+            "allow_list": {"lateral.admin_hosts": [ip]},
             "start": SCAN_START,
         }
     ]

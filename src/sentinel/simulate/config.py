@@ -9,6 +9,7 @@ from sentinel.errors import ConfigError
 from sentinel.simulate import benign_scan
 from sentinel.simulate.addresses import PUBLIC_NTP, RESERVED_LOW, SERVER_COUNT, Layout
 from sentinel.simulate.attacks import ATTACK_KINDS
+from sentinel.simulate.benign_dnslat import benign_flows_max
 from sentinel.simulate.office import EXTERNAL_SHARE, LOGIN_SERVICES, MIN_INTERNAL_SHARE, periodic_flows_max
 
 MIN_HOSTS = 10
@@ -87,6 +88,7 @@ def flows_suffice(flows: int, hosts: int, attacks: bool) -> bool:
     """Whether, in the worst case, the periodic, login and attack flows leave enough internal traffic."""
     core = flows - periodic_flows_max(hosts, flows, len(PUBLIC_NTP))
     internal = core - round(EXTERNAL_SHARE * core) - LOGIN_SERVICES * hosts - attack_flows_max(attacks, hosts, flows)
+    internal -= benign_flows_max(hosts, flows)
     return internal >= MIN_INTERNAL_SHARE * flows
 
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from sentinel.simulate import attacks_scan, benign_scan, office  # noqa: F401  (attacks_scan registers its kinds)
+from sentinel.simulate import (  # attacks_scan registers its kinds
+    attacks_scan,  # noqa: F401
+    benign_dnslat,
+    benign_scan,
+    office,
+)
 from sentinel.simulate.addresses import (
     PUBLIC_NTP,
     PUBLIC_RESOLVERS,
@@ -108,6 +113,10 @@ def simulate(config: SimulationConfig) -> Simulation:
     external = office.external_traffic(stream(seed, "external"), n_external, places, hosts)
     attacks = inject_attacks(config, places, book, [updates, external])
     look_alikes, scanner = scan_look_alikes(config, places, book)
+    look_alikes += [
+        benign_dnslat.backup_pull(stream(seed, "backup_pull"), places),
+        benign_dnslat.busy_dns_server(stream(seed, "busy_dns"), places, config.flows),
+    ]
     used = periodic + len(login) + len(external) + sum(len(result.flows) for _, result in attacks)
     used += sum(len(b) for b in look_alikes)
     internal = office.internal_traffic(stream(seed, "internal"), config.flows - used, places, hosts)
@@ -120,4 +129,5 @@ def simulate(config: SimulationConfig) -> Simulation:
     benign = labels["benign"]
     assert isinstance(benign, list)
     benign += benign_scan.labels(Names(book_strings), scanner)
+    benign += benign_dnslat.labels(places, Names(book_strings))
     return Simulation(day.sorted_table(book_strings), labels)
