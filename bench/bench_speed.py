@@ -214,14 +214,18 @@ def measure(run: Run, workdir: Path) -> None:
         print(f"  {seconds:8.2f} s  {peak_kb / 1024 if peak_kb else float('nan'):8.0f} MB", flush=True)
 
 
-def scan_command(capture: Path) -> list[str]:
-    # Every column Sentinel reads, each one fully consumed, through the same interpreter + duckdb import.
+def scan_sql(capture: Path) -> str:
+    """Every column Sentinel reads, each one fully consumed."""
     literal = str(capture).replace("'", "''")
-    sql = (
+    return (
         "SELECT count(*), sum(timestamp), sum(port), sum(up_bytes), sum(down_bytes), min(src_ip), min(dst_ip), "
         f"min(proto) FROM read_parquet('{literal}')"
     )
-    return [sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r}).fetchall()"]
+
+
+def scan_command(capture: Path) -> list[str]:
+    # Through the same interpreter + duckdb import.
+    return [sys.executable, "-c", f"import duckdb; duckdb.sql({scan_sql(capture)!r}).fetchall()"]
 
 
 def fmt_ratio(value: float | None, aim: str) -> str:

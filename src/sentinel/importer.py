@@ -27,7 +27,7 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
-from sentinel.sources.parquet import RELATIVE_KEY
+from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY
 from sentinel.sources.registry import open_sources
 from sentinel.timefmt import Instant
 
@@ -68,13 +68,14 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
         day = f"strftime(make_timestamp({schema.TS}), '%Y-%m-%d')"
         build.mkdir(parents=True, exist_ok=True)
         relative = "true" if source.relative_time else "false"
+        unknown = "true" if source.bytes_unknown else "false"
         engine.execute(
             f"""
             COPY (SELECT {", ".join(columns)}, {day} AS day FROM flows ORDER BY {schema.TS})
             TO {sql_string(str(build))} (
                 FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), APPEND,
                 FILENAME_PATTERN 'part-{import_id}-{{uuid}}',
-                KV_METADATA {{'{RELATIVE_KEY.decode()}': '{relative}'}}
+                KV_METADATA {{'{RELATIVE_KEY.decode()}': '{relative}', '{BYTES_UNKNOWN_KEY.decode()}': '{unknown}'}}
             )
             """
         )
@@ -95,6 +96,7 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             "last_seen": _text(q.last_ts, source.relative_time),
             "relative_time": source.relative_time,
             "optional_columns": sorted(source.optional),
+            "bytes_unknown": source.bytes_unknown,
             "notes": list(source.notes),
         }
         accounting.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -93,3 +93,31 @@ def test_normal_days_raise_no_high_scan_alert(shared_data, name):
     # The attacks against the capture's host from outside are context rows, not alerts.
     if "008" in name or "ctu-normal-40" in name:
         assert report.section("scan").payload["outside"]
+
+
+def test_iot_telnet_scanner_in_argus_flows_is_found(shared_data):
+    """Slips' test4: 192.168.2.12 sends lone SYNs (Argus state REQ, 60 bytes) to external hosts on 81/tcp."""
+    path = shared_data / "stratosphere" / "slips-dataset" / "test4-malicious.binetflow"
+    [alert] = pipeline.run(Config(data=path, units={"scan": default_params("scan")})).alerts
+    assert alert.hosts == ["192.168.2.12"] and "horizontal" in alert.evidence["kinds"]
+    assert (alert.proto, alert.port) == ("tcp", 81) and alert.severity in ("high", "critical")
+
+
+def test_argus_flows_without_byte_counts_raise_no_scan(shared_data):
+    """A CTU normal capture without SrcBytes: every flow reads 0 bytes each way, and a busy client's web
+    sessions (FSPA_FSPA) must not look like probes; only states of attempts would."""
+    path = shared_data / "stratosphere" / "slips-dataset" / "2013-10-21_capture-1-normal.binetflow"
+    internal = netclass.parse_cidrs("147.32.0.0/16", "--internal")
+    report = pipeline.run(Config(data=path, internal=internal, units={"scan": default_params("scan")}))
+    assert report.input.flows > 2000
+    assert report.alerts == [] and report.section("scan").payload["outside"] == []
+
+
+def test_a_sensor_answering_scans_with_icmp_unreachables_is_no_scanner(shared_data):
+    """RITA's internet-facing sensor answers the day's background scanning with ICMP port unreachables
+    (Zeek: type 3 in the source port) to hundreds of hosts: replies, not probes; the scanners are context."""
+    path = shared_data / "rita-missing-host" / "2024-04-19"
+    internal = netclass.parse_cidrs("64.225.56.201/32", "--internal")
+    report = pipeline.run(Config(data=path, internal=internal, units={"scan": default_params("scan")}))
+    assert report.alerts == []
+    assert report.section("scan").payload["outside"]

@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sentinel import pipeline
+from sentinel import pipeline, schema
+from sentinel.config import Config
 from sentinel.detectors import scan
 from sentinel.errors import ConfigError
+from sentinel.importer import import_flows
 from sentinel.registry import UNITS
 from tests.flows import config_for, flow, write_flows
 
@@ -45,6 +49,19 @@ def test_horizontal_scan_alerts_exact(tmp_path):
     assert alert.score == 0.5455 and alert.severity == "medium"  # 12/10 -> 1.2/2.2
     assert alert.chart is not None and sum(alert.chart.values) == 12
     assert report.section("scan").payload["outside"] == []
+
+
+def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
+    """The scanner's flows within its scan are counted by a literal filter, or a join past LITERAL_SPANS
+    scanners: the same count either way (the scanner also made 4 answered flows during its scan)."""
+    probes = [flow(10_000 + i * SECOND, SCANNER, f"192.168.5.{100 + i}", up=44, down=0, port=445) for i in range(12)]
+    busy = [flow(10_050 + i * SECOND, SCANNER, "52.1.0.9", up=900, down=12_000, port=443) for i in range(4)]
+    shares = []
+    for most in (scan.LITERAL_SPANS, 0):
+        monkeypatch.setattr(scan, "LITERAL_SPANS", most)
+        [alert] = _run(tmp_path, _office() + probes + busy).alerts
+        shares.append(alert.evidence["probe_share"])
+    assert shares == [0.75, 0.75]  # 12 probes of 16 flows
 
 
 def test_vertical_scan_of_one_host(tmp_path):
@@ -176,3 +193,74 @@ def test_chart_buckets_fit():
     assert scan.chart_bucket_minutes(0, 4 * 3600 * 1_000_000) == 5  # 241 minutes in 49 bars
     starts, counts = scan.new_targets_series([0, minute // 2, 3 * minute], 1)
     assert starts == [0, minute, 2 * minute, 3 * minute] and counts == [2, 0, 0, 1]
+
+
+# -- richer inputs: ICMP types, unknown bytes (canonical Parquet, so that Spark reads them too) -------------
+T0 = 1_700_000_000 * 1_000_000  # µs
+
+
+def _canonical(tmp_path, rows, optional):
+    full = [{"src_port": None, "conn_state": None, "up_packets": None, "down_packets": None} | r for r in rows]
+    return write_flows(tmp_path / "canonical.parquet", full, schema.arrow_schema(optional))
+
+
+def _row(i, src, dst, port, proto="tcp", up=0, down=0, **extra):
+    base = {"ts": T0 + i * 1_000_000, "src_ip": src, "dst_ip": dst, "proto": proto, "port": port}
+    return base | {"up_bytes": up, "down_bytes": down} | extra
+
+
+def test_icmp_replies_are_no_probes_but_requests_are(tmp_path):
+    """A server answering a scan from outside with port unreachables (Zeek: type 3 in the source port) is no
+    scanner; echo requests to as many hosts are a sweep."""
+    server, sweeper = "192.168.5.10", "192.168.5.66"
+    replies = [_row(i, server, f"203.0.113.{i}", 3, "icmp", up=56, src_port=3) for i in range(40)]
+    echoes = [_row(100 + i, sweeper, f"192.168.5.{100 + i}", 0, "icmp", up=28, src_port=8) for i in range(20)]
+    path = _canonical(tmp_path, replies + echoes, (schema.SRC_PORT,))
+    [alert] = pipeline.run(config_for(path, "scan")).alerts
+    assert alert.hosts == [sweeper] and "sweep" in alert.evidence["kinds"]
+    assert alert.evidence["top_ports"] == [{"proto": "icmp", "port": 0, "hosts": 20}]
+
+
+def _argus_dataset(tmp_path, lines: list[str], header: str) -> Path:
+    """An Argus file without SrcBytes, imported as a dataset (what Spark reads)."""
+    text = tmp_path / "capture.binetflow"
+    text.write_text(header + "\n" + "\n".join(lines) + "\n")
+    dataset = tmp_path / "dataset"
+    import_flows(Config(data=str(text)), dataset)
+    return dataset
+
+
+ARGUS_HEADER = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes"
+
+
+def _argus(second: int, src: str, dst: str, port: int, state: str, proto: str = "tcp", packets: int = 12) -> str:
+    time = f"2013/10/21 13:{second // 60:02d}:{second % 60:02d}.000000"
+    return f"{time},1.0,{proto},{src},40000,  ->,{dst},{port},{state},0,0,{packets},9000"
+
+
+def _argus_day() -> list[str]:
+    """Without SrcBytes every flow reads 0 bytes each way: a client's sessions to 30 web servers and its
+    answered DNS, and a scanner's SYNs to 20 hosts (10 unanswered, 10 refused)."""
+    client, scanner = "192.168.1.20", "192.168.1.66"
+    rows = [_argus(i, client, f"52.1.0.{i}", 443, "FSPA_FSPA") for i in range(30)]
+    rows += [_argus(40 + i, client, f"8.8.{i}.8", 53, "CON", "udp", 2) for i in range(15)]
+    rows += [_argus(100 + i, scanner, f"192.168.1.{100 + i}", 445, ("S_", "S_RA")[i % 2], packets=2) for i in range(20)]
+    return rows
+
+
+def test_flows_without_byte_counts_are_probes_only_where_the_state_says_so(tmp_path):
+    dataset = _argus_dataset(tmp_path, _argus_day(), ARGUS_HEADER)
+    report = pipeline.run(config_for(dataset, "scan"))
+    [alert] = report.alerts
+    assert alert.hosts == ["192.168.1.66"] and alert.evidence["kinds"] == ["horizontal", "sweep"]
+    assert alert.evidence["targets"] == 20 and alert.evidence["unanswered_share"] == 1.0
+    assert report.section("scan").payload["outside"] == []
+
+
+def test_flows_without_byte_counts_or_state_are_never_probes(tmp_path):
+    """Nothing says what these flows carried: none is a probe (not all of them)."""
+    header = ARGUS_HEADER.replace(",State", "")
+    lines = [",".join(p for k, p in enumerate(line.split(",")) if k != 8) for line in _argus_day()]
+    report = pipeline.run(config_for(_argus_dataset(tmp_path, lines, header), "scan"))
+    assert report.alerts == []
+    assert report.section("scan").payload["outside"] == []

@@ -9,14 +9,21 @@ completed session (SF, S1-S3) nor midstream traffic (OTH: the capture began insi
 probe of another protocol is no answered exchange (SF, S1-S3) nor a reply alone (SHR, RSTRH); a flow whose
 application protocol the sensor recognised (`service`, e.g. a DNS query and its short answer) is no probe;
 a flow from a service port (1-1023) to an ephemeral one (1024+) is a reply as one-way records (NetFlow)
-show it, no probe; and a probe is at most `max_probe_packets` packets each way.
+show it, no probe; an ICMP message that answers (echo reply, unreachable, time exceeded: the type is in the
+source port, as Zeek and Argus write it) is no probe; and a probe is at most `max_probe_packets` packets
+each way. Where the input has no byte counts (SourceInfo.bytes_unknown: Argus without SrcBytes, its flows
+read 0 bytes each way), a flow of 0 and 0 bytes is a probe only where its state says it was an attempt
+(Zeek's S0, REJ, RSTOS0, SH; Argus' REQ and INT, or TCP flags of a bare handshake, `S_`, `S_RA`) or its
+packets do (some out, none back): otherwise every flow would be one.
 
-In the engine, per source and window of `window_minutes` (tumbling), the probed targets (destination,
-protocol, port) are grouped once, so every count is exact (no approximate distinct counts, identical on
+In the engine, one pass over the flows keeps, per source and window of `window_minutes` (tumbling), the
+probed targets (destination, protocol, port) in a temporary table (`create_temp_table`: few rows on a
+normal network). Every count reads that table, exactly (no approximate distinct counts, identical on
 DuckDB and Spark): hosts per port (horizontal width), ports per host (vertical depth), internal hosts
 (sweep). A window where one of them reaches its threshold (`min_hosts`, `min_ports`, `min_hosts`) makes
-the source a scanner; only its probed targets in those windows, and the windows next to them, come to
-Python.
+the source a scanner; its targets in those windows and the windows next to them go into a second temporary
+table, and only per-scanner figures come to Python (totals, top ports and hosts, chart buckets, what
+answered). A second pass, filtered by the internal scanners' addresses and spans, counts all their flows.
 
 Score (severity by the one table in detectors.base): the breadth of the widest window, the largest of
 width/min_hosts, depth/min_ports and swept/min_hosts, mapped by breadth/(breadth + 1): 0.5 (medium) at
@@ -36,20 +43,23 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sentinel.config import Config, describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors.base import describe_host, severity_for
+from sentinel.engines.base import temp_table
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.schema import US_PER_SECOND
+from sentinel.sources.base import sql_string
 from sentinel.timefmt import format_us
 from sentinel.units import Flag, UnitResult
 
@@ -106,14 +116,67 @@ def allowed(ip: str, nets: tuple[netclass.IPNetwork, ...]) -> bool:
 
 
 # -- the engine's part ----------------------------------------------------------------------------------
-def probe_predicate(columns: set[str] | frozenset[str], params: Params) -> str:
-    """SQL: whether a flow is a probe, using the optional columns the input has."""
+#: The probed targets per (source, window): the one pass over the flows, kept for the queries that count.
+TARGETS = "scan_targets"
+#: The scanners' targets over their scan's windows (and those next to them), one row per target.
+FOUND = "scan_found"
+#: Small tables handed to the engine: the windows that reached a threshold, an order of addresses, chart steps.
+HOT = "scan_hot"
+IP_ORDER = "scan_ip_order"
+STEPS = "scan_chart_steps"
+SPANS = "scan_spans"
+#: ICMP messages that ask (echo, timestamp, information, address mask; ICMPv6 echo): the only ICMP probes.
+#: Zeek puts the ICMP type in the source port, Argus type + 256 * code: type = src_port % 256 for both.
+ICMP_PROTOS = ("icmp", "ipv6-icmp", "icmp6", "icmpv6")
+ICMP_REQUESTS = (8, 13, 15, 17, 128)
+#: Argus' own states of a flow that got no answer: a request (REQ) or initial packets (INT) alone.
+ARGUS_UNANSWERED = ("REQ", "INT")
+#: Argus' TCP state as flags seen from each side ("S_RA": SYN, then RST-ACK back): an attempt shows the
+#: originator's SYN and nothing but SYN, RST and ACK from either side (no data pushed, no FIN).
+ARGUS_TCP_ATTEMPT = "[RA]*S[RA]*_[SRA]*"
+#: ... and one that got no SYN-ACK back (nothing, or a reset: refused).
+ARGUS_TCP_REFUSED = "[RA]*S[RA]*_[RA]*"
+#: Most internal scanners whose share of probes is counted with a literal filter (more: a join).
+LITERAL_SPANS = 64
+
+
+def _sql_list(values: tuple[str, ...] | tuple[int, ...]) -> str:
+    return ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values)
+
+
+def bytes_unknown_sql() -> str:
+    """SQL: a flow whose byte counts the input did not have (read as 0 and 0; see SourceInfo.bytes_unknown)."""
+    return "(up_bytes = 0 AND down_bytes = 0)"
+
+
+def attempt_said_sql(columns: set[str] | frozenset[str], params: Params) -> str:
+    """SQL: what says, without bytes, that a flow was an attempt that carried nothing: a state of an attempt
+    (Zeek's S0, REJ, RSTOS0, SH; Argus' REQ and INT, or TCP flags of a bare handshake), or packets out and
+    none back. FALSE where the input has neither."""
+    said = []
+    if "conn_state" in columns:
+        said += [
+            f"conn_state IN ({_sql_list(REFUSED_STATES + ARGUS_UNANSWERED)})",
+            f"(proto = 'tcp' AND regexp_full_match(conn_state, '{ARGUS_TCP_ATTEMPT}'))",
+        ]
+    if {"up_packets", "down_packets"} <= columns:
+        said.append(f"(down_packets = 0 AND up_packets BETWEEN 1 AND {int(params.max_probe_packets)})")
+    return "(" + " OR ".join(said) + ")" if said else "FALSE"
+
+
+def probe_predicate(columns: set[str] | frozenset[str], params: Params, bytes_unknown: bool = False) -> str:
+    """SQL: whether a flow is a probe, using the optional columns the input has.
+
+    `bytes_unknown`: some inputs had no byte counts (their flows read 0 bytes each way): such a flow is no
+    probe unless its state or packets say it was an attempt."""
     parts = [f"up_bytes <= {int(params.max_probe_bytes)}", f"down_bytes <= {int(params.max_reply_bytes)}"]
+    if bytes_unknown:
+        parts.append(f"(NOT {bytes_unknown_sql()} OR {attempt_said_sql(columns, params)})")
     if "conn_state" in columns:
         # Zeek's states, where the sensor wrote them (Argus and nfdump have other vocabularies: bytes decide).
-        zeek = ", ".join(f"'{s}'" for s in ZEEK_STATES)
-        attempts = ", ".join(f"'{s}'" for s in TCP_ATTEMPT_STATES)
-        answered = ", ".join(f"'{s}'" for s in NOT_ATTEMPT_STATES)
+        zeek = _sql_list(ZEEK_STATES)
+        attempts = _sql_list(TCP_ATTEMPT_STATES)
+        answered = _sql_list(NOT_ATTEMPT_STATES)
         parts.append(
             f"(conn_state IS NULL OR conn_state NOT IN ({zeek}) OR "
             f"(proto = 'tcp' AND conn_state IN ({attempts})) OR (proto <> 'tcp' AND conn_state NOT IN ({answered})))"
@@ -121,6 +184,11 @@ def probe_predicate(columns: set[str] | frozenset[str], params: Params) -> str:
     if "src_port" in columns:
         # A flow from a service port to an ephemeral one is a reply, as one-way records (NetFlow) show it.
         parts.append("NOT (coalesce(src_port, 0) BETWEEN 1 AND 1023 AND port >= 1024)")
+        # An ICMP message that answers (echo reply, unreachable, time exceeded) is no probe.
+        parts.append(
+            f"NOT (proto IN ({_sql_list(ICMP_PROTOS)}) AND src_port IS NOT NULL "
+            f"AND src_port % 256 NOT IN ({_sql_list(ICMP_REQUESTS)}))"
+        )
     if "service" in columns:
         parts.append("(service IS NULL OR service IN ('', '-'))")
     for column in ("up_packets", "down_packets"):
@@ -129,85 +197,199 @@ def probe_predicate(columns: set[str] | frozenset[str], params: Params) -> str:
     return " AND ".join(parts)
 
 
-def unanswered_sql(columns: set[str] | frozenset[str]) -> str:
+def unanswered_sql(columns: set[str] | frozenset[str], bytes_unknown: bool = False) -> str:
     """SQL: a probe that got nothing back (no packet where packets are counted, else no byte; or a refused
-    state where the sensor says so)."""
-    nothing = "down_packets = 0" if "down_packets" in columns else "down_bytes = 0"
+    state where the sensor says so). Where bytes are unknown, only packets or the state can say so."""
+    has_packets = "down_packets" in columns
+    nothing = "down_packets = 0" if has_packets else "down_bytes = 0"
+    if bytes_unknown and not has_packets:
+        nothing = f"(down_bytes = 0 AND NOT {bytes_unknown_sql()})"
     if "conn_state" in columns:
-        refused = ", ".join(f"'{s}'" for s in REFUSED_STATES)
-        return f"({nothing} OR conn_state IN ({refused}))"
+        refused = _sql_list(REFUSED_STATES + ARGUS_UNANSWERED)
+        argus = f"(proto = 'tcp' AND regexp_full_match(conn_state, '{ARGUS_TCP_REFUSED}'))"
+        return f"({nothing} OR conn_state IN ({refused}) OR {argus})"
     return nothing
 
 
-def probed_targets_sql(columns: set[str] | frozenset[str], params: Params) -> str:
-    """One row per (source, window, target) probed, for the windows of scanners and the windows next to
-    them; `hot` marks the windows that reached a threshold. Exact counts, one pass over the flows."""
+def targets_sql(columns: set[str] | frozenset[str], params: Params, bytes_unknown: bool = False) -> str:
+    """The one pass over the flows: each source's probed targets (destination, protocol, port) per window of
+    `window_minutes`, with how often each was probed, unanswered, first and last. A normal network makes few
+    probes, so this is small; every count after it reads this, not the flows."""
     window = int(params.window_minutes) * US_PER_MINUTE
     return f"""
-        WITH p AS (
+        SELECT src_ip, w, dst_ip, proto, port, count(*) AS probes, sum(unanswered) AS unanswered,
+               min(ts) AS first_ts, max(ts) AS last_ts
+        FROM (
             SELECT src_ip, dst_ip, proto, port, ts, ts // {window} AS w,
-                   CASE WHEN {unanswered_sql(columns)} THEN 1 ELSE 0 END AS unanswered
-            FROM flows WHERE {probe_predicate(columns, params)}
+                   CASE WHEN {unanswered_sql(columns, bytes_unknown)} THEN 1 ELSE 0 END AS unanswered
+            FROM flows WHERE {probe_predicate(columns, params, bytes_unknown)}
+        ) p
+        GROUP BY src_ip, w, dst_ip, proto, port
+    """
+
+
+def hot_windows_sql(params: Params) -> str:
+    """The windows in which a source reached a threshold, with the figures of window_stats: hosts on its
+    busiest port (width), ports of its busiest host (depth), internal hosts (swept), targets and probes.
+    Only windows with enough targets to reach one are counted further."""
+    least = min(int(params.min_hosts), int(params.min_ports))
+    return f"""
+        WITH c AS (
+            SELECT src_ip, w, count(*) AS targets, sum(probes) AS probes FROM {TARGETS}
+            GROUP BY src_ip, w HAVING count(*) >= {least}
         ), t AS (
-            SELECT src_ip, w, dst_ip, proto, port, count(*) AS probes, sum(unanswered) AS unanswered,
-                   min(ts) AS first_ts, max(ts) AS last_ts
-            FROM p GROUP BY src_ip, w, dst_ip, proto, port
+            SELECT t.src_ip, t.w, t.dst_ip, t.proto, t.port FROM {TARGETS} t
+            JOIN c ON t.src_ip = c.src_ip AND t.w = c.w
         ), wide AS (
             SELECT src_ip, w, max(n) AS n FROM (
                 SELECT src_ip, w, proto, port, count(*) AS n FROM t GROUP BY src_ip, w, proto, port
             ) x GROUP BY src_ip, w
+        ), hosts AS (
+            SELECT src_ip, w, dst_ip, count(*) AS n FROM t GROUP BY src_ip, w, dst_ip
         ), deep AS (
-            SELECT src_ip, w, max(n) AS n FROM (
-                SELECT src_ip, w, dst_ip, count(*) AS n FROM t GROUP BY src_ip, w, dst_ip
-            ) x GROUP BY src_ip, w
-        ), swept AS (
-            SELECT src_ip, w, count(*) AS n FROM (
-                SELECT DISTINCT src_ip, w, dst_ip FROM t
-                WHERE dst_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')
-            ) x GROUP BY src_ip, w
-        ), hot AS (
-            SELECT wide.src_ip, wide.w FROM wide
-            JOIN deep ON wide.src_ip = deep.src_ip AND wide.w = deep.w
-            LEFT JOIN swept ON wide.src_ip = swept.src_ip AND wide.w = swept.w
-            WHERE wide.n >= {int(params.min_hosts)} OR deep.n >= {int(params.min_ports)}
-               OR coalesce(swept.n, 0) >= {int(params.min_hosts)}
-        ), near AS (
-            SELECT src_ip, w FROM hot
-            UNION SELECT src_ip, w - 1 AS w FROM hot
-            UNION SELECT src_ip, w + 1 AS w FROM hot
+            SELECT h.src_ip, h.w, max(h.n) AS depth,
+                   sum(CASE WHEN d.class = 'internal' THEN 1 ELSE 0 END) AS swept
+            FROM hosts h LEFT JOIN ip_dim d ON h.dst_ip = d.ip GROUP BY h.src_ip, h.w
         )
-        SELECT t.src_ip, t.w, t.dst_ip, t.proto, t.port, t.probes, t.unanswered, t.first_ts, t.last_ts,
-               h.src_ip IS NOT NULL AS hot, coalesce(d.class = 'internal', false) AS internal
-        FROM t
-        JOIN near n ON t.src_ip = n.src_ip AND t.w = n.w
-        LEFT JOIN hot h ON t.src_ip = h.src_ip AND t.w = h.w
-        LEFT JOIN ip_dim d ON t.dst_ip = d.ip
-        ORDER BY t.src_ip, t.w, t.dst_ip, t.proto, t.port
+        SELECT c.src_ip, c.w, wide.n AS width, deep.depth, deep.swept, c.targets, c.probes
+        FROM c
+        JOIN wide ON c.src_ip = wide.src_ip AND c.w = wide.w
+        JOIN deep ON c.src_ip = deep.src_ip AND c.w = deep.w
+        WHERE wide.n >= {int(params.min_hosts)} OR deep.depth >= {int(params.min_ports)}
+           OR deep.swept >= {int(params.min_hosts)}
+        ORDER BY c.src_ip, c.w
     """
 
 
-def source_flows(ctx: Context, spans: list[dict[str, Any]]) -> dict[str, int]:
-    """Every flow each scanner made within its scan's span (probes or not): the share that were probes."""
+def found_sql() -> str:
+    """The scanners' targets over the windows that reached a threshold and the windows next to them (a scan
+    across a window's edge is seen whole), one row per target, marked internal or not."""
+    return f"""
+        WITH near AS (
+            SELECT src_ip, w FROM {HOT}
+            UNION SELECT src_ip, w - 1 AS w FROM {HOT}
+            UNION SELECT src_ip, w + 1 AS w FROM {HOT}
+        ), g AS (
+            SELECT t.src_ip, t.dst_ip, t.proto, t.port, sum(t.probes) AS probes, sum(t.unanswered) AS unanswered,
+                   min(t.first_ts) AS first_ts, max(t.last_ts) AS last_ts
+            FROM {TARGETS} t JOIN near n ON t.src_ip = n.src_ip AND t.w = n.w
+            GROUP BY t.src_ip, t.dst_ip, t.proto, t.port
+        )
+        SELECT g.src_ip, g.dst_ip, g.proto, g.port, g.probes, g.unanswered, g.first_ts, g.last_ts,
+               coalesce(d.class = 'internal', false) AS internal
+        FROM g LEFT JOIN ip_dim d ON g.dst_ip = d.ip
+    """
+
+
+def summary_sql() -> str:
+    """Per scanner, over its found targets: targets, hosts, internal hosts, ports, probes, unanswered, span."""
+    return f"""
+        WITH t AS (
+            SELECT src_ip, count(*) AS targets, sum(probes) AS probes, sum(unanswered) AS unanswered,
+                   min(first_ts) AS first_ts, max(last_ts) AS last_ts
+            FROM {FOUND} GROUP BY src_ip
+        ), h AS (
+            SELECT src_ip, count(*) AS hosts, sum(CASE WHEN internal THEN 1 ELSE 0 END) AS internal_hosts FROM (
+                SELECT DISTINCT src_ip, dst_ip, internal FROM {FOUND}
+            ) x GROUP BY src_ip
+        ), p AS (
+            SELECT src_ip, count(*) AS ports FROM (SELECT DISTINCT src_ip, proto, port FROM {FOUND}) x
+            GROUP BY src_ip
+        )
+        SELECT t.src_ip, t.targets, h.hosts, h.internal_hosts, p.ports, t.probes, t.unanswered,
+               t.first_ts, t.last_ts
+        FROM t JOIN h ON t.src_ip = h.src_ip JOIN p ON t.src_ip = p.src_ip
+        ORDER BY t.src_ip
+    """
+
+
+def top_ports_sql(top: int) -> str:
+    """Each scanner's `top` ports by hosts probed on them (ties: protocol, then port)."""
+    return f"""
+        SELECT src_ip, proto, port, hosts FROM (
+            SELECT src_ip, proto, port, hosts,
+                   row_number() OVER (PARTITION BY src_ip ORDER BY hosts DESC, proto, port) AS rn
+            FROM (SELECT src_ip, proto, port, count(*) AS hosts FROM {FOUND} GROUP BY src_ip, proto, port) x
+        ) y WHERE rn <= {int(top)}
+        ORDER BY src_ip, rn
+    """
+
+
+def top_hosts_sql(top: int) -> str:
+    """Each scanner's `top` hosts by ports probed on them (ties: address order, from IP_ORDER)."""
+    return f"""
+        SELECT src_ip, ip, ports FROM (
+            SELECT x.src_ip, x.dst_ip AS ip, x.ports,
+                   row_number() OVER (PARTITION BY x.src_ip ORDER BY x.ports DESC, o.ord) AS rn
+            FROM (SELECT src_ip, dst_ip, count(*) AS ports FROM {FOUND} GROUP BY src_ip, dst_ip) x
+            JOIN {IP_ORDER} o ON x.dst_ip = o.ip
+        ) y WHERE rn <= {int(top)}
+        ORDER BY src_ip, rn
+    """
+
+
+def answered_sql(top: int) -> str:
+    """Each scanner's first `top` internal targets (address order, protocol, port) that answered a probe."""
+    return f"""
+        SELECT src_ip, dst_ip, proto, port FROM (
+            SELECT f.src_ip, f.dst_ip, f.proto, f.port,
+                   row_number() OVER (PARTITION BY f.src_ip ORDER BY o.ord, f.proto, f.port) AS rn
+            FROM {FOUND} f JOIN {IP_ORDER} o ON f.dst_ip = o.ip
+            WHERE f.internal AND f.unanswered < f.probes
+        ) y WHERE rn <= {int(top)}
+        ORDER BY src_ip, rn
+    """
+
+
+def chart_sql() -> str:
+    """Targets first probed per chart bucket, for the scanners in STEPS (bucket = (first - start) // step)."""
+    return f"""
+        SELECT f.src_ip, (f.first_ts - s.start_ts) // s.step AS bucket, count(*) AS targets
+        FROM {FOUND} f JOIN {STEPS} s ON f.src_ip = s.src_ip
+        GROUP BY f.src_ip, (f.first_ts - s.start_ts) // s.step
+        ORDER BY f.src_ip, bucket
+    """
+
+
+def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, int]:
+    """Every flow each scanner made within its scan's span (probes or not): the share that were probes.
+    A second pass over the flows, for the few internal scanners only: filtered by their addresses and
+    span as literals, which the engine checks while it reads (a join where there are very many)."""
     if not spans:
         return {}
-    table = pa.table(
-        {
-            "src_ip": pa.array([s["src_ip"] for s in spans], pa.string()),
-            "first_ts": pa.array([s["first_ts"] for s in spans], pa.int64()),
-            "last_ts": pa.array([s["last_ts"] for s in spans], pa.int64()),
-        }
-    )
-    ctx.engine.register("scan_spans", table)
-    rows = pylist(
-        ctx.engine.query(
-            """
+    if len(spans) <= LITERAL_SPANS:
+        sources = ", ".join(sql_string(src) for src, _, _ in spans)
+        each = " OR ".join(f"(src_ip = {sql_string(src)} AND ts BETWEEN {a} AND {b})" for src, a, b in spans)
+        low, high = min(a for _, a, _ in spans), max(b for _, _, b in spans)
+        sql = (
+            f"SELECT src_ip, count(*) AS flows FROM flows WHERE src_ip IN ({sources}) "
+            f"AND ts BETWEEN {low} AND {high} AND ({each}) GROUP BY src_ip"
+        )
+    else:
+        table = pa.table(
+            {
+                "src_ip": pa.array([s for s, _, _ in spans], pa.string()),
+                "first_ts": pa.array([a for _, a, _ in spans], pa.int64()),
+                "last_ts": pa.array([b for _, _, b in spans], pa.int64()),
+            }
+        )
+        ctx.engine.register(SPANS, table)
+        sql = f"""
             SELECT f.src_ip, count(*) AS flows FROM flows f
-            JOIN scan_spans s ON f.src_ip = s.src_ip AND f.ts >= s.first_ts AND f.ts <= s.last_ts
+            JOIN {SPANS} s ON f.src_ip = s.src_ip AND f.ts >= s.first_ts AND f.ts <= s.last_ts
             GROUP BY f.src_ip
             """
-        )
-    )
-    return {r["src_ip"]: int(r["flows"]) for r in rows}
+    return {r["src_ip"]: int(r["flows"]) for r in pylist(ctx.engine.query(sql))}
+
+
+def ip_order(dimension: pa.Table, ips: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """(ip, ord) for the addresses `ips`, ord following netclass.ip_sort_key (non-addresses first, then IPv4
+    before IPv6, by numeric value, text breaking ties): the engine's tie-break between addresses. From the
+    IP dimension's parsed columns (version, ip_num, hi, lo), sorted by Arrow, not per address in Python."""
+    rows = dimension.filter(pc.is_in(dimension["ip"], value_set=pa.array(ips, pa.string())))
+    keys = {c: pc.fill_null(rows[c], 0) for c in ("version", "ip_num", "hi", "lo")}  # 0: no such part
+    ordered = pa.table({**keys, "ip": rows["ip"]}).sort_by([(c, "ascending") for c in (*keys, "ip")])
+    return pa.table({"ip": ordered["ip"], "ord": pa.array(range(ordered.num_rows), pa.int64())})
 
 
 # -- pure scoring ----------------------------------------------------------------------------------------
@@ -278,60 +460,57 @@ def chart_bucket_minutes(first_us: int, last_us: int, bars: int = CHART_BARS) ->
     return 1440 * max(1, math.ceil(minutes / 1440 / bars))
 
 
+def chart_steps(first_us: int, last_us: int) -> tuple[int, int]:
+    """(first bucket's start, bucket length) in µs of a scan's chart: buckets of chart_bucket_minutes, aligned
+    to whole multiples of their length."""
+    step = chart_bucket_minutes(first_us, last_us) * US_PER_MINUTE
+    return first_us // step * step, step
+
+
+def bucket_series(start: int, step: int, counts: dict[int, int]) -> tuple[list[int], list[int]]:
+    """Bucket starts (µs) and counts from bucket 0 to the last counted one (empty buckets as 0)."""
+    n = max(counts, default=-1) + 1
+    return [start + i * step for i in range(n)], [counts.get(i, 0) for i in range(n)]
+
+
 def new_targets_series(first_seen: list[int], bucket_minutes: int) -> tuple[list[int], list[int]]:
-    """Bucket starts (µs) and how many targets were first probed in each, from the first to the last."""
+    """Bucket starts (µs) and how many targets were first probed in each, from the first to the last: what
+    chart_sql counts in the engine, here over a list (the reference its tests compare with)."""
     step = bucket_minutes * US_PER_MINUTE
     start = min(first_seen) // step * step
     counts: dict[int, int] = defaultdict(int)
     for ts in first_seen:
         counts[(ts - start) // step] += 1
-    n = max(counts) + 1
-    return [start + i * step for i in range(n)], [counts.get(i, 0) for i in range(n)]
+    return bucket_series(start, step, counts)
 
 
 # -- assembling a finding --------------------------------------------------------------------------------
-def _top(counter: dict[Any, int], n: int, key: Any) -> list[tuple[Any, int]]:
-    return sorted(counter.items(), key=lambda kv: (-kv[1], key(kv[0])))[:n]
-
-
-def finding(src: str, rows: list[dict[str, Any]], params: Params) -> dict[str, Any]:
-    """Everything said about one scanner, from its probed targets in the windows around its scans."""
-    by_window: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        by_window[r["w"]].append(r)
-    hot = [window_stats(w, ts) for w, ts in sorted(by_window.items()) if ts[0]["hot"]]
+def finding(
+    src: str,
+    hot: list[Window],
+    summary: dict[str, Any],
+    top_ports: list[dict[str, Any]],
+    top_hosts: list[dict[str, Any]],
+    params: Params,
+) -> dict[str, Any]:
+    """Everything said about one scanner: its windows that reached a threshold, and the totals and top
+    ports and hosts of its targets over those windows and the ones next to them (summary_sql, top_*_sql)."""
     best = max(hot, key=lambda s: (breadth(s, params.min_hosts, params.min_ports), -s.w))
-    # One target over every window it was probed in.
-    targets: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for r in rows:
-        key = (r["dst_ip"], r["proto"], r["port"])
-        t = targets.setdefault(key, {"probes": 0, "unanswered": 0, "first_ts": r["first_ts"], "internal": False})
-        t["probes"] += r["probes"]
-        t["unanswered"] += r["unanswered"]
-        t["first_ts"] = min(t["first_ts"], r["first_ts"])
-        t["internal"] = r["internal"]
-    hosts_per_port: dict[tuple[str, int], int] = defaultdict(int)
-    ports_per_host: dict[str, int] = defaultdict(int)
-    for dst, proto, port in targets:
-        hosts_per_port[(proto, port)] += 1
-        ports_per_host[dst] += 1
-    probes = sum(t["probes"] for t in targets.values())
-    first = min(r["first_ts"] for r in rows)
-    last = max(r["last_ts"] for r in rows)
+    first, last = int(summary["first_ts"]), int(summary["last_ts"])
+    targets, probes = int(summary["targets"]), int(summary["probes"])
     seconds = (last - first) / US_PER_SECOND
-    found = kinds(best, params.min_hosts, params.min_ports)
     repeats = best.probes / best.targets
     return {
         "src_ip": src,
-        "kinds": found,
-        "hosts": len(ports_per_host),
-        "internal_hosts": len({dst for (dst, _, _), t in targets.items() if t["internal"]}),
-        "ports": len(hosts_per_port),
-        "targets": len(targets),
+        "kinds": kinds(best, params.min_hosts, params.min_ports),
+        "hosts": int(summary["hosts"]),
+        "internal_hosts": int(summary["internal_hosts"]),
+        "ports": int(summary["ports"]),
+        "targets": targets,
         "probes": probes,
-        "unanswered_share": round(sum(t["unanswered"] for t in targets.values()) / probes, 4),
+        "unanswered_share": round(int(summary["unanswered"]) / probes, 4),
         "duration_seconds": round(seconds, 3),
-        "targets_per_minute": round(len(targets) / (seconds / 60), 3) if seconds > 0 else None,
+        "targets_per_minute": round(targets / (seconds / 60), 3) if seconds > 0 else None,
         "widest_window": {
             "start": best.w * params.window_minutes * US_PER_MINUTE,
             "hosts_on_one_port": best.width,
@@ -339,14 +518,10 @@ def finding(src: str, rows: list[dict[str, Any]], params: Params) -> dict[str, A
             "internal_hosts": best.swept,
             "probes_per_target": round(repeats, 3),
         },
-        "top_ports": [
-            {"proto": proto, "port": port, "hosts": n}
-            for (proto, port), n in _top(hosts_per_port, params.top, lambda k: (k[0], k[1]))
-        ],
-        "top_hosts": [{"ip": ip, "ports": n} for ip, n in _top(ports_per_host, params.top, netclass.ip_sort_key)],
+        "top_ports": [{"proto": r["proto"], "port": int(r["port"]), "hosts": int(r["hosts"])} for r in top_ports],
+        "top_hosts": [{"ip": r["ip"], "ports": int(r["ports"])} for r in top_hosts],
         "first_ts": first,
         "last_ts": last,
-        "first_probes": [t["first_ts"] for t in targets.values()],
         "score": score(breadth(best, params.min_hosts, params.min_ports), repeats, params.max_repeat),
     }
 
@@ -364,13 +539,13 @@ def describe_kinds(f: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
-def make_chart(ctx: Context, f: dict[str, Any]) -> Chart:
-    step = chart_bucket_minutes(f["first_ts"], f["last_ts"])
-    starts, counts = new_targets_series(f["first_probes"], step)
+def make_chart(ctx: Context, f: dict[str, Any], buckets: dict[int, int]) -> Chart:
+    start, step = chart_steps(f["first_ts"], f["last_ts"])
+    starts, counts = bucket_series(start, step, buckets)
     relative = ctx.source.relative_time
     return Chart(
         key=f"scan-{f['src_ip']}",
-        title=f"Targets {f['src_ip']} probed for the first time, per {step} min",
+        title=f"Targets {f['src_ip']} probed for the first time, per {step // US_PER_MINUTE} min",
         labels=[format_us(s, relative) for s in starts],
         values=[float(c) for c in counts],
         xlabel="time",
@@ -378,7 +553,7 @@ def make_chart(ctx: Context, f: dict[str, Any]) -> Chart:
     )
 
 
-def make_alert(ctx: Context, f: dict[str, Any], flows: int) -> Alert:
+def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, int]) -> Alert:
     probe_share = f["probes"] / flows if flows else 1.0
     rate = f["targets_per_minute"]
     rate_text = f", {rate:g} targets/min" if rate is not None else ""
@@ -389,7 +564,7 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int) -> Alert:
     )
     top_port = f["top_ports"][0]
     top_host = f["top_hosts"][0]
-    evidence = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "first_probes", "score", "src_ip")}
+    evidence = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "score", "src_ip")}
     evidence["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
     evidence["probe_share"] = round(probe_share, 4)
     horizontal = "horizontal" in f["kinds"]
@@ -406,7 +581,7 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int) -> Alert:
         evidence=evidence,
         proto=top_port["proto"] if horizontal else None,
         port=top_port["port"] if horizontal else None,
-        chart=make_chart(ctx, f),
+        chart=make_chart(ctx, f, buckets),
     )
 
 
@@ -426,16 +601,17 @@ def context_row(ctx: Context, f: dict[str, Any], answered: list[str]) -> dict[st
     }
 
 
-def answered_internal(rows: list[dict[str, Any]], top: int) -> list[str]:
-    """Internal targets that answered a probe (host:port): what a scanner from outside found open."""
-    seen = sorted(
-        {(r["dst_ip"], r["proto"], r["port"]) for r in rows if r["internal"] and r["unanswered"] < r["probes"]},
-        key=lambda k: (netclass.ip_sort_key(k[0]), k[1], k[2]),
-    )
-    return [f"{ip} {proto}/{port}" for ip, proto, port in seen[:top]]
-
-
 _Params = Params
+
+
+@dataclass
+class _Detail:
+    """Which scanners are alerts (internal, not allowed), and what the report shows of some scanners only:
+    internal targets that answered (context rows), and the targets first probed per chart bucket (alerts)."""
+
+    alerting: set[str] = field(default_factory=set)
+    answered: dict[str, list[str]] = field(default_factory=dict)
+    charts: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 class Scan:
@@ -463,25 +639,17 @@ class Scan:
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         allow = allow_list(params.allow)
-        rows = pylist(ctx.engine.query(probed_targets_sql(ctx.source.optional, params)))
-        by_src: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            by_src[r["src_ip"]].append(r)
-        classes = {ip: info.get("class") for ip, info in ctx.ip_dim.lookup(list(by_src)).items()}
-        findings = [finding(src, rs, params) for src, rs in by_src.items() if any(r["hot"] for r in rs)]
-        findings.sort(key=lambda f: (-f["score"], -f["targets"], netclass.ip_sort_key(f["src_ip"])))
-        inside = [f for f in findings if classes.get(f["src_ip"]) == "internal" and not allowed(f["src_ip"], allow)]
-        flows = source_flows(ctx, inside)
-        alerts = [make_alert(ctx, f, flows.get(f["src_ip"], 0)) for f in inside]
+        findings, detail = self._find(ctx, params, allow)
+        inside = [f for f in findings if f["src_ip"] in detail.alerting]
+        flows = source_flows(ctx, [(f["src_ip"], f["first_ts"], f["last_ts"]) for f in inside])
+        alerts = [make_alert(ctx, f, flows.get(f["src_ip"], 0), detail.charts.get(f["src_ip"], {})) for f in inside]
         allowed_rows = [
-            context_row(ctx, f, answered_internal(by_src[f["src_ip"]], params.top))
-            for f in findings
-            if allowed(f["src_ip"], allow)
+            context_row(ctx, f, detail.answered.get(f["src_ip"], [])) for f in findings if allowed(f["src_ip"], allow)
         ]
         outside_rows = [
-            context_row(ctx, f, answered_internal(by_src[f["src_ip"]], params.top))
+            context_row(ctx, f, detail.answered.get(f["src_ip"], []))
             for f in findings
-            if classes.get(f["src_ip"]) != "internal" and not allowed(f["src_ip"], allow)
+            if f["src_ip"] not in detail.alerting and not allowed(f["src_ip"], allow)
         ]
         columns = [
             Column("scanner", "scanner", "ip"),
@@ -547,8 +715,85 @@ class Scan:
         return UnitResult(section, alerts)
 
     @staticmethod
+    def _find(
+        ctx: Context, params: _Params, allow: tuple[netclass.IPNetwork, ...]
+    ) -> tuple[list[dict[str, Any]], _Detail]:
+        """The engine's work: one pass over the flows into a table of probed targets; the rest reads that
+        table, then the scanners' own targets, and only per-scanner figures come back to Python."""
+        engine = ctx.engine
+        unknown = ctx.source.bytes_unknown
+        with temp_table(engine, TARGETS, targets_sql(ctx.source.optional, params, unknown)):
+            hot: dict[str, list[Window]] = defaultdict(list)
+            for r in pylist(engine.query(hot_windows_sql(params))):
+                hot[r["src_ip"]].append(
+                    Window(
+                        w=int(r["w"]),
+                        width=int(r["width"]),
+                        depth=int(r["depth"]),
+                        swept=int(r["swept"]),
+                        targets=int(r["targets"]),
+                        probes=int(r["probes"]),
+                    )
+                )
+            if not hot:
+                return [], _Detail()
+            windows = [(src, win.w) for src, wins in hot.items() for win in wins]
+            engine.register(
+                HOT,
+                pa.table(
+                    {
+                        "src_ip": pa.array([src for src, _ in windows], pa.string()),
+                        "w": pa.array([w for _, w in windows], pa.int64()),
+                    }
+                ),
+            )
+            # Both tables live until the end: Spark Connect analyses a cached view's SQL again when it is read,
+            # so the found targets need the probed ones still there.
+            with temp_table(engine, FOUND, found_sql()):
+                return Scan._gather(ctx, params, allow, hot)
+
+    @staticmethod
+    def _gather(
+        ctx: Context, params: _Params, allow: tuple[netclass.IPNetwork, ...], hot: dict[str, list[Window]]
+    ) -> tuple[list[dict[str, Any]], _Detail]:
+        engine = ctx.engine
+        dsts = engine.query(f"SELECT DISTINCT dst_ip FROM {FOUND}")["dst_ip"]
+        engine.register(IP_ORDER, ip_order(ctx.ip_dim.table, dsts))
+        ports: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in pylist(engine.query(top_ports_sql(params.top))):
+            ports[r["src_ip"]].append(r)
+        hosts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in pylist(engine.query(top_hosts_sql(params.top))):
+            hosts[r["src_ip"]].append(r)
+        findings = [
+            finding(r["src_ip"], hot[r["src_ip"]], r, ports[r["src_ip"]], hosts[r["src_ip"]], params)
+            for r in pylist(engine.query(summary_sql()))
+        ]
+        findings.sort(key=lambda f: (-f["score"], -f["targets"], netclass.ip_sort_key(f["src_ip"])))
+        classes = {ip: info.get("class") for ip, info in ctx.ip_dim.lookup([f["src_ip"] for f in findings]).items()}
+        alerting = [f for f in findings if classes.get(f["src_ip"]) == "internal" and not allowed(f["src_ip"], allow)]
+        detail = _Detail(alerting={f["src_ip"] for f in alerting})
+        for r in pylist(engine.query(answered_sql(params.top))):
+            detail.answered.setdefault(r["src_ip"], []).append(f"{r['dst_ip']} {r['proto']}/{r['port']}")
+        if alerting:
+            steps = [(f["src_ip"], *chart_steps(f["first_ts"], f["last_ts"])) for f in alerting]
+            engine.register(
+                STEPS,
+                pa.table(
+                    {
+                        "src_ip": pa.array([s for s, _, _ in steps], pa.string()),
+                        "start_ts": pa.array([a for _, a, _ in steps], pa.int64()),
+                        "step": pa.array([b for _, _, b in steps], pa.int64()),
+                    }
+                ),
+            )
+            for r in pylist(engine.query(chart_sql())):
+                detail.charts.setdefault(r["src_ip"], {})[int(r["bucket"])] = int(r["targets"])
+        return findings, detail
+
+    @staticmethod
     def _payload(ctx: Context, f: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "first_probes")}
+        out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts")}
         out["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
         return out | {"first_seen": ctx.instant(f["first_ts"]), "last_seen": ctx.instant(f["last_ts"])}
 

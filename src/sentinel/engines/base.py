@@ -7,6 +7,8 @@ as it is or translates it. Keeping this surface narrow is what lets both engines
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -33,6 +35,16 @@ class Engine(Protocol):
         """Define (or redefine) view `name` as the SELECT `sql`; nothing is read yet."""
         ...
 
+    def create_temp_table(self, name: str, sql: str) -> None:
+        """Run the SELECT `sql` now and keep its rows as table `name` (replacing one of that name) until
+        drop_temp_table: for a small intermediate result that several later queries read, so that the flows
+        are scanned once for it (a view, or a CTE on Spark, would be computed again by every reader)."""
+        ...
+
+    def drop_temp_table(self, name: str) -> None:
+        """Free a table made by create_temp_table (nothing happens if there is none of that name)."""
+        ...
+
     def in_input_order(self) -> AbstractContextManager[None]:
         """Queries inside keep the input's row order where the engine can."""
         ...
@@ -42,3 +54,13 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def temp_table(engine: Engine, name: str, sql: str) -> Iterator[str]:
+    """`with temp_table(engine, "t", sql):` the rows of `sql` as table `t` for the block, freed after it."""
+    engine.create_temp_table(name, sql)
+    try:
+        yield name
+    finally:
+        engine.drop_temp_table(name)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -12,6 +12,8 @@ import pyarrow as pa
 from sentinel import interrupt
 from sentinel.engines.functions import DUCKDB_MACROS
 from sentinel.errors import ConfigError, UnreadableData
+
+_T = TypeVar("_T")
 
 
 class DuckDBEngine:
@@ -42,10 +44,14 @@ class DuckDBEngine:
             raise ConfigError(f"{option}: {problem} ({_first_line(exc)})") from exc
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        return self._read(lambda: self._con.sql(sql, params=params or None).to_arrow_table())
+
+    def _read(self, run: Callable[[], _T]) -> _T:
+        """Run what reads the input: interruptible, with its errors mapped to the user's (bad data, memory)."""
         interrupt.check()
         try:
             with interrupt.cancelling(self._con.interrupt):
-                table = self._con.sql(sql, params=params or None).to_arrow_table()
+                result = run()
         except duckdb.InterruptException:  # interrupt.handler stopped the query
             raise KeyboardInterrupt from None
         except RuntimeError as exc:
@@ -69,7 +75,7 @@ class DuckDBEngine:
                 raise
             raise UnreadableData(_first_line(exc)) from exc
         interrupt.check()  # an interrupt that came as the query finished
-        return table
+        return result
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
         interrupt.check()
@@ -81,6 +87,13 @@ class DuckDBEngine:
 
     def create_view(self, name: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+    def create_temp_table(self, name: str, sql: str) -> None:
+        # In memory, spilled to DuckDB's temporary directory past --memory-limit like any other operator.
+        self._read(lambda: self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}"))
+
+    def drop_temp_table(self, name: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
     @contextlib.contextmanager
     def in_input_order(self) -> Iterator[None]:

@@ -19,9 +19,9 @@ import subprocess
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
@@ -31,6 +31,8 @@ from sentinel.errors import ConfigError, InputError, UnreadableData
 
 if TYPE_CHECKING:
     from sentinel.engines.duckdb_engine import DuckDBEngine
+
+_T = TypeVar("_T")
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'sentinel-analysis[spark]' (and Java 17 or newer)"
@@ -136,6 +138,7 @@ class SparkEngine:
         self.spark, self._owned = _session(master)
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self._sources: dict[tuple[tuple[str, ...], bool], str] = {}
+        self._temp_tables: dict[str, Any] = {}  # name -> its cached DataFrame
         self._local: DuckDBEngine | None = None
 
     # -- Sentinel SQL -> Spark --------------------------------------------------------------------
@@ -179,15 +182,19 @@ class SparkEngine:
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         interrupt.check()
         frame = self._sql(sql, params)
+        return _plain_types(self._action(frame.toArrow))
+
+    def _action(self, run: Callable[[], _T]) -> _T:
+        """Run a Spark action: cancelled by Ctrl-C, its errors of reading the input mapped to the user's."""
         try:
             with interrupt.cancelling(self._cancel):
-                table = frame.toArrow()
+                result = run()
         except Exception as exc:
             if interrupt.requested():
                 raise KeyboardInterrupt from None
             raise _mapped(exc) from exc
         interrupt.check()
-        return _plain_types(table)
+        return result
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
         interrupt.check()
@@ -223,6 +230,22 @@ class SparkEngine:
     def create_view(self, name: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
+    def create_temp_table(self, name: str, sql: str) -> None:
+        """The rows cached by the executors (memory, then disk) under a temporary view; counted at once, so
+        that they are computed here, once, and not by the first of the queries that read them."""
+        interrupt.check()
+        self.drop_temp_table(name)
+        frame = self._sql(sql, None).persist()
+        self._temp_tables[name] = frame
+        frame.createOrReplaceTempView(name)
+        self._action(frame.count)
+
+    def drop_temp_table(self, name: str) -> None:
+        frame = self._temp_tables.pop(name, None)
+        if frame is not None:
+            self.spark.catalog.dropTempView(name)
+            frame.unpersist()
+
     @contextlib.contextmanager
     def in_input_order(self) -> Iterator[None]:
         yield  # Spark has no such mode; `ordered_rows` tells callers
@@ -238,6 +261,8 @@ class SparkEngine:
     def close(self) -> None:
         if self._local is not None:
             self._local.close()
+        for name in list(self._temp_tables):
+            self.drop_temp_table(name)
         for view in self._sources.values():
             self.spark.catalog.dropTempView(view)
         # A session this engine started ends with the process; stopping it here would cost seconds per run

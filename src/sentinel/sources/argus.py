@@ -172,6 +172,7 @@ class Argus:
             header_lines=1,
             extra_columns=tuple(n for n in names if n not in used),
             notes=tuple(notes),
+            bytes_known="SrcBytes" in present,
         )
 
 

@@ -71,6 +71,7 @@ class Scan:
     extra_columns: tuple[str, ...] = ()  # present in the files but not used (e.g. label)
     notes: tuple[str, ...] = ()  # what the report must say about how these files were read
     line_numbers: str = "line"  # "line" (text: header + data row) or "row" (Parquet row index, from 1)
+    bytes_known: bool = True  # False: the files carry no byte counts; their flows read 0 bytes each way
 
 
 class Reader(Protocol):
@@ -173,6 +174,9 @@ class SourceInfo:
     last_ts: int | None = None
     notes: tuple[str, ...] = ()
     scans: tuple[Scan, ...] = ()
+    #: Some inputs carry no byte counts (Argus files without SrcBytes): their flows read 0 bytes each way,
+    #: which detectors must not take for empty flows (a real flow carries at least its headers).
+    bytes_unknown: bool = False
 
     @property
     def format(self) -> str:

@@ -24,6 +24,8 @@ from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_s
 PARQUET_MAGIC = b"PAR1"
 #: Parquet key-value metadata that `sentinel import` writes: "true" where times are of an unknown day.
 RELATIVE_KEY = b"sentinel.relative_time"
+#: `sentinel import` marks files of inputs that carried no byte counts (their flows read 0 bytes each way).
+BYTES_UNKNOWN_KEY = b"sentinel.bytes_unknown"
 #: 2000-01-01 00:00 UTC in hundredths of a second: no time of day is that large.
 EPOCH_CS_FLOOR = 946_684_800 * schema.COURSE_TICKS_PER_SECOND
 _US_PER_CS = schema.US_PER_SECOND // schema.COURSE_TICKS_PER_SECOND
@@ -347,7 +349,8 @@ class CanonicalParquet:
     def group_key(self, sample: Sample) -> Hashable:
         file_schema = read_schema(sample.path)
         optional = tuple(n for n in schema.OPTIONAL_NAMES if n in file_schema.names)
-        return optional, (file_schema.metadata or {}).get(RELATIVE_KEY)
+        metadata = file_schema.metadata or {}
+        return optional, metadata.get(RELATIVE_KEY), metadata.get(BYTES_UNKNOWN_KEY)
 
     def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
         paths = [s.path for s in samples]
@@ -359,6 +362,7 @@ class CanonicalParquet:
         columns = {n: n for n in present} | {schema.FILE: schema.FILE}
         # `sentinel import` marks course times of an unknown day, so that they read back day-relative.
         relative = (file_schema.metadata or {}).get(RELATIVE_KEY) == b"true"
+        bytes_unknown = (file_schema.metadata or {}).get(BYTES_UNKNOWN_KEY) == b"true"
         # A dataset holds only rows that were well formed when imported: its statistics prove it, and the run
         # skips the validating pass as it does for a clean course file.
         proofs = [statistics_prove_clean(p, schema.REQUIRED_NAMES) for p in paths]
@@ -374,4 +378,5 @@ class CanonicalParquet:
             first_ts=min(f for _, f, _ in proofs if f is not None) if proven else None,
             last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
             line_numbers="row",
+            bytes_known=not bytes_unknown,
         )

@@ -162,4 +162,5 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
         last_ts=max(la for la in lasts if la is not None) if clean and None not in lasts else None,
         notes=tuple(notes) + tuple(n for s in scans for n in s.notes),
         scans=tuple(scans),
+        bytes_unknown=not all(s.bytes_known for s in scans),
     )
