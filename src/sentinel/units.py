@@ -60,6 +60,16 @@ class Unit(Protocol):
     # change the others' findings, e.g. threat_intel raises the score of alerts on listed addresses.
 
 
+class Detector:
+    """What a detector unit may leave out: it raises alerts, draws no section chart (its alerts carry their
+    own), needs no optional column and has no flag but `--detect KEY`, unless it says otherwise."""
+
+    kind: ClassVar[str] = "detector"
+    charts: ClassVar[tuple[str, ...]] = ()
+    needs: ClassVar[tuple[str, ...]] = ()
+    flags: ClassVar[tuple[Flag, ...]] = ()
+
+
 def check_params(unit: Unit, params: Any, config: Config) -> None:
     """A unit's own check of its parameters against the run (e.g. -bn inside --internal), before any data is
     read; units define `check(params, config)` where they need one."""

@@ -48,7 +48,7 @@ from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.schema import DURATION, US_PER_SECOND
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 
 
 @dataclass(frozen=True)
@@ -514,13 +514,10 @@ def finding_order(f: Finding) -> tuple[Any, ...]:
 _Params = Params
 
 
-class Beacon:
+class Beacon(Detector):
     key: ClassVar[str] = "beacon"
     title: ClassVar[str] = "Command-and-control beacons"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("--beacon",),

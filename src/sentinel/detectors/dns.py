@@ -43,7 +43,7 @@ from sentinel.enrich import netclass
 from sentinel.enrich.ipdim import HostRow
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 
 DNS_PORTS = (53, 853)
 
@@ -295,13 +295,10 @@ def _rounded(z: float) -> float | None:
 _Params = Params
 
 
-class Dns:
+class Dns(Detector):
     key: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS tunnelling and rogue resolvers"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("--dns",),

@@ -44,7 +44,7 @@ from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Series, Table
 from sentinel.schema import US_PER_HOUR
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 from sentinel.values import percentile
 
 MIN_PEERS = 5
@@ -542,13 +542,10 @@ def upload_timelines(ctx: Context, alerts: list[Alert], sent: dict[str, list[dic
 _Params = Params
 
 
-class Exfiltration:
+class Exfiltration(Detector):
     key: ClassVar[str] = "exfiltration"
     title: ClassVar[str] = "Possible data exfiltration"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("-dx", "--dataExfiltration"),

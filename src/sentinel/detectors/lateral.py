@@ -40,7 +40,7 @@ from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.schema import US_PER_HOUR
 from sentinel.timefmt import format_us
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 
 US_PER_MINUTE = US_PER_HOUR // 60
 
@@ -215,13 +215,10 @@ def make_alert(ctx: Context, host: dict[str, Any], params: Params, index: int) -
 _Params = Params
 
 
-class Lateral:
+class Lateral(Detector):
     key: ClassVar[str] = "lateral"
     title: ClassVar[str] = "Lateral movement (fan-out on admin ports)"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("--lateral",),

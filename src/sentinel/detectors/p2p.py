@@ -24,7 +24,7 @@ from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.model import Alert, Chart, Column, Section, Table
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 from sentinel.values import given
 
 EVERY_SUBNET = "0.0.0.0/0"
@@ -219,13 +219,10 @@ def server_rows(edges: list[Edge], services: dict) -> list[dict[str, Any]]:
 _Params = Params
 
 
-class Botnet:
+class Botnet(Detector):
     key: ClassVar[str] = "botnet"
     title: ClassVar[str] = "Possible internal botnet (peer-to-peer)"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("-bn", "--botnet"),

@@ -61,7 +61,7 @@ from sentinel.report.model import Alert, Chart, Column, Section, Table
 from sentinel.schema import US_PER_SECOND
 from sentinel.sources.base import sql_string
 from sentinel.timefmt import format_us
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 
 #: Zeek's connection states (conn_state of other sensors, Argus or nfdump, uses other words).
 ZEEK_STATES = ("S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH")
@@ -614,13 +614,10 @@ class _Detail:
     charts: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
-class Scan:
+class Scan(Detector):
     key: ClassVar[str] = "scan"
     title: ClassVar[str] = "Scans"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("--scan",),

@@ -36,7 +36,7 @@ from sentinel.enrich import intel, netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.model import SEVERITIES, Alert, Column, Section, Table
-from sentinel.units import Flag, UnitResult
+from sentinel.units import Detector, Flag, UnitResult
 
 if TYPE_CHECKING:
     from sentinel.report.model import Report
@@ -262,13 +262,10 @@ def make_alert(ctx: Context, f: dict[str, Any], params: Params) -> Alert:
 _Params = Params
 
 
-class ThreatIntel:
+class ThreatIntel(Detector):
     key: ClassVar[str] = "threat_intel"
     title: ClassVar[str] = "Threat intelligence: listed addresses"
-    kind: ClassVar[str] = "detector"
-    charts: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = Params
-    needs: ClassVar[tuple[str, ...]] = ()
     flags: ClassVar[tuple[Flag, ...]] = (
         Flag(
             ("--intel",),
