@@ -171,6 +171,20 @@ def test_embedded_as_default():
     assert got["192.168.1.1"][1] is None and got["fe80::1"][1] is None  # private space is not asked
 
 
+def test_embedded_as_vectorised_ipv4_agrees_with_the_reader_address_by_address():
+    """The IPv4 path reads plevin's range index itself: every answer must be the reader's own."""
+    db = EmbeddedAS()
+    rng = np.random.default_rng(7)
+    values = np.unique(rng.integers(1 << 24, 224 << 24, 20_000, dtype=np.uint64)).astype(np.uint32)
+    values = np.concatenate([values, np.array([0x08080808, 0x08080800, 0x080808FF, 0x01000001], dtype=np.uint32)])
+    fast = db.lookup_v4_vectorised(values)
+    slow = db._lookup([int(v) for v in values], wide=False)
+    assert fast.asn.tolist() == slow.asn.tolist()
+    assert fast.as_name.tolist() == slow.as_name.tolist()
+    assert fast.prefix.tolist() == slow.prefix.tolist()
+    assert sum(a is not None for a in fast.asn) > 10_000  # most of the sample is announced space
+
+
 def test_default_stack():
     stack = open_stack(use_cache=False)
     assert [i.kind for i in stack.infos] == ["embedded", "embedded"]
