@@ -122,3 +122,9 @@ def test_long_connection_needs_duration(tmp_path):
     [alert] = report.alerts
     assert alert.evidence["kind"] == "long_connection" and alert.evidence["longest_s"] == 43200.0
     assert alert.hosts == ["192.168.1.50"] and alert.port == 22 and 0.5 <= alert.score <= 0.7
+
+
+def test_the_summary_says_who_else_keeps_the_schedule_in_words():
+    assert bc._sharing(0) == "no other host or partner keeps this schedule"
+    assert bc._sharing(1) == "one other host or partner keeps this schedule"
+    assert bc._sharing(4) == "4 other hosts or partners keep this schedule"

@@ -469,6 +469,15 @@ def long_connections(ctx: Context, params: Params, next_gid: int) -> list[Findin
     return out
 
 
+def _sharing(others: int) -> str:
+    """Who else keeps the schedule, in words: a lone schedule is what makes a beacon suspicious."""
+    if others <= 0:
+        return "no other host or partner keeps this schedule"
+    if others == 1:
+        return "one other host or partner keeps this schedule"
+    return f"{others} other hosts or partners keep this schedule"
+
+
 def summary(ctx: Context, f: Finding) -> str:
     g, ev = f.group, f.evidence or {}
     where = describe_host(ctx, g.dsts[0]) if len(g.dsts) == 1 else f"{len(g.dsts)} addresses of {g.key}"
@@ -476,8 +485,7 @@ def summary(ctx: Context, f: Finding) -> str:
         return (
             f"{g.src_ip} connected to {where} {g.connections} times, every {_fmt_s(ev['period_s'])} "
             f"(jitter ±{ev['jitter'] * 100:.0f}%, {ev['missed_beats_share'] * 100:.0f}% of beats missed), "
-            f"about {human_bytes(ev['typical_up_bytes'])} sent each time; "
-            f"{ev['hosts_sharing_schedule'] - 1} other host(s) or partner(s) keep this schedule."
+            f"about {human_bytes(ev['typical_up_bytes'])} sent each time; {_sharing(ev['hosts_sharing_schedule'] - 1)}."
         )
     if f.kind == "strobe":
         return f"{g.src_ip} connected to {where} {g.connections} times ({ev['per_second']} a second): a strobe."
