@@ -45,6 +45,11 @@ class EmbeddedAS:
         try:
             self._file = plevin.Plevin(plevin_db_network.PATH).file
             self._v4_starts: np.ndarray | None = None
+            # Per IP version, the range index's columns by name (network link, prefix length, ...).
+            self._columns = {
+                version: {name: (column, read) for name, column, read in self._file.families[version][1]}
+                for version in (4, 6)
+            }
         except (OSError, ValueError) as exc:
             raise GeoIPError(str(plevin_db_network.PATH), f"cannot be read ({exc})") from None
         try:
@@ -65,7 +70,7 @@ class EmbeddedAS:
         """(AS number, organisation, prefix length) of range `row` of the IPv4 or IPv6 index, or None
         (unannounced space). The prefix is read from the range's own column: the reader writes a range's
         fields into the network record it shares with other ranges, so they are not to be read from there."""
-        columns = {name: (column, read) for name, column, read in self._file.families[version][1]}
+        columns = self._columns[version]
         linked = columns["network"][0][row]
         if not linked:
             return None
