@@ -48,10 +48,6 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see '{self.prog} --help')")
 
 
-_positive_int = positive_int
-_given = given
-
-
 def max_threads() -> int:
     """Engine threads allowed: beyond a few per core they only cost memory and switching (and at tens of
     thousands exhaust the process's threads)."""
@@ -59,7 +55,7 @@ def max_threads() -> int:
 
 
 def _threads(text: str) -> int:
-    value = _positive_int("--threads")(text)
+    value = positive_int("--threads")(text)
     if value > max_threads():
         raise ConfigError(f"--threads: {value} is more than {max_threads()} (8 per core, at most 1024)")
     return value
@@ -79,26 +75,7 @@ def analysis_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(p)
-    p.add_argument(
-        "-gi",
-        metavar="GeoIP.dat",
-        help="legacy MaxMind country database (default: embedded offline country data)",
-    )
-    p.add_argument(
-        "-gin",
-        metavar="GeoIPASNum.dat",
-        help="legacy MaxMind AS-number/organisation database (default: the embedded AS data)",
-    )
-    p.add_argument(
-        "--geoip-db",
-        metavar="PATH",
-        action="append",
-        default=[],
-        type=_given("--geoip-db"),
-        help="a GeoIP/AS database: MaxMind DB .mmdb (GeoLite2, GeoIP2, DB-IP, ip-location-db: country, city, "
-        "ASN), legacy .dat or CSV ranges (start,end,value), detected by content; repeatable. Named databases "
-        "win over the embedded ones; among them the more specific network",
-    )
+    add_database_options(p)
     from sentinel.registry import UNITS  # the units generate their own options
     from sentinel.unit_options import add_unit_options
 
@@ -120,19 +97,19 @@ def analysis_parser() -> argparse.ArgumentParser:
         "--out-dir",
         metavar="DIR",
         default=".",
-        type=_given("--out-dir"),
+        type=given("--out-dir"),
         help="where -o writes (default: current directory)",
     )
     o.add_argument(
         "--json",
         metavar="PATH",
-        type=_given("--json"),
+        type=given("--json"),
         help="write the JSON report (schema v1) to PATH; '-' prints it on stdout instead of the tables",
     )
     o.add_argument(
         "--html",
         metavar="PATH",
-        type=_given("--html"),
+        type=given("--html"),
         help="write the HTML report to PATH: one self-contained file (charts inside, no network needed) with "
         "sortable tables and a 'why' panel for each alert",
     )
@@ -140,20 +117,20 @@ def analysis_parser() -> argparse.ArgumentParser:
         "-p",
         "--pdf",
         metavar="PATH",
-        type=_given("--pdf"),
+        type=given("--pdf"),
         help="write the HTML report printed to PDF (needs Chromium: apt-get install chromium)",
     )
     o.add_argument(
         "--alerts-jsonl",
         metavar="PATH",
-        type=_given("--alerts-jsonl"),
+        type=given("--alerts-jsonl"),
         help="write the alerts as JSON lines with Elastic Common Schema field names (one alert per line) for a "
         "SIEM; '-' prints them on stdout instead of the tables",
     )
     o.add_argument(
         "--csv-dir",
         metavar="DIR",
-        type=_given("--csv-dir"),
+        type=given("--csv-dir"),
         help="create DIR and write every table into it as CSV (<table>.csv, alerts.csv); an existing DIR only "
         "with --force",
     )
@@ -198,7 +175,7 @@ def analysis_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--memory-limit",
         metavar="SIZE",
-        type=_given("--memory-limit"),
+        type=given("--memory-limit"),
         help="engine memory before spilling to disk, e.g. 4GB (default: DuckDB's, 80%% of RAM)",
     )
     s.add_argument(
@@ -211,13 +188,37 @@ def analysis_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--spark-master",
         metavar="URL",
-        type=_given("--spark-master"),
+        type=given("--spark-master"),
         help="Spark master for --engine spark, e.g. spark://host:7077 or yarn (default: SPARK_REMOTE for "
         "Spark Connect if set, else local[*])",
     )
     s.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     s.add_argument("--version", action="version", version=f"sentinel {__version__}")
     return p
+
+
+def add_database_options(p: argparse.ArgumentParser) -> None:
+    """Which GeoIP/AS databases answer: shared by the analysis and `sentinel geoip`."""
+    p.add_argument(
+        "-gi",
+        metavar="GeoIP.dat",
+        help="legacy MaxMind country database (default: embedded offline country data)",
+    )
+    p.add_argument(
+        "-gin",
+        metavar="GeoIPASNum.dat",
+        help="legacy MaxMind AS-number/organisation database (default: the embedded AS data)",
+    )
+    p.add_argument(
+        "--geoip-db",
+        metavar="PATH",
+        action="append",
+        default=[],
+        type=given("--geoip-db"),
+        help="a GeoIP/AS database: MaxMind DB .mmdb (GeoLite2, GeoIP2, DB-IP, ip-location-db: country, city, "
+        "ASN), legacy .dat or CSV ranges (start,end,value), detected by content; repeatable. Named databases "
+        "win over the embedded ones; among them the more specific network",
+    )
 
 
 def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None:
@@ -251,7 +252,7 @@ def add_input_options(p: argparse.ArgumentParser, analysis: bool = True) -> None
     p.add_argument(
         "--date",
         metavar="YYYY-MM-DD",
-        type=_given("--date"),
+        type=given("--date"),
         help="the capture day of course-schema files: their timestamps count from its 00:00 UTC "
         "(default: unknown; times are shown relative to 00:00)",
     )

@@ -17,18 +17,19 @@ if TYPE_CHECKING:
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    from sentinel.cli import _Parser, _positive_int
+    from sentinel.cli import _Parser
+    from sentinel.values import positive_int
 
     p = _Parser(prog=prog, description=description)
     p.add_argument(
         "--hosts",
-        type=_positive_int("--hosts"),
+        type=positive_int("--hosts"),
         default=200,
         help="internal client workstations (default: %(default)s)",
     )
     p.add_argument(
         "--flows",
-        type=_positive_int("--flows"),
+        type=positive_int("--flows"),
         default=1_000_000,
         help="flows in the day (default: %(default)s)",
     )
@@ -130,9 +131,10 @@ def demo_main(argv: Sequence[str]) -> int:
 
 
 def import_main(argv: Sequence[str]) -> int:
-    from sentinel.cli import _given, _Parser, _threads, add_input_options, input_settings
+    from sentinel.cli import _Parser, _threads, add_input_options, input_settings
     from sentinel.config import Config
     from sentinel.importer import import_flows
+    from sentinel.values import given
 
     p = _Parser(
         prog="sentinel import",
@@ -148,7 +150,7 @@ def import_main(argv: Sequence[str]) -> int:
     p.add_argument(
         "--memory-limit",
         metavar="SIZE",
-        type=_given("--memory-limit"),
+        type=given("--memory-limit"),
         help="engine memory before spilling to disk (default: 4GB; sorting by time spills)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -172,21 +174,6 @@ def import_main(argv: Sequence[str]) -> int:
     return ExitStatus.OK
 
 
-def _geoip_options(p: argparse.ArgumentParser) -> None:
-    from sentinel.cli import _given
-
-    p.add_argument("-gi", metavar="GeoIP.dat", help="legacy MaxMind country database (as in an analysis)")
-    p.add_argument("-gin", metavar="GeoIPASNum.dat", help="legacy MaxMind AS organisation database")
-    p.add_argument(
-        "--geoip-db",
-        metavar="PATH",
-        action="append",
-        default=[],
-        type=_given("--geoip-db"),
-        help="a GeoIP/AS database (.mmdb, legacy .dat, CSV ranges), repeatable, as in an analysis",
-    )
-
-
 def _stack(args: argparse.Namespace) -> GeoStack:
     from sentinel.enrich.databases import open_stack
 
@@ -198,6 +185,7 @@ def geoip_lookup_main(argv: Sequence[str]) -> int:
 
     import numpy as np
 
+    from sentinel.cli import add_database_options
     from sentinel.enrich import netclass
     from sentinel.enrich.geodb import as_org_text
 
@@ -209,7 +197,7 @@ def geoip_lookup_main(argv: Sequence[str]) -> int:
         default=",".join(netclass.DEFAULT_INTERNAL),
         help="internal networks, as in an analysis (default: %(default)s)",
     )
-    _geoip_options(p)
+    add_database_options(p)
     p.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     args = p.parse_args(argv)
     addresses = []
@@ -263,10 +251,11 @@ def _source(names: list[str], index: int) -> str | None:
 
 
 def geoip_info_main(argv: Sequence[str]) -> int:
+    from sentinel.cli import add_database_options
     from sentinel.enrich.databases import geoip_cache
 
     p = _Parser_("sentinel geoip info", "The GeoIP and AS databases a run would use: kinds, dates and licences.")
-    _geoip_options(p)
+    add_database_options(p)
     args = p.parse_args(argv)
     stack = _stack(args)
     print(f"country: {visible(stack.describe('country'))}")

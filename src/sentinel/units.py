@@ -40,7 +40,6 @@ class Flag:
     metavar: str | None = None
     parse: Callable[[str], Any] | None = None
     repeat: bool = False
-    all_value: Any = None  # what `--all` documents for the parameter, for the help text
 
 
 class Unit(Protocol):
