@@ -95,6 +95,10 @@ def _axis_label(text: str, unit: str) -> str:
     return text if unit in text else f"{text} ({unit})"
 
 
+def _floats(values: Sequence[float]) -> list[float]:
+    return [float(v) for v in values]
+
+
 def draw(chart: Chart) -> Figure:
     """The figure of `chart` (call under `_style`)."""
     if chart.kind == "heatmap":
@@ -107,9 +111,10 @@ def draw(chart: Chart) -> Figure:
 def _bars(chart: Chart) -> Figure:
     from matplotlib.figure import Figure
 
-    panels: dict[str, list[tuple[str, list[float]]]] = {chart.unit: [(chart.ylabel, list(chart.values))]}
+    # Floats: exact byte sums may be beyond what matplotlib converts as integers (int64).
+    panels: dict[str, list[tuple[str, list[float]]]] = {chart.unit: [(chart.ylabel, _floats(chart.values))]}
     for series in chart.series:
-        panels.setdefault(series.unit, []).append((series.label, list(series.values)))
+        panels.setdefault(series.unit, []).append((series.label, _floats(series.values)))
     labels = [_short(label) for label in chart.labels]
     long_labels = any(len(label) > 4 for label in labels) or len(labels) > 24
     fig = Figure(figsize=(10, 3.2 + 2.4 * len(panels) + (0.6 if long_labels else 0)))
@@ -152,7 +157,7 @@ def _heatmap(chart: Chart) -> Figure:
     height = max(3.6, 0.28 * len(rows) + 1.9)
     fig = Figure(figsize=(10, height))
     ax = fig.subplots()
-    data = chart.matrix if chart.matrix else [[0.0] * len(chart.labels)]
+    data = [_floats(row) for row in chart.matrix] if chart.matrix else [[0.0] * len(chart.labels)]
     image = ax.imshow(data, aspect="auto", cmap=COLOUR_MAP, interpolation="nearest", vmin=0)
     ax.set_xticks(range(len(chart.labels)), [_short(label) for label in chart.labels], fontsize=9)
     ax.set_yticks(range(len(rows)), rows, fontsize=8 if len(rows) > 15 else 9)
