@@ -14,10 +14,12 @@ browser's internal node ids, which change between runs).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -89,27 +91,43 @@ def fix_dates(pdf: bytes, generated_at: str | None) -> bytes:
     return _DATE.sub(replace, pdf)
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill Chromium and every helper it started (its session's process group), and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def render(html: bytes, generated_at: str | None = None, chromium: str | None = None) -> bytes:
     """The PDF of an HTML page (the report), printed by headless Chromium."""
     binary = chromium or require_chromium()
-    with tempfile.TemporaryDirectory(prefix="sentinel-pdf-") as folder:
+    # ignore_cleanup_errors: a Chromium helper killed a moment ago may still be closing its files there.
+    with tempfile.TemporaryDirectory(prefix="sentinel-pdf-", ignore_cleanup_errors=True) as folder:
         page, pdf, profile = Path(folder) / "report.html", Path(folder) / "report.pdf", Path(folder) / "profile"
         page.write_bytes(html)
         try:
-            with interrupt.raising():  # Ctrl-C reaches Chromium too; the wait must not outlive it
-                done = subprocess.run(
-                    command(binary, page, pdf, profile),
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=TIMEOUT_S,
-                    check=False,
-                )
-        except subprocess.TimeoutExpired:
-            raise OutputError(f"Chromium did not print the PDF report within {TIMEOUT_S} s") from None
+            # A session of its own: Chromium's helper processes are stopped with it, as a group, on Ctrl-C or a
+            # timeout, instead of writing on into the folder being removed.
+            process = subprocess.Popen(
+                command(binary, page, pdf, profile),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
         except OSError as exc:
             raise OutputError(f"{binary}: cannot run ({exc.strerror or type(exc).__name__})") from exc
-        if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
-            lines = [x for x in done.stderr.decode(errors="replace").splitlines() if x.strip()]
-            why = lines[-1] if lines else f"exit status {done.returncode}"
+        try:
+            with interrupt.raising():  # the wait must not outlive a Ctrl-C
+                _, stderr = process.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            raise OutputError(f"Chromium did not print the PDF report within {TIMEOUT_S} s") from None
+        except BaseException:
+            _stop(process)
+            raise
+        if process.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+            lines = [x for x in stderr.decode(errors="replace").splitlines() if x.strip()]
+            why = lines[-1] if lines else f"exit status {process.returncode}"
             raise OutputError(f"Chromium could not print the PDF report: {why}")
         return fix_dates(pdf.read_bytes(), generated_at)
