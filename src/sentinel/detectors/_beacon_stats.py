@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sentinel.detectors import _segments as sg
+
 #: Relative deviation at which an interval stops counting as on time.
 KERNEL_WIDTH = 0.5
 #: An interval under this share of the typical (90th percentile) interval may be inside a burst ...
@@ -40,24 +42,6 @@ def kernel(deviation: ArrayLike, width: float = KERNEL_WIDTH) -> np.ndarray:
     return np.clip(1.0 - e * e, 0.0, 1.0)
 
 
-def beat_intervals(times_s: ArrayLike) -> tuple[np.ndarray, int]:
-    """Intervals between beats (seconds) of connection start times, and how many connections were inside bursts.
-
-    Intervals shorter than BURST_SHARE of the 90th-percentile interval are burst-internal, but only when
-    they are clearly apart from the others (BURST_SEPARATION): a series of evenly short intervals (a RAT
-    reconnecting every half second) is beats, not one long burst.
-    """
-    t = np.sort(np.asarray(times_s, dtype=float))
-    d = np.diff(t)
-    if d.size < 2:
-        return d, 0
-    cut = BURST_SHARE * float(np.quantile(d, 0.9))
-    low, high = d[d < cut], d[d >= cut]
-    if low.size and high.size >= 2 and float(high.min()) >= BURST_SEPARATION * max(float(low.max()), 1e-6):
-        return high, int(low.size)
-    return d, 0
-
-
 @dataclass(frozen=True)
 class IntervalFit:
     period: float  # seconds
@@ -76,74 +60,11 @@ class IntervalFit:
         return float(self.regularity * (0.5 + 0.5 * self.observed_share) * busy)
 
 
-def _fit(d: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
-    k = np.maximum(1, np.rint(d / period))
-    return k, d / (k * period) - 1.0
-
-
-def _quality(d: np.ndarray, period: float) -> float:
-    if period <= 0:
-        return 0.0
-    k, e = _fit(d, period)
-    keep = k <= MAX_MULTIPLE
-    if not keep.any():
-        return 0.0
-    return float(kernel(e[keep]).mean() * (0.5 + 0.5 * keep.sum() / k[keep].sum()))
-
-
-def fit_intervals(intervals: ArrayLike) -> IntervalFit | None:
-    """The dominant period of beat intervals (seconds) and how well they keep it; None for fewer than 2.
-
-    The period is the median interval, or a half or third of it where that explains the intervals
-    clearly better (more than half the beats missed); then refined as the median of each interval
-    divided by its number of periods.
-    """
-    d = np.sort(np.asarray(intervals, dtype=float))
-    if d.size < 2 or float(np.median(d)) <= 0:
-        return None
-    median = float(np.median(d))
-    best, best_quality = median, _quality(d, median)
-    for divisor in (2, 3):
-        quality = _quality(d, median / divisor)
-        if quality > best_quality + 0.1:
-            best, best_quality = median / divisor, quality
-    k, _ = _fit(d, best)
-    keep = k <= MAX_MULTIPLE
-    period = float(np.median(d[keep] / k[keep])) if keep.any() else 0.0
-    if period <= 0:
-        return None
-    k, e = _fit(d, period)
-    keep = k <= MAX_MULTIPLE
-    if not keep.any():
-        return None
-    active = float(d[keep].sum() / d.sum()) if d.sum() > 0 else 0.0
-    e, k = e[keep], k[keep]
-    return IntervalFit(
-        period=period,
-        jitter=float(np.median(np.abs(e))),
-        regularity=float(kernel(e).mean()),
-        observed_share=float(keep.sum() / k.sum()),
-        beats=int(keep.sum()),
-        gaps=int((~keep).sum()),
-        active_share=active,
-    )
-
-
 @dataclass(frozen=True)
 class SizeFit:
     typical: float  # median bytes per connection
     dispersion: float  # median relative deviation from the typical size
     score: float  # mean kernel of the relative deviations, in [0, 1]
-
-
-def fit_sizes(sizes: ArrayLike) -> SizeFit:
-    """How alike the connections' sizes are: a beacon's check-in is the same request each time."""
-    s = np.asarray(sizes, dtype=float)
-    if s.size == 0:
-        return SizeFit(0.0, 0.0, 0.0)
-    typical = float(np.median(s))
-    e = np.abs(s - typical) / max(typical, MIN_SIZE_SCALE)
-    return SizeFit(typical, float(np.median(e)), float(kernel(e).mean()))
 
 
 @dataclass(frozen=True)
@@ -158,22 +79,231 @@ class Coverage:
         return float(self.evenness * np.sqrt(self.span_share))
 
 
-def coverage(times_s: ArrayLike, period: float, observed_first: float, observed_last: float) -> Coverage:
-    """How evenly the connections cover their own span, and how much of the observed period that span is.
+# -- many series at once -------------------------------------------------------------------------------------
+# A network has tens of thousands of candidate series; each figure below is computed for all of them in a few
+# whole-array passes (sentinel.detectors._segments). `seg` numbers each value's series in [0, n).
+
+
+@dataclass(frozen=True)
+class Beats:
+    """The beat intervals of many series: `d` (seconds) of series `seg`, and connections inside bursts per series."""
+
+    seg: np.ndarray
+    d: np.ndarray
+    in_bursts: np.ndarray
+    n: int
+
+    def of(self, i: int) -> np.ndarray:
+        return self.d[self.seg == i]
+
+
+def _sorted_rows(seg: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The order that sorts rows by (series, value); None-cost when they already are (the engine sorts them)."""
+    if seg.size < 2:
+        return np.arange(seg.size)
+    same = seg[1:] == seg[:-1]
+    if (np.diff(seg) >= 0).all() and (values[1:][same] >= values[:-1][same]).all():
+        return np.arange(seg.size)
+    return np.lexsort((values, seg))
+
+
+def beats_of(seg: np.ndarray, times_s: np.ndarray, n: int) -> Beats:
+    """Intervals between beats (seconds) of connection start times, and how many connections were inside bursts.
+
+    Intervals shorter than BURST_SHARE of the 90th-percentile interval are burst-internal, but only when
+    they are clearly apart from the others (BURST_SEPARATION): a series of evenly short intervals (a RAT
+    reconnecting every half second) is beats, not one long burst.
+    """
+    seg = np.asarray(seg, dtype=np.int64)
+    t = np.asarray(times_s, dtype=float)
+    order = _sorted_rows(seg, t)
+    seg, t = seg[order], t[order]
+    inside = seg[1:] == seg[:-1]
+    d, dseg = (t[1:] - t[:-1])[inside], seg[1:][inside]
+    m = sg.counts(dseg, n)
+    cut = BURST_SHARE * sg.quantiles(d, dseg, n, 0.9)
+    low = d < np.nan_to_num(cut, nan=-np.inf)[dseg]
+    lows, highs = sg.counts(dseg[low], n), sg.counts(dseg[~low], n)
+    low_max = sg.maxima(d[low], dseg[low], n, empty=0.0)
+    high_min = sg.minima(d[~low], dseg[~low], n)
+    bursts = (m >= 2) & (lows > 0) & (highs >= 2) & (high_min >= BURST_SEPARATION * np.maximum(low_max, 1e-6))
+    keep = ~(bursts[dseg] & low)
+    return Beats(dseg[keep], d[keep], np.where(bursts, lows, 0), n)
+
+
+def beat_intervals(times_s: ArrayLike) -> tuple[np.ndarray, int]:
+    """beats_of for one series: its beat intervals (seconds) and connections inside bursts."""
+    t = np.asarray(times_s, dtype=float)
+    b = beats_of(np.zeros(t.size, dtype=np.int64), t, 1)
+    return b.d, int(b.in_bursts[0])
+
+
+def _fit(d: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    k = np.maximum(1, np.rint(d / period))
+    return k, d / (k * period) - 1.0
+
+
+def _quality(d: np.ndarray, seg: np.ndarray, n: int, period: np.ndarray) -> np.ndarray:
+    k, e = _fit(d, period[seg])
+    keep = k <= MAX_MULTIPLE
+    kept = sg.counts(seg[keep], n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = sg.means(kernel(e[keep]), seg[keep], n) * (0.5 + 0.5 * kept / sg.sums(k[keep], seg[keep], n))
+    return np.where(kept > 0, q, 0.0)
+
+
+@dataclass(frozen=True)
+class IntervalFits:
+    """fit_intervals of many series: arrays indexed by series; `valid` is False where a series has no fit."""
+
+    valid: np.ndarray
+    period: np.ndarray
+    jitter: np.ndarray
+    regularity: np.ndarray
+    observed_share: np.ndarray
+    beats: np.ndarray
+    gaps: np.ndarray
+    active_share: np.ndarray
+
+    def at(self, i: int) -> IntervalFit | None:
+        if not self.valid[i]:
+            return None
+        return IntervalFit(
+            period=float(self.period[i]),
+            jitter=float(self.jitter[i]),
+            regularity=float(self.regularity[i]),
+            observed_share=float(self.observed_share[i]),
+            beats=int(self.beats[i]),
+            gaps=int(self.gaps[i]),
+            active_share=float(self.active_share[i]),
+        )
+
+
+def fit_many(d: np.ndarray, seg: np.ndarray, n: int) -> IntervalFits:
+    """The dominant period of each series' beat intervals (seconds) and how well they keep it; no fit for fewer
+    than 2 intervals.
+
+    The period is the median interval, or a half or third of it where that explains the intervals
+    clearly better (more than half the beats missed); then refined as the median of each interval
+    divided by its number of periods.
+    """
+    d, seg = np.asarray(d, dtype=float), np.asarray(seg, dtype=np.int64)
+    c = sg.counts(seg, n)
+    median = sg.medians(d, seg, n)
+    valid = (c >= 2) & (np.nan_to_num(median) > 0)
+    median = np.where(valid, median, 1.0)  # a placeholder period where there is no fit, never read
+    best, best_quality = median, _quality(d, seg, n, median)
+    for divisor in (2, 3):
+        quality = _quality(d, seg, n, median / divisor)
+        better = quality > best_quality + 0.1
+        best, best_quality = np.where(better, median / divisor, best), np.where(better, quality, best_quality)
+    k, _ = _fit(d, best[seg])
+    keep = k <= MAX_MULTIPLE
+    period = np.nan_to_num(sg.medians(d[keep] / k[keep], seg[keep], n))
+    valid &= period > 0
+    period = np.where(valid, period, 1.0)
+    k, e = _fit(d, period[seg])
+    keep = k <= MAX_MULTIPLE
+    beats = sg.counts(seg[keep], n)
+    valid &= beats > 0
+    total = sg.sums(d, seg, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        active = np.where(total > 0, sg.sums(d[keep], seg[keep], n) / total, 0.0)
+        observed = beats / sg.sums(k[keep], seg[keep], n)
+    return IntervalFits(
+        valid=valid,
+        period=period,
+        jitter=sg.medians(np.abs(e[keep]), seg[keep], n),
+        regularity=sg.means(kernel(e[keep]), seg[keep], n),
+        observed_share=observed,
+        beats=beats,
+        gaps=c - beats,
+        active_share=active,
+    )
+
+
+def fit_intervals(intervals: ArrayLike) -> IntervalFit | None:
+    """fit_many for one series: its dominant period and how well it keeps it; None for fewer than 2 intervals."""
+    d = np.asarray(intervals, dtype=float)
+    return fit_many(d, np.zeros(d.size, dtype=np.int64), 1).at(0)
+
+
+@dataclass(frozen=True)
+class SizeFits:
+    typical: np.ndarray
+    dispersion: np.ndarray
+    score: np.ndarray
+
+    def at(self, i: int) -> SizeFit:
+        return SizeFit(float(self.typical[i]), float(self.dispersion[i]), float(self.score[i]))
+
+
+def sizes_many(sizes: np.ndarray, seg: np.ndarray, n: int) -> SizeFits:
+    """How alike each series' connection sizes are: a beacon's check-in is the same request each time."""
+    s, seg = np.asarray(sizes, dtype=float), np.asarray(seg, dtype=np.int64)
+    typical = sg.medians(s, seg, n)
+    scale = np.maximum(np.nan_to_num(typical), MIN_SIZE_SCALE)
+    e = np.abs(s - typical[seg]) / scale[seg]
+    empty = sg.counts(seg, n) == 0
+    return SizeFits(
+        np.where(empty, 0.0, typical),
+        np.where(empty, 0.0, sg.medians(e, seg, n)),
+        np.where(empty, 0.0, sg.means(kernel(e), seg, n)),
+    )
+
+
+def fit_sizes(sizes: ArrayLike) -> SizeFit:
+    """sizes_many for one series."""
+    s = np.asarray(sizes, dtype=float)
+    return sizes_many(s, np.zeros(s.size, dtype=np.int64), 1).at(0)
+
+
+@dataclass(frozen=True)
+class Coverages:
+    evenness: np.ndarray
+    span_share: np.ndarray
+    bucket_s: np.ndarray
+
+    def at(self, i: int) -> Coverage:
+        return Coverage(float(self.evenness[i]), float(self.span_share[i]), float(self.bucket_s[i]))
+
+
+def coverage_many(
+    times_s: np.ndarray, seg: np.ndarray, n: int, period: np.ndarray, observed_first: float, observed_last: float
+) -> Coverages:
+    """How evenly each series' connections cover its own span, and how much of the observed period that span is.
 
     Buckets are an hour wide (a 24th of the observed period when it is shorter than a day) and never
     narrower than two periods, so a slow beacon is not blamed for empty buckets between its beats.
     """
-    t = np.sort(np.asarray(times_s, dtype=float))
+    seg, t = np.asarray(seg, dtype=np.int64), np.asarray(times_s, dtype=float)
+    order = _sorted_rows(seg, t)
+    seg, t = seg[order], t[order]
     observed = max(observed_last - observed_first, 1e-6)
-    if t.size == 0:
-        return Coverage(0.0, 0.0, 0.0)
-    bucket = max(2.0 * period, min(3600.0, observed / 24.0), 1e-6)
-    first, last = float(t[0]), float(t[-1])
-    n_buckets = int((last - first) // bucket) + 1
-    occupied = np.unique(((t - first) // bucket).astype(np.int64)).size
-    span = min(1.0, (last - first + period) / observed)
-    return Coverage(min(1.0, occupied / n_buckets), span, bucket)
+    c = sg.counts(seg, n)
+    has = c > 0
+    bucket = np.maximum(np.maximum(2.0 * period, min(3600.0, observed / 24.0)), 1e-6)
+    first, last = np.zeros(n), np.zeros(n)
+    starts = np.concatenate(([0], np.cumsum(c)[:-1]))
+    first[has], last[has] = t[starts[has]], t[starts[has] + c[has] - 1]
+    slots = np.floor_divide(t - first[seg], bucket[seg]).astype(np.int64)
+    new_slot = np.ones(t.size, dtype=bool)
+    new_slot[1:] = (seg[1:] != seg[:-1]) | (slots[1:] != slots[:-1])
+    occupied = sg.counts(seg[new_slot], n)
+    n_buckets = np.floor_divide(last - first, bucket).astype(np.int64) + 1
+    span = np.minimum(1.0, (last - first + period) / observed)
+    return Coverages(
+        np.where(has, np.minimum(1.0, occupied / n_buckets), 0.0),
+        np.where(has, span, 0.0),
+        np.where(has, bucket, 0.0),
+    )
+
+
+def coverage(times_s: ArrayLike, period: float, observed_first: float, observed_last: float) -> Coverage:
+    """coverage_many for one series."""
+    t = np.asarray(times_s, dtype=float)
+    one = np.zeros(t.size, dtype=np.int64)
+    return coverage_many(t, one, 1, np.array([period]), observed_first, observed_last).at(0)
 
 
 def confidence(beats: int, full: int = 100) -> float:
@@ -225,3 +355,39 @@ def long_connection_score(seconds: float, threshold: float) -> float:
     if threshold >= day:
         return 0.7
     return float(min(0.7, 0.4 + 0.3 * np.log(seconds / threshold) / np.log(day / threshold)))
+
+
+#: The regularity pre-filter's interval buckets are this wide in log scale (x1.105 each); an on-time beat lies
+#: in a window of WINDOW_BUCKETS of them (a factor of 2: ±35 % around its centre); intervals more than
+#: BURST_BUCKETS below the window (under a tenth of it: inside bursts) are left out of its share.
+BUCKET_LN = 0.1
+WINDOW_BUCKETS = 7
+BURST_BUCKETS = 23
+_BUCKET_OFFSET = 5_000  # log buckets of intervals from a microsecond to years lie within ±200
+_BUCKETS_PER_SERIES = 10_000
+
+
+def regular_shares(seg: np.ndarray, ts_us: np.ndarray, n: int) -> np.ndarray:
+    """Per series, the largest share of the intervals between its connections (start times in µs, rows sorted
+    by series and time) that lie within a factor of 2 of each other, of those not under a tenth of them
+    (bursts); 0 for a series without a positive interval.
+
+    A series that keeps a period, even with ±30 % jitter and some missed beats, has most of its intervals in
+    one such window; memoryless (Poisson) traffic about a quarter. It is the cheap test that keeps the full
+    fit for the series worth it."""
+    seg, ts = np.asarray(seg, dtype=np.int64), np.asarray(ts_us, dtype=np.int64)
+    inside = seg[1:] == seg[:-1]
+    d, dseg = (ts[1:] - ts[:-1])[inside] / 1e6, seg[1:][inside]
+    positive = d > 0
+    d, dseg = d[positive], dseg[positive]
+    if d.size == 0:
+        return np.zeros(n)
+    bucket = np.floor(np.log(d) / BUCKET_LN).astype(np.int64) + _BUCKET_OFFSET
+    keys, per_bucket = np.unique(dseg * _BUCKETS_PER_SERIES + bucket, return_counts=True)  # by series, bucket
+    cum = np.cumsum(per_bucket)
+    before = cum - per_bucket  # intervals in earlier rows
+    in_window = cum[np.searchsorted(keys, keys + WINDOW_BUCKETS - 1, side="right") - 1] - before
+    series_of = keys // _BUCKETS_PER_SERIES
+    series_end = cum[np.searchsorted(keys, (series_of + 1) * _BUCKETS_PER_SERIES, side="left") - 1]
+    above = series_end - before[np.searchsorted(keys, keys - BURST_BUCKETS, side="left")]
+    return sg.maxima(in_window / above, series_of, n, empty=0.0)

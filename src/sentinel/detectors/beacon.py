@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sentinel.config import describe_params, param
 from sentinel.context import Context
@@ -188,14 +189,6 @@ def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> l
     return groups
 
 
-#: The regularity pre-filter's interval buckets are this wide in log scale (x1.105 each); an on-time beat lies
-#: in a window of WINDOW_BUCKETS of them (a factor of 2: ±35 % around its centre); intervals more than
-#: BURST_BUCKETS below the window (under a tenth of it: inside bursts) are left out of its share.
-BUCKET_LN = 0.1
-WINDOW_BUCKETS = 7
-BURST_BUCKETS = 23
-
-
 def register_pairs(ctx: Context, groups: list[Group]) -> None:
     """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`."""
     pairs = pa.table(
@@ -208,76 +201,79 @@ def register_pairs(ctx: Context, groups: list[Group]) -> None:
     ctx.engine.register("beacon_pairs", pairs)
 
 
-def regular_shares(ctx: Context, groups: list[Group]) -> dict[int, float]:
-    """Per group, the largest share of the intervals between its connections that lie within a factor of 2 of
-    each other (of those not under a tenth of them: bursts), computed in the engine.
+@dataclass(frozen=True)
+class Batch:
+    """The connections of many groups (rows sorted by group and start time) and what was computed for all of
+    them at once: `seg` numbers each row's group by its position in `groups`."""
 
-    A series that keeps a period, even with ±30 % jitter and some missed beats, has most of its intervals in
-    one such window; memoryless (Poisson) traffic about a quarter. Only groups from `min_regular_share` have
-    their series fetched and scored: what people do at random times, the bulk of the pairs, stays in the
-    engine."""
-    if not groups:
-        return {}
-    register_pairs(ctx, groups)
-    table = ctx.engine.query(
-        f"""
-        WITH s AS (
-            SELECT c.gid, f.ts FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
-        ), i AS (
-            SELECT gid, (ts - LAG(ts) OVER (PARTITION BY gid ORDER BY ts)) / {float(US_PER_SECOND)} AS d FROM s
-        ), b AS (
-            SELECT gid, CAST(FLOOR(LN(d) / {BUCKET_LN}) AS BIGINT) AS bucket, count(*) AS n
-            FROM i WHERE d > 0 GROUP BY gid, CAST(FLOOR(LN(d) / {BUCKET_LN}) AS BIGINT)
-        ), w AS (
-            SELECT gid,
-                   sum(n) OVER (PARTITION BY gid ORDER BY bucket
-                                RANGE BETWEEN CURRENT ROW AND {WINDOW_BUCKETS - 1} FOLLOWING) AS in_window,
-                   sum(n) OVER (PARTITION BY gid ORDER BY bucket
-                                RANGE BETWEEN {BURST_BUCKETS} PRECEDING AND UNBOUNDED FOLLOWING) AS above
-            FROM b
+    groups: list[Group]
+    seg: np.ndarray
+    ts: np.ndarray  # µs
+    up: np.ndarray
+    proto: np.ndarray  # codes into `protos`, which are sorted
+    port: np.ndarray
+    protos: list[str]
+
+    @property
+    def n(self) -> int:
+        return len(self.groups)
+
+    def rows(self) -> np.ndarray:
+        return np.bincount(self.seg, minlength=self.n)
+
+    def subset(self, keep: np.ndarray) -> Batch:
+        """The groups where `keep` is true, with their rows."""
+        rows = keep[self.seg]
+        renumber = np.cumsum(keep) - 1
+        return Batch(
+            groups=[g for g, k in zip(self.groups, keep.tolist(), strict=True) if k],
+            seg=renumber[self.seg[rows]],
+            ts=self.ts[rows],
+            up=self.up[rows],
+            proto=self.proto[rows],
+            port=self.port[rows],
+            protos=self.protos,
         )
-        SELECT gid, max(CAST(in_window AS DOUBLE) / above) AS share FROM w GROUP BY gid
-        """
-    )
-    return dict(zip(table["gid"].to_pylist(), (float(x) for x in table["share"].to_pylist()), strict=True))
 
 
-def series(ctx: Context, groups: list[Group]) -> dict[int, dict[str, np.ndarray]]:
-    """The connections of the groups given (start µs, bytes up and down, proto, port), sorted by the engine."""
-    if not groups:
-        return {}
+def series(ctx: Context, groups: list[Group]) -> Batch:
+    """The connections of the groups given (start µs, bytes up, proto, port), sorted by the engine."""
     register_pairs(ctx, groups)
     table = ctx.engine.query(
         """
-        SELECT c.gid, f.ts, f.up_bytes, f.down_bytes, f.proto, f.port
+        SELECT c.gid, f.ts, f.up_bytes, f.proto, f.port
         FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
-        ORDER BY c.gid, f.ts, f.up_bytes, f.down_bytes, f.proto, f.port
+        ORDER BY c.gid, f.ts
         """
     )
-    gid = table["gid"].to_numpy()
-    bounds = np.flatnonzero(np.diff(gid)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(gid)]])
-    columns = {
-        "ts": table["ts"].to_numpy(),
-        "up": table["up_bytes"].to_numpy(),
-        "down": table["down_bytes"].to_numpy(),
-        "port": table["port"].to_numpy(),
-    }
-    protos = table["proto"].to_pylist()
-    out: dict[int, dict[str, np.ndarray]] = {}
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        if e > s:
-            out[int(gid[s])] = {k: v[s:e] for k, v in columns.items()} | {"proto": np.array(protos[s:e], dtype=object)}
-    return out
+    position = np.full(max((g.gid for g in groups), default=-1) + 1, -1, dtype=np.int64)
+    position[[g.gid for g in groups]] = np.arange(len(groups))
+    proto = pc.fill_null(table["proto"], "")
+    protos = sorted(str(p) for p in pc.unique(proto).to_pylist())
+    return Batch(
+        groups=groups,
+        seg=position[table["gid"].to_numpy()],
+        ts=table["ts"].to_numpy().astype(np.int64),
+        up=table["up_bytes"].to_numpy(zero_copy_only=False).astype(float),
+        proto=pc.index_in(proto, value_set=pa.array(protos, pa.string())).to_numpy(zero_copy_only=False),
+        port=table["port"].to_numpy(zero_copy_only=False).astype(np.int64),
+        protos=protos,
+    )
 
 
-def dominant_service(proto: np.ndarray, port: np.ndarray) -> tuple[str, int, float]:
-    """The most frequent (proto, port) of a series (ties to the lowest) and its share of the connections."""
-    names, code = np.unique(proto.astype(str), return_inverse=True)
-    values, counts = np.unique(code.astype(np.int64) * 65_536 + port.astype(np.int64), return_counts=True)
-    best = int(np.argmax(counts))  # the first of the largest: the lowest (proto, port)
-    return str(names[int(values[best]) // 65_536]), int(values[best]) % 65_536, float(counts[best] / counts.sum())
+def dominant_services(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group, the most frequent (proto, port) (ties to the lowest) and its share of the connections: proto
+    codes, ports, shares."""
+    value = batch.proto.astype(np.int64) * 65_536 + batch.port
+    keys, per_key = np.unique(batch.seg * 2**32 + value, return_counts=True)
+    seg, value = keys >> 32, keys & (2**32 - 1)
+    order = np.lexsort((value, -per_key, seg))  # per group: the largest count first, then the lowest service
+    first = order[np.flatnonzero(np.diff(seg[order], prepend=-1))]
+    codes, ports, shares = np.zeros(batch.n, np.int64), np.zeros(batch.n, np.int64), np.zeros(batch.n)
+    codes[seg[first]] = value[first] // 65_536
+    ports[seg[first]] = value[first] % 65_536
+    shares[seg[first]] = per_key[first] / batch.rows()[seg[first]]
+    return codes, ports, shares
 
 
 @dataclass
@@ -296,54 +292,65 @@ class Finding:
     intervals: np.ndarray | None = None  # a periodic finding's beat intervals, for its chart if it alerts
 
 
-def score_periodic(
-    group: Group, s: dict[str, np.ndarray], observed: tuple[float, float], params: Params
-) -> Finding | None:
-    times = s["ts"] / US_PER_SECOND
-    intervals, in_bursts = bs.beat_intervals(times)
-    fit = bs.fit_intervals(intervals)
-    if fit is None:
-        return None
-    sizes = bs.fit_sizes(s["up"])
-    cover = bs.coverage(times, fit.period, *observed)
-    proto, port, port_share = dominant_service(s["proto"], s["port"])
-    base = bs.periodic_score(fit.score, sizes.score, cover.score) * bs.confidence(fit.beats)
-    base *= bs.service_consistency(port_share)
-    base *= bs.rarity_factor(group.prevalence)
-    if f"{proto}/{port}" in params.periodic_services:
-        base *= params.service_factor
-    evidence = {
-        "kind": "periodic",
-        "period_s": round(fit.period, 3),
-        "jitter": round(fit.jitter, 4),
-        "timing_score": round(fit.score, 4),
-        "missed_beats_share": round(1 - fit.observed_share, 4),
-        "connections": group.connections,
-        "connections_in_bursts": in_bursts,
-        "gaps": fit.gaps,
-        "active_share": round(fit.active_share, 4),
-        "typical_up_bytes": round(sizes.typical),
-        "size_dispersion": round(sizes.dispersion, 4),
-        "size_score": round(sizes.score, 4),
-        "coverage": round(cover.evenness, 4),
-        "span_share": round(cover.span_share, 4),
-        "coverage_score": round(cover.score, 4),
-        "destinations": group.dsts[:10],
-        "destination_count": len(group.dsts),
-        "prevalence": group.prevalence,
-        "service_share": round(port_share, 4),
-    }
-    return Finding(
-        group,
-        "periodic",
-        base,
-        period=fit.period,
-        evidence=evidence,
-        proto=proto,
-        port=port,
-        timing=fit.score,
-        intervals=intervals,
-    )
+def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) -> list[Finding]:
+    """Score every group's series at once (timing, sizes, coverage: sentinel.detectors._beacon_stats) and
+    combine each group's figures into a finding; groups without a fit (fewer than two beats) give none."""
+    times = batch.ts / US_PER_SECOND
+    beats = bs.beats_of(batch.seg, times, batch.n)
+    fits = bs.fit_many(beats.d, beats.seg, batch.n)
+    sizes = bs.sizes_many(batch.up, batch.seg, batch.n)
+    covers = bs.coverage_many(times, batch.seg, batch.n, fits.period, *observed)
+    codes, ports, shares = dominant_services(batch)
+    # each group's beat intervals, for the chart of those that alert
+    order = np.argsort(beats.seg, kind="stable")
+    bounds = np.searchsorted(beats.seg[order], np.arange(batch.n + 1))
+    findings: list[Finding] = []
+    for i, group in enumerate(batch.groups):
+        fit = fits.at(i)
+        if fit is None:
+            continue
+        size, cover = sizes.at(i), covers.at(i)
+        proto, port, port_share = batch.protos[int(codes[i])], int(ports[i]), float(shares[i])
+        base = bs.periodic_score(fit.score, size.score, cover.score) * bs.confidence(fit.beats)
+        base *= bs.service_consistency(port_share)
+        base *= bs.rarity_factor(group.prevalence)
+        if f"{proto}/{port}" in params.periodic_services:
+            base *= params.service_factor
+        evidence = {
+            "kind": "periodic",
+            "period_s": round(fit.period, 3),
+            "jitter": round(fit.jitter, 4),
+            "timing_score": round(fit.score, 4),
+            "missed_beats_share": round(1 - fit.observed_share, 4),
+            "connections": group.connections,
+            "connections_in_bursts": int(beats.in_bursts[i]),
+            "gaps": fit.gaps,
+            "active_share": round(fit.active_share, 4),
+            "typical_up_bytes": round(size.typical),
+            "size_dispersion": round(size.dispersion, 4),
+            "size_score": round(size.score, 4),
+            "coverage": round(cover.evenness, 4),
+            "span_share": round(cover.span_share, 4),
+            "coverage_score": round(cover.score, 4),
+            "destinations": group.dsts[:10],
+            "destination_count": len(group.dsts),
+            "prevalence": group.prevalence,
+            "service_share": round(port_share, 4),
+        }
+        findings.append(
+            Finding(
+                group,
+                "periodic",
+                base,
+                period=fit.period,
+                evidence=evidence,
+                proto=proto,
+                port=port,
+                timing=fit.score,
+                intervals=beats.d[order[bounds[i] : bounds[i + 1]]],
+            )
+        )
+    return findings
 
 
 def interval_chart(group: Group, intervals: np.ndarray, period: float) -> Chart:
@@ -541,14 +548,10 @@ class Beacon(Detector):
         q = ctx.quality
         first = (q.first_ts if q.first_ts is not None else 0) / US_PER_SECOND
         last = (q.last_ts if q.last_ts is not None else 0) / US_PER_SECOND
-        shares = regular_shares(ctx, periodic_groups)
-        regular = [g for g in periodic_groups if shares.get(g.gid, 0.0) >= params.min_regular_share]
-        data = series(ctx, regular)
-        findings: list[Finding] = []
-        for g in regular:
-            found = score_periodic(g, data[g.gid], (first, last), params) if g.gid in data else None
-            if found is not None:
-                findings.append(found)
+        candidates = series(ctx, periodic_groups)
+        shares = bs.regular_shares(candidates.seg, candidates.ts, candidates.n)
+        regular = candidates.subset(shares >= params.min_regular_share)
+        findings = score_periodic(regular, (first, last), params)
         findings += strobes(strobe_groups, params)
         findings += long_connections(ctx, params, len(groups))
         apply_sharing(findings, params)
@@ -587,7 +590,7 @@ class Beacon(Detector):
             note=(
                 f"{len(pairs)} pairs with an internal endpoint and at least {params.min_pair_connections} connections; "
                 f"{len(groups)} source/destination groups with at least {params.min_connections} "
-                f"({len(strobe_groups)} strobe(s)), of which {len(regular)} with {params.min_regular_share:g} of "
+                f"({len(strobe_groups)} strobe(s)), of which {regular.n} with {params.min_regular_share:g} of "
                 f"their intervals within a factor of 2 scored; findings scoring {params.alert_score:g} or more alert."
             ),
         )
@@ -601,8 +604,8 @@ class Beacon(Detector):
             payload={
                 "pairs": len(pairs),
                 "groups": len(groups),
-                "scored_groups": len(regular),
-                "series_rows": int(sum(len(v["ts"]) for v in data.values())),
+                "scored_groups": regular.n,
+                "series_rows": int(regular.seg.size),
                 "rows": rows,
             },
         )
