@@ -127,11 +127,14 @@ def pair_counts(ctx: Context, params: Params) -> list[dict[str, Any]]:
             FROM flows GROUP BY src_ip, dst_ip
         ), p AS (
             SELECT * FROM a WHERE src_ip IN ({internal}) OR dst_ip IN ({internal})
-        ), q AS (
-            SELECT src_ip, dst_ip, n, first_ts, last_ts, count(*) OVER (PARTITION BY dst_ip) AS dst_sources,
-                   count(*) OVER (PARTITION BY src_ip) AS src_destinations FROM p
+        ), d AS (
+            SELECT dst_ip, count(*) AS dst_sources FROM p GROUP BY dst_ip
+        ), s AS (
+            SELECT src_ip, count(*) AS src_destinations FROM p GROUP BY src_ip
         )
-        SELECT * FROM q WHERE n >= {int(params.min_pair_connections)}
+        SELECT p.src_ip, p.dst_ip, p.n, p.first_ts, p.last_ts, d.dst_sources, s.src_destinations
+        FROM p JOIN d ON p.dst_ip = d.dst_ip JOIN s ON p.src_ip = s.src_ip
+        WHERE p.n >= {int(params.min_pair_connections)}
         """
     )
     return pylist(table)
