@@ -115,19 +115,3 @@ def coverage(times_s: ArrayLike, period: float, observed_first: float, observed_
     occupied = np.unique(((t - first) // bucket).astype(np.int64)).size
     span = min(1.0, (last - first + period) / observed)
     return Coverage(min(1.0, occupied / n_buckets), span, bucket)
-
-
-def regular_share(ts_us: ArrayLike) -> float:
-    """The regularity pre-filter's share of one series, from its definition (as the engine query computed it)."""
-    ts = np.sort(np.asarray(ts_us, dtype=np.int64))
-    d = np.diff(ts) / 1e6
-    d = d[d > 0]
-    if d.size == 0:
-        return 0.0
-    buckets = np.floor(np.log(d) / 0.1).astype(np.int64)
-    best = 0.0
-    for b in np.unique(buckets):
-        in_window = int(((buckets >= b) & (buckets <= b + 6)).sum())
-        above = int((buckets >= b - 23).sum())
-        best = max(best, in_window / above)
-    return best

@@ -97,22 +97,3 @@ def test_a_series_alone_and_among_others_scores_the_same() -> None:
     assert alone is not None and among is not None
     assert dataclasses.astuple(among) == pytest.approx(dataclasses.astuple(alone))
     assert 250 < among.period < 350
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(series_strategy, min_size=1, max_size=8))
-def test_regular_shares_equal_their_definition(series: list[np.ndarray]) -> None:
-    us = [np.sort(np.rint(s * 1e6).astype(np.int64)) for s in series]
-    seg = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(us)])
-    shares = bs.regular_shares(seg, np.concatenate(us), len(us))
-    for i, s in enumerate(us):
-        assert close(float(shares[i]), ref.regular_share(s))
-
-
-def test_regular_share_tells_a_jittered_beacon_from_poisson_traffic() -> None:
-    rng = np.random.default_rng(3)
-    beacon = np.rint(periodic(4, 200, 60.0, 0.3, 0.1, 0) * 1e6).astype(np.int64)
-    poisson = np.rint(np.cumsum(rng.exponential(60.0, 200)) * 1e6).astype(np.int64)
-    seg = np.concatenate([np.zeros(beacon.size, np.int64), np.ones(poisson.size, np.int64)])
-    shares = bs.regular_shares(seg, np.concatenate([beacon, poisson]), 2)
-    assert shares[0] > 0.8 > 0.4 > shares[1]

@@ -355,39 +355,3 @@ def long_connection_score(seconds: float, threshold: float) -> float:
     if threshold >= day:
         return 0.7
     return float(min(0.7, 0.4 + 0.3 * np.log(seconds / threshold) / np.log(day / threshold)))
-
-
-#: The regularity pre-filter's interval buckets are this wide in log scale (x1.105 each); an on-time beat lies
-#: in a window of WINDOW_BUCKETS of them (a factor of 2: ±35 % around its centre); intervals more than
-#: BURST_BUCKETS below the window (under a tenth of it: inside bursts) are left out of its share.
-BUCKET_LN = 0.1
-WINDOW_BUCKETS = 7
-BURST_BUCKETS = 23
-_BUCKET_OFFSET = 5_000  # log buckets of intervals from a microsecond to years lie within ±200
-_BUCKETS_PER_SERIES = 10_000
-
-
-def regular_shares(seg: np.ndarray, ts_us: np.ndarray, n: int) -> np.ndarray:
-    """Per series, the largest share of the intervals between its connections (start times in µs, rows sorted
-    by series and time) that lie within a factor of 2 of each other, of those not under a tenth of them
-    (bursts); 0 for a series without a positive interval.
-
-    A series that keeps a period, even with ±30 % jitter and some missed beats, has most of its intervals in
-    one such window; memoryless (Poisson) traffic about a quarter. It is the cheap test that keeps the full
-    fit for the series worth it."""
-    seg, ts = np.asarray(seg, dtype=np.int64), np.asarray(ts_us, dtype=np.int64)
-    inside = seg[1:] == seg[:-1]
-    d, dseg = (ts[1:] - ts[:-1])[inside] / 1e6, seg[1:][inside]
-    positive = d > 0
-    d, dseg = d[positive], dseg[positive]
-    if d.size == 0:
-        return np.zeros(n)
-    bucket = np.floor(np.log(d) / BUCKET_LN).astype(np.int64) + _BUCKET_OFFSET
-    keys, per_bucket = np.unique(dseg * _BUCKETS_PER_SERIES + bucket, return_counts=True)  # by series, bucket
-    cum = np.cumsum(per_bucket)
-    before = cum - per_bucket  # intervals in earlier rows
-    in_window = cum[np.searchsorted(keys, keys + WINDOW_BUCKETS - 1, side="right") - 1] - before
-    series_of = keys // _BUCKETS_PER_SERIES
-    series_end = cum[np.searchsorted(keys, (series_of + 1) * _BUCKETS_PER_SERIES, side="left") - 1]
-    above = series_end - before[np.searchsorted(keys, keys - BURST_BUCKETS, side="left")]
-    return sg.maxima(in_window / above, series_of, n, empty=0.0)
