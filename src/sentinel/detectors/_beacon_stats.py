@@ -337,7 +337,7 @@ def rarity_factor(prevalence: int) -> float:
 def periodic_score(interval: float, size: float, cover: float) -> float:
     """The regularity of a series: its timing, times 0.4 + 0.6 * (0.4 * sizes + 0.6 * coverage). Timing gates:
     steady sizes over the whole day do not make random timing a beacon."""
-    return float(np.clip(interval * (0.4 + 0.6 * (0.4 * size + 0.6 * cover)), 0.0, 1.0))
+    return min(1.0, max(0.0, float(interval * (0.4 + 0.6 * (0.4 * size + 0.6 * cover)))))
 
 
 def strobe_score(connections: int, threshold: int) -> float:

@@ -108,6 +108,9 @@ def internal_host(src_ip: str, dst_ip: str, internal: set[str]) -> str:
 
 def prefix_of(ip: str, v4: int, v6: int) -> str:
     """The network of an address at the group prefix length ("203.0.113.0/24"); the address itself if unparsable."""
+    value = netclass.ipv4_int(ip)
+    if value is not None:
+        return f"{netclass.ipv4_text(value & (0xFFFFFFFF << (32 - v4)) & 0xFFFFFFFF)}/{v4}"
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
@@ -430,7 +433,7 @@ def apply_sharing(findings: list[Finding], params: Params) -> None:
             fleet = {o.group.internal for o in by_remote[remote_of(f.group)] if same_period(o.period or 0, period, tol)}
             polled = {o.group.key for o in by_source.get(f.group.src_ip, []) if same_period(o.period or 0, period, tol)}
             f.sharing = max(len(fleet), len(polled), 1)
-        f.score = round(float(np.clip(f.base * bs.sharing_factor(f.sharing, params.fleet_hosts), 0.0, 1.0)), 4)
+        f.score = round(min(1.0, max(0.0, float(f.base * bs.sharing_factor(f.sharing, params.fleet_hosts)))), 4)
         if f.evidence is not None:
             f.evidence["hosts_sharing_schedule"] = f.sharing
 

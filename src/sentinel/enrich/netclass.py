@@ -6,6 +6,7 @@ Vectorised over numpy arrays so that classifying every distinct address of a day
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -231,9 +232,25 @@ def classify_one(address: ipaddress.IPv4Address | ipaddress.IPv6Address, interna
     return str(classify_v6(hi, lo, internal)[0])
 
 
+def ipv4_int(text: str) -> int | None:
+    """The value of a dotted-quad IPv4 address, None for anything else: ten times faster than ipaddress for
+    the common case (the C library's strict parser: four decimal octets, no leading zeros)."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def ipv4_text(value: int) -> str:
+    return socket.inet_ntop(socket.AF_INET, value.to_bytes(4, "big"))
+
+
 def ip_sort_key(text: str) -> tuple[int, int, str]:
     """Order of addresses in outputs: IPv4 before IPv6, then by numeric value (text breaks ties between
     spellings); the same in every process, unlike hash(). Text that is not an address sorts first."""
+    v4 = ipv4_int(text)
+    if v4 is not None:
+        return (4, v4, text)
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
