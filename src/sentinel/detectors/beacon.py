@@ -9,9 +9,12 @@ internal, else the internal destination.
 Aggregation in the engine, scoring in Python: one pass counts connections per (source, destination) pair
 with an internal endpoint, and how many sources each destination has (prevalence); pairs with at least
 `min_pair_connections` come to Python, are grouped by (source, destination /24 and AS organisation), and
-groups with at least `min_connections` are candidates. Their start times and sizes (the candidate series, at
-most `strobe_connections` per group: bounded) come to Python sorted by the engine; groups beyond that are
-strobes, scored from their count alone. Where the input has `duration`, a second pass finds sessions open
+groups with at least `min_connections` are candidates. A second pass over the flows tests each candidate's
+series in the engine (the largest share of its intervals within a factor of 2 of each other, from
+`min_regular_share`) and returns the start times and sizes of only the series that pass, sorted (at most
+`strobe_connections` per group: bounded); groups beyond that are strobes, scored from their count alone. The
+series are then scored all at once, with per-series medians and quantiles computed over every series
+together (sentinel.detectors._segments). Where the input has `duration`, a third pass finds sessions open
 `long_connection_seconds` or longer.
 
 Score of a periodic series (sentinel.detectors._beacon_stats): `0.5 * timing + 0.2 * sizes + 0.3 *
@@ -246,11 +249,10 @@ def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch
     about a quarter. The test runs in the engine, so the connections of what people do at random times, the
     bulk of the candidates, never leave it."""
     register_pairs(ctx, groups)
-    table = ctx.engine.query(
+    regular = ctx.engine.query(
         f"""
         WITH j AS (
-            SELECT c.gid, f.ts, f.up_bytes, f.proto, f.port
-            FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
+            SELECT c.gid, f.ts FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
         ), i AS (
             SELECT gid, (ts - LAG(ts) OVER (PARTITION BY gid ORDER BY ts)) / {float(US_PER_SECOND)} AS d FROM j
         ), b AS (
@@ -263,14 +265,20 @@ def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch
                    sum(n) OVER (PARTITION BY gid ORDER BY bucket
                                 RANGE BETWEEN {BURST_BUCKETS} PRECEDING AND UNBOUNDED FOLLOWING) AS above
             FROM b
-        ), regular AS (
-            SELECT gid FROM w GROUP BY gid HAVING max(CAST(in_window AS DOUBLE) / above) >= {float(min_share)}
         )
-        SELECT gid, ts, up_bytes, proto, port FROM j WHERE gid IN (SELECT gid FROM regular) ORDER BY gid, ts
+        SELECT gid FROM w GROUP BY gid HAVING max(CAST(in_window AS DOUBLE) / above) >= {float(min_share)}
         """
     )
-    kept = set(pc.unique(table["gid"]).to_pylist())
+    kept = set(regular["gid"].to_pylist())
     groups = [g for g in groups if g.gid in kept]
+    register_pairs(ctx, groups)
+    table = ctx.engine.query(
+        """
+        SELECT c.gid, f.ts, f.up_bytes, f.proto, f.port
+        FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
+        ORDER BY c.gid, f.ts
+        """
+    )
     position = np.full(max((g.gid for g in groups), default=-1) + 1, -1, dtype=np.int64)
     position[[g.gid for g in groups]] = np.arange(len(groups))
     proto = pc.fill_null(table["proto"], "")
