@@ -122,11 +122,11 @@ def prefix_of(ip: str, v4: int, v6: int) -> str:
     return str(ipaddress.ip_network(f"{addr}/{length}", strict=False))
 
 
-def pair_counts(ctx: Context, params: Params) -> list[dict[str, Any]]:
+def pair_counts(ctx: Context, params: Params) -> pa.Table:
     """Per (source, destination) pair with an internal endpoint: connections, first/last, the destination's
     sources; only pairs with at least min_pair_connections leave the engine."""
     internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
-    table = ctx.engine.query(
+    return ctx.engine.query(
         f"""
         WITH a AS (
             SELECT src_ip, dst_ip, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
@@ -142,59 +142,113 @@ def pair_counts(ctx: Context, params: Params) -> list[dict[str, Any]]:
         FROM p JOIN d ON p.dst_ip = d.dst_ip JOIN s ON p.src_ip = s.src_ip
         WHERE p.n >= {int(params.min_pair_connections)}
         """
-    )
-    return pylist(table)
+    ).combine_chunks()
 
 
-def build_groups(ctx: Context, pairs: list[dict[str, Any]], params: Params) -> list[tuple[Group, list[str]]]:
+def _v4_text(values: np.ndarray) -> pa.Array:
+    """Dotted quads of IPv4 addresses given as numbers, for a whole array at once."""
+    octets = [pa.array((values >> shift) & 0xFF).cast(pa.string()) for shift in (24, 16, 8, 0)]
+    return pc.binary_join_element_wise(*octets, ".")
+
+
+def destination_keys(ctx: Context, destinations: pa.Array, internal: np.ndarray, params: Params) -> pa.Array:
+    """The group key of each destination: an internal destination is itself (no rotation among your own
+    hosts); any other is "prefix AS organisation" ("203.0.113.0/24 AS64500 Example"), or its prefix alone."""
+    dim = ctx.ip_dim.table
+    row = pc.index_in(destinations, dim["ip"])
+    found = pc.is_valid(row).to_numpy(zero_copy_only=False)
+    row = pc.fill_null(row, 0)
+    version = pc.fill_null(pc.take(dim["version"], row), 0).to_numpy(zero_copy_only=False)
+    number = pc.fill_null(pc.take(dim["ip_num"], row), 0).to_numpy(zero_copy_only=False).astype(np.uint64)
+    org = pc.if_else(pa.array(found), pc.fill_null(pc.take(dim["as_org"], row), ""), "")
+    # canonical dotted quads (other spellings, rare, go the slow way below, as before)
+    v4 = found & (version == 4) & pc.equal(pc.take(dim["canonical"], row), destinations).to_numpy(zero_copy_only=False)
+    mask = (0xFFFFFFFF << (32 - params.prefix_v4)) & 0xFFFFFFFF
+    prefix = pc.binary_join_element_wise(_v4_text(number & np.uint64(mask)), pa.scalar(f"/{params.prefix_v4}"), "")
+    texts = destinations.to_pylist()
+    prefixes = prefix.to_pylist()
+    for i in np.flatnonzero(~v4).tolist():  # IPv6 and text that is no address: one at a time (few)
+        prefixes[i] = prefix_of(texts[i], params.prefix_v4, params.prefix_v6)
+    key = pc.utf8_trim_whitespace(pc.binary_join_element_wise(pa.array(prefixes, pa.string()), org, " "))
+    return pc.if_else(pa.array(internal), destinations, key)
+
+
+def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> list[Group]:
     """Groups of pairs by (source, destination prefix and AS), with at least min_connections, in a fixed order.
 
-    A group of one destination is keyed by the address; a group of several by "prefix AS". Each group's pairs
-    are listed so the series query can fetch them."""
-    internal = (
-        {r["ip"] for r in pylist(ctx.engine.query("SELECT ip FROM ip_dim WHERE class = 'internal'"))}
-        if pairs
-        else set()
-    )
-    destinations = sorted({r["dst_ip"] for r in pairs})
-    info = ctx.ip_dim.lookup(destinations)
-    # The group key of each distinct destination, once (an internal destination is itself: no rotation among
-    # your own hosts)
-    dst_key: dict[str, str] = {}
-    for dst in destinations:
-        if dst in internal:
-            dst_key[dst] = dst
-        else:
-            row = info.get(dst)
-            org = (row["as_org"] if row else None) or ""
-            dst_key[dst] = f"{prefix_of(dst, params.prefix_v4, params.prefix_v6)} {org}".strip()
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in pairs:
-        by_key[(r["src_ip"], dst_key[r["dst_ip"]])].append(r)
-    # only the keys of groups large enough are sorted (ip_sort_key parses an address: once per address)
-    large = {k: rows for k, rows in by_key.items() if sum(r["n"] for r in rows) >= params.min_connections}
-    sort_key = functools.cache(netclass.ip_sort_key)
-    groups: list[tuple[Group, list[str]]] = []
-    order = sorted(large, key=lambda k: (sort_key(k[0]), k[1]))
-    for src, key in order:
-        rows = sorted(large[(src, key)], key=lambda r: sort_key(r["dst_ip"]))
-        n = sum(r["n"] for r in rows)
-        dsts = [r["dst_ip"] for r in rows]
-        group = Group(
-            gid=len(groups),
-            src_ip=src,
-            key=dsts[0] if len(dsts) == 1 else key,
-            internal=internal_host(src, dsts[0], internal),
-            dsts=dsts,
-            connections=n,
-            first_ts=min(r["first_ts"] for r in rows),
-            last_ts=max(r["last_ts"] for r in rows),
+    A group of one destination is keyed by the address; a group of several by "prefix AS". The grouping runs
+    on whole columns (pyarrow), so millions of pairs cost seconds, not minutes."""
+    if pairs.num_rows == 0:
+        return []
+    dim = ctx.ip_dim.table
+    internal_ips = dim.filter(pc.equal(dim["class"], "internal"))["ip"]
+    src_internal = pc.is_in(pairs["src_ip"], internal_ips)
+    destinations = pc.unique(pairs["dst_ip"])
+    dst_internal = pc.is_in(destinations, internal_ips).to_numpy(zero_copy_only=False)
+    keys = destination_keys(ctx, destinations, dst_internal, params)
+    table = pa.table(
+        {
+            "src_ip": pairs["src_ip"],
+            "key": pc.take(keys, pc.index_in(pairs["dst_ip"], destinations)),
+            "dst_ip": pairs["dst_ip"],
+            "n": pairs["n"],
+            "first_ts": pairs["first_ts"],
+            "last_ts": pairs["last_ts"],
             # hosts of yours the remote side talks to: an outbound destination's sources, an inbound source's
             # destinations
-            prevalence=max(r["dst_sources"] if src in internal else r["src_destinations"] for r in rows),
-            network=key,
+            "prevalence": pc.if_else(src_internal, pairs["dst_sources"], pairs["src_destinations"]),
+            "src_internal": src_internal,
+        }
+    )
+    grouped = table.group_by(["src_ip", "key"], use_threads=False).aggregate(
+        [
+            ("n", "sum"),
+            ("first_ts", "min"),
+            ("last_ts", "max"),
+            ("prevalence", "max"),
+            ("dst_ip", "list"),
+            ("src_internal", "max"),
+        ]
+    )
+    grouped = grouped.filter(pc.greater_equal(grouped["n_sum"], params.min_connections))
+    # the order of the output: sources by address, then keys (ip_sort_key parses an address: once per source)
+    sources = pc.unique(grouped["src_ip"]).to_pylist()
+    rank = {ip: r for r, ip in enumerate(sorted(sources, key=netclass.ip_sort_key))}
+    src_rank = pa.array([rank[ip] for ip in sources], pa.int64())
+    grouped = grouped.append_column("src_rank", pc.take(src_rank, pc.index_in(grouped["src_ip"], pa.array(sources))))
+    grouped = grouped.take(pc.sort_indices(grouped, [("src_rank", "ascending"), ("key", "ascending")]))
+    sort_key = functools.cache(netclass.ip_sort_key)
+    groups: list[Group] = []
+    columns = [
+        grouped[c].to_pylist()
+        for c in (
+            "src_ip",
+            "key",
+            "dst_ip_list",
+            "n_sum",
+            "first_ts_min",
+            "last_ts_max",
+            "prevalence_max",
+            "src_internal_max",
         )
-        groups.append((group, dsts))
+    ]
+    for src, key, dsts, n, first, last, prevalence, from_inside in zip(*columns, strict=True):
+        if len(dsts) > 1:
+            dsts = sorted(dsts, key=sort_key)
+        groups.append(
+            Group(
+                gid=len(groups),
+                src_ip=src,
+                key=dsts[0] if len(dsts) == 1 else key,
+                internal=src if from_inside else dsts[0],
+                dsts=dsts,
+                connections=n,
+                first_ts=first,
+                last_ts=last,
+                prevalence=prevalence,
+                network=key,
+            )
+        )
     return groups
 
 
@@ -575,7 +629,7 @@ class Beacon(Detector):
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         pairs = pair_counts(ctx, params)
-        groups = [g for g, _ in build_groups(ctx, pairs, params)]
+        groups = build_groups(ctx, pairs, params)
         strobe_groups = [g for g in groups if g.connections >= params.strobe_connections]
         periodic_groups = [g for g in groups if g.connections < params.strobe_connections]
         q = ctx.quality
@@ -619,7 +673,8 @@ class Beacon(Detector):
             ],
             rows=rows[: params.table_rows],
             note=(
-                f"{len(pairs)} pairs with an internal endpoint and at least {params.min_pair_connections} connections; "
+                f"{pairs.num_rows} pairs with an internal endpoint and at least {params.min_pair_connections} "
+                "connections; "
                 f"{len(groups)} source/destination groups with at least {params.min_connections} "
                 f"({len(strobe_groups)} strobe(s)), of which {regular.n} with {params.min_regular_share:g} of "
                 f"their intervals within a factor of 2 scored; findings scoring {params.alert_score:g} or more alert."
@@ -633,7 +688,7 @@ class Beacon(Detector):
             tables=[table],
             params=describe_params(params),
             payload={
-                "pairs": len(pairs),
+                "pairs": pairs.num_rows,
                 "groups": len(groups),
                 "scored_groups": regular.n,
                 "series_rows": int(regular.seg.size),
