@@ -128,3 +128,13 @@ def test_the_summary_says_who_else_keeps_the_schedule_in_words():
     assert bc._sharing(0) == "no other host or partner keeps this schedule"
     assert bc._sharing(1) == "one other host or partner keeps this schedule"
     assert bc._sharing(4) == "4 other hosts or partners keep this schedule"
+
+
+def test_pairs_but_no_group_large_enough_is_an_empty_section(tmp_path):
+    """Pairs reach min_pair_connections, no group reaches min_connections: a section without findings, no
+    error (the column-wise grouping once failed on an empty result)."""
+    flows = [flow(i * 100 * S, "192.168.1.10", "203.0.113.5") for i in range(4)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", flows), "beacon"))
+    section = report.section("beacon")
+    assert section is not None and section.payload["pairs"] == 1 and section.payload["groups"] == 0
+    assert report.alerts == []

@@ -165,6 +165,13 @@ class IntervalFits:
     gaps: np.ndarray
     active_share: np.ndarray
 
+    @property
+    def score(self) -> np.ndarray:
+        """IntervalFit.score of every series (meaningless where there is no fit)."""
+        with np.errstate(invalid="ignore"):
+            busy = np.minimum(1.0, self.active_share / ACTIVE_SHARE)
+            return self.regularity * (0.5 + 0.5 * self.observed_share) * busy
+
     def at(self, i: int) -> IntervalFit | None:
         if not self.valid[i]:
             return None
@@ -264,6 +271,11 @@ class Coverages:
     span_share: np.ndarray
     bucket_s: np.ndarray
 
+    @property
+    def score(self) -> np.ndarray:
+        """Coverage.score of every series."""
+        return self.evenness * np.sqrt(self.span_share)
+
     def at(self, i: int) -> Coverage:
         return Coverage(float(self.evenness[i]), float(self.span_share[i]), float(self.bucket_s[i]))
 
@@ -306,10 +318,14 @@ def coverage(times_s: ArrayLike, period: float, observed_first: float, observed_
     return coverage_many(t, one, 1, np.array([period]), observed_first, observed_last).at(0)
 
 
-def confidence(beats: int, full: int = 100) -> float:
+# The factors below take one value or an array of them (one per series) and give the same shape back.
+
+
+def confidence(beats: ArrayLike, full: int = 100) -> np.ndarray:
     """0.5 + 0.5 * log(1 + beats) / log(1 + full), at most 1: each tenfold more beats proves as much again
     (5 beats: 0.69, 20: 0.83, 100 and more: 1)."""
-    return float(0.5 + 0.5 * min(1.0, np.log1p(max(beats, 0)) / np.log1p(full)))
+    b = np.maximum(np.asarray(beats, dtype=float), 0.0)
+    return 0.5 + 0.5 * np.minimum(1.0, np.log1p(b) / np.log1p(full))
 
 
 def sharing_factor(hosts: int, fleet_hosts: int) -> float:
@@ -323,21 +339,22 @@ def sharing_factor(hosts: int, fleet_hosts: int) -> float:
     return float(0.5 * np.sqrt(fleet_hosts / hosts))
 
 
-def service_consistency(share: float) -> float:
+def service_consistency(share: ArrayLike) -> np.ndarray:
     """0.5 + 0.5 * the share of connections to the series' main service: a beacon calls one service, a scanner
     knocking on a different port each time does not."""
-    return float(0.5 + 0.5 * min(max(share, 0.0), 1.0))
+    return 0.5 + 0.5 * np.clip(np.asarray(share, dtype=float), 0.0, 1.0)
 
 
-def rarity_factor(prevalence: int) -> float:
+def rarity_factor(prevalence: ArrayLike) -> np.ndarray:
     """1 for a destination only this host talks to, 0.85 for one two hosts talk to, down to 0.7."""
-    return float(0.7 + 0.3 / max(prevalence, 1))
+    return 0.7 + 0.3 / np.maximum(np.asarray(prevalence, dtype=float), 1.0)
 
 
-def periodic_score(interval: float, size: float, cover: float) -> float:
+def periodic_score(interval: ArrayLike, size: ArrayLike, cover: ArrayLike) -> np.ndarray:
     """The regularity of a series: its timing, times 0.4 + 0.6 * (0.4 * sizes + 0.6 * coverage). Timing gates:
     steady sizes over the whole day do not make random timing a beacon."""
-    return min(1.0, max(0.0, float(interval * (0.4 + 0.6 * (0.4 * size + 0.6 * cover)))))
+    i, z, c = (np.asarray(x, dtype=float) for x in (interval, size, cover))
+    return np.clip(i * (0.4 + 0.6 * (0.4 * z + 0.6 * c)), 0.0, 1.0)
 
 
 def strobe_score(connections: int, threshold: int) -> float:

@@ -211,11 +211,14 @@ def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> list[Group]:
         ]
     )
     grouped = grouped.filter(pc.greater_equal(grouped["n_sum"], params.min_connections))
+    if grouped.num_rows == 0:
+        return []
     # the order of the output: sources by address, then keys (ip_sort_key parses an address: once per source)
     sources = pc.unique(grouped["src_ip"]).to_pylist()
     rank = {ip: r for r, ip in enumerate(sorted(sources, key=netclass.ip_sort_key))}
     src_rank = pa.array([rank[ip] for ip in sources], pa.int64())
-    grouped = grouped.append_column("src_rank", pc.take(src_rank, pc.index_in(grouped["src_ip"], pa.array(sources))))
+    ranks = pc.take(src_rank, pc.index_in(grouped["src_ip"], pa.array(sources, pa.string())))
+    grouped = grouped.append_column("src_rank", ranks)
     grouped = grouped.take(pc.sort_indices(grouped, [("src_rank", "ascending"), ("key", "ascending")]))
     sort_key = functools.cache(netclass.ip_sort_key)
     groups: list[Group] = []
@@ -363,54 +366,30 @@ def dominant_services(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return codes, ports, shares
 
 
-@dataclass
-class Finding:
-    group: Group
-    kind: str  # periodic | strobe | long_connection
-    base: float  # before the fleet factor
-    score: float = 0.0
-    period: float | None = None
-    evidence: dict[str, Any] | None = None
-    chart: Chart | None = None
-    proto: str | None = None
-    port: int | None = None
-    sharing: int = 1
-    timing: float = 0.0  # the timing score of a periodic finding
-    intervals: np.ndarray | None = None  # a periodic finding's beat intervals, for its chart if it alerts
+@dataclass(frozen=True)
+class Scored:
+    """What score_periodic computed for every regular series at once; a finding's evidence is read from it
+    when the finding is shown (most never are: only alerts and the table's first rows)."""
 
+    batch: Batch
+    beats: bs.Beats
+    fits: bs.IntervalFits
+    sizes: bs.SizeFits
+    covers: bs.Coverages
+    shares: np.ndarray
 
-def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) -> list[Finding]:
-    """Score every group's series at once (timing, sizes, coverage: sentinel.detectors._beacon_stats) and
-    combine each group's figures into a finding; groups without a fit (fewer than two beats) give none."""
-    times = batch.ts / US_PER_SECOND
-    beats = bs.beats_of(batch.seg, times, batch.n)
-    fits = bs.fit_many(beats.d, beats.seg, batch.n)
-    sizes = bs.sizes_many(batch.up, batch.seg, batch.n)
-    covers = bs.coverage_many(times, batch.seg, batch.n, fits.period, *observed)
-    codes, ports, shares = dominant_services(batch)
-    # each group's beat intervals, for the chart of those that alert
-    order = np.argsort(beats.seg, kind="stable")
-    bounds = np.searchsorted(beats.seg[order], np.arange(batch.n + 1))
-    findings: list[Finding] = []
-    for i, group in enumerate(batch.groups):
-        fit = fits.at(i)
-        if fit is None:
-            continue
-        size, cover = sizes.at(i), covers.at(i)
-        proto, port, port_share = batch.protos[int(codes[i])], int(ports[i]), float(shares[i])
-        base = bs.periodic_score(fit.score, size.score, cover.score) * bs.confidence(fit.beats)
-        base *= bs.service_consistency(port_share)
-        base *= bs.rarity_factor(group.prevalence)
-        if f"{proto}/{port}" in params.periodic_services:
-            base *= params.service_factor
-        evidence = {
+    def evidence(self, i: int) -> dict[str, Any]:
+        group, fit = self.batch.groups[i], self.fits.at(i)
+        size, cover = self.sizes.at(i), self.covers.at(i)
+        assert fit is not None  # findings are made of series with a fit only
+        return {
             "kind": "periodic",
             "period_s": round(fit.period, 3),
             "jitter": round(fit.jitter, 4),
             "timing_score": round(fit.score, 4),
             "missed_beats_share": round(1 - fit.observed_share, 4),
             "connections": group.connections,
-            "connections_in_bursts": int(beats.in_bursts[i]),
+            "connections_in_bursts": int(self.beats.in_bursts[i]),
             "gaps": fit.gaps,
             "active_share": round(fit.active_share, 4),
             "typical_up_bytes": round(size.typical),
@@ -422,19 +401,74 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
             "destinations": group.dsts[:10],
             "destination_count": len(group.dsts),
             "prevalence": group.prevalence,
-            "service_share": round(port_share, 4),
+            "service_share": round(float(self.shares[i]), 4),
         }
+
+
+@dataclass
+class Finding:
+    group: Group
+    kind: str  # periodic | strobe | long_connection
+    base: float  # before the fleet factor
+    score: float = 0.0
+    period: float | None = None
+    evidence: dict[str, Any] | None = None  # strobes and long connections; periodic ones: from `scored`
+    chart: Chart | None = None
+    proto: str | None = None
+    port: int | None = None
+    sharing: int = 1
+    timing: float = 0.0  # the timing score of a periodic finding
+    jitter: float | None = None  # a periodic finding's, rounded as in its evidence
+    intervals: np.ndarray | None = None  # a periodic finding's beat intervals, for its chart if it alerts
+    scored: Scored | None = None
+    index: int = -1  # a periodic finding's series in `scored`
+
+    def figures(self) -> dict[str, Any]:
+        """The figures behind the score, with how many hosts or partners keep the same schedule."""
+        if self.evidence is None and self.scored is not None:
+            self.evidence = self.scored.evidence(self.index)
+        return {**(self.evidence or {}), "hosts_sharing_schedule": self.sharing}
+
+
+def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) -> list[Finding]:
+    """Score every group's series at once (timing, sizes, coverage: sentinel.detectors._beacon_stats) and
+    combine each group's figures into a finding; groups without a fit (fewer than two beats) give none."""
+    times = batch.ts / US_PER_SECOND
+    beats = bs.beats_of(batch.seg, times, batch.n)
+    fits = bs.fit_many(beats.d, beats.seg, batch.n)
+    sizes = bs.sizes_many(batch.up, batch.seg, batch.n)
+    covers = bs.coverage_many(times, batch.seg, batch.n, fits.period, *observed)
+    codes, ports, shares = dominant_services(batch)
+    prevalence = np.array([g.prevalence for g in batch.groups], dtype=float)
+    timing = fits.score
+    base = bs.periodic_score(timing, sizes.score, covers.score) * bs.confidence(fits.beats)
+    base *= bs.service_consistency(shares)
+    base *= bs.rarity_factor(prevalence)
+    by_design = np.zeros(batch.n, dtype=bool)  # services periodic by design (NTP)
+    for service in params.periodic_services:
+        proto, _, port = service.partition("/")
+        if proto in batch.protos and port.isdigit():
+            by_design |= (codes == batch.protos.index(proto)) & (ports == int(port))
+    base = np.where(by_design, base * params.service_factor, base)
+    scored = Scored(batch, beats, fits, sizes, covers, shares)
+    # each group's beat intervals, for the chart of those that alert
+    order = np.argsort(beats.seg, kind="stable")
+    bounds = np.searchsorted(beats.seg[order], np.arange(batch.n + 1))
+    findings: list[Finding] = []
+    for i in np.flatnonzero(fits.valid).tolist():
         findings.append(
             Finding(
-                group,
+                batch.groups[i],
                 "periodic",
-                base,
-                period=fit.period,
-                evidence=evidence,
-                proto=proto,
-                port=port,
-                timing=fit.score,
+                float(base[i]),
+                period=float(fits.period[i]),
+                proto=batch.protos[int(codes[i])],
+                port=int(ports[i]),
+                timing=float(timing[i]),
+                jitter=round(float(fits.jitter[i]), 4),
                 intervals=beats.d[order[bounds[i] : bounds[i + 1]]],
+                scored=scored,
+                index=i,
             )
         )
     return findings
@@ -496,14 +530,12 @@ def apply_sharing(findings: list[Finding], params: Params) -> None:
             polled = {o.group.key for o in by_source.get(f.group.src_ip, []) if same_period(o.period or 0, period, tol)}
             f.sharing = max(len(fleet), len(polled), 1)
         f.score = round(min(1.0, max(0.0, float(f.base * bs.sharing_factor(f.sharing, params.fleet_hosts)))), 4)
-        if f.evidence is not None:
-            f.evidence["hosts_sharing_schedule"] = f.sharing
 
 
 def strobes(groups: list[Group], params: Params) -> list[Finding]:
     out: list[Finding] = []
     for g in groups:
-        base = bs.strobe_score(g.connections, params.strobe_connections) * bs.rarity_factor(g.prevalence)
+        base = bs.strobe_score(g.connections, params.strobe_connections) * float(bs.rarity_factor(g.prevalence))
         evidence = {
             "kind": "strobe",
             "connections": g.connections,
@@ -573,7 +605,7 @@ def _sharing(others: int) -> str:
 
 
 def summary(ctx: Context, f: Finding) -> str:
-    g, ev = f.group, f.evidence or {}
+    g, ev = f.group, f.figures()
     where = describe_host(ctx, g.dsts[0]) if len(g.dsts) == 1 else f"{len(g.dsts)} addresses of {g.key}"
     if f.kind == "periodic":
         return (
@@ -601,7 +633,7 @@ def make_alert(ctx: Context, f: Finding) -> Alert:
         dst_ip=g.dsts[0],
         first_seen=ctx.instant(g.first_ts),
         last_seen=ctx.instant(g.last_ts),
-        evidence=dict(f.evidence or {}),
+        evidence=f.figures(),
         proto=f.proto,
         port=f.port,
         chart=interval_chart(g, f.intervals, f.period) if f.intervals is not None and f.period else f.chart,
@@ -651,7 +683,7 @@ class Beacon(Detector):
                 "score": f.score,
                 "connections": f.group.connections,
                 "period_s": None if f.period is None else round(f.period, 3),
-                "jitter": (f.evidence or {}).get("jitter"),
+                "jitter": f.jitter,
                 "sharing": f.sharing,
                 "alert": f.score >= params.alert_score,
             }
