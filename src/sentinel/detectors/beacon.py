@@ -80,7 +80,7 @@ class Params:
     )
     service_factor: float = param(0.5, "the factor periodic_services are scored by")
     min_regular_share: float = param(
-        0.3,
+        0.5,
         "share of a group's intervals that must lie within a factor of 2 of each other for its series to be "
         "scored (Poisson traffic: about 0.25)",
     )
