@@ -5,12 +5,13 @@
     python bench/bench_passes.py --data DATASET/ --repeat 3 -- --all
 
 Runs `sentinel --data FILE -gi ... -gin ... -cv -td -dx 90 -bn 192.168.104.0/24 -o -q` (or the options given
-after `--`) inside this process, with the engine's queries, the IP dimension and the GeoIP look-ups timed, and
+after `--`) in a child process with the engine's queries, the IP dimension and the GeoIP look-ups timed, and
 prints each one's wall time in the order they ran, then the run's total, split into start-up (imports and
 options, before the first pass), the passes, the Python work between them, and what follows the last one
-(the report, its charts). The capture is the one bench_speed.py makes (`sentinel simulate --seed 1
---attacks`), reused from --workdir. Repeats run in fresh processes; each prints its own table, the totals'
-medians come last. A benchmark, not a test: nothing is asserted.
+(the report, its charts). After each run, bench_speed.py's bare DuckDB scan of the same file (a process of
+its own) times the floor. The capture is the one bench_speed.py makes (`sentinel simulate --seed 1
+--attacks`), reused from --workdir. Each repeat is a fresh process with its own table; the medians come
+last. A benchmark, not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_speed import scan_command  # bench/bench_speed.py: the bare scan, its floor
 from machine import cpu_model, load_average, usable_cpus  # bench/machine.py
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,6 +112,7 @@ def main() -> int:
     geoip: list[str] = []
     if all((shared / name).is_file() for name in GEOIP):
         geoip = ["-gi", str(shared / GEOIP[0]), "-gin", str(shared / GEOIP[1])]
+    scan = Path(data).is_file() and data.endswith(".parquet")  # the bare scan reads one Parquet file
     print(f"machine: {usable_cpus()} CPUs, {cpu_model()}; load average before: {load_average()}")
     totals: list[dict[str, float]] = []
     for run in range(args.repeat):
@@ -121,10 +124,15 @@ def main() -> int:
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO / "bench")
             result = json.loads(report.read_text())
         print(f"\nrun {run + 1}: sentinel {' '.join(argv)}")
+        summary = summarise(result)
+        if scan:
+            began = time.perf_counter()
+            subprocess.run(scan_command(Path(data)), check=True, stdout=subprocess.DEVNULL)
+            summary["bare scan"] = time.perf_counter() - began
+            print(f"then bench_speed.py's bare DuckDB scan of the file: {summary['bare scan']:.2f} s")
         print(f"{'start s':>8} {'seconds':>8}  what")
         for began, seconds, kind, what in sorted(result["log"]):
             print(f"{began:8.2f} {seconds:8.2f}  {'pass: ' if kind == 'pass' else ''}{what}")
-        summary = summarise(result)
         totals.append(summary)
         print("  ".join(f"{k} {v:.2f} s" for k, v in summary.items()))
     print(f"\nload average after: {load_average()}")
