@@ -46,6 +46,7 @@ def child(argv: list[str], report: Path) -> None:
     from sentinel.enrich import geodb, ipdim
 
     log: list[tuple[float, float, str, str]] = []  # (start, seconds, kind, what)
+    running: list[str] = []  # passes under way (a pass inside a pass is not logged)
 
     def timed(owner: object, name: str, kind: str) -> None:
         original = getattr(owner, name)
@@ -53,11 +54,15 @@ def child(argv: list[str], report: Path) -> None:
 
         def wrapper(*args: object, **kwargs: object) -> object:
             began = time.perf_counter()
+            outer = kind != "pass" or "pass" not in running  # Spark hands small queries to DuckDB: count once
+            running.append(kind)
             try:
                 return original(*args, **kwargs)
             finally:
+                running.pop()
                 what = " ".join(str(args[1]).split())[:100] if kind == "pass" else label
-                log.append((began - start, time.perf_counter() - began, kind, what))
+                if outer:
+                    log.append((began - start, time.perf_counter() - began, kind, what))
 
         setattr(owner, name, wrapper)
 
