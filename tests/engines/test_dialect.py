@@ -68,3 +68,20 @@ def test_sums_are_exact_decimals_as_duckdb_sums_are():
         "SELECT SUM(CAST(up_bytes AS DECIMAL(38, 0))) AS u, CAST(SUM(CAST(flows AS DECIMAL(38, 0))) AS BIGINT) AS f "
         "FROM t"
     )
+
+
+def test_tables_read_names_what_a_select_reads_but_its_own_ctes():
+    from sentinel.engines.dialect import tables_read
+
+    assert tables_read("SELECT c.*, t.n FROM cands c JOIN Totals t ON c.ip = t.ip") == {"cands", "totals"}
+    sql = "WITH f AS (SELECT * FROM flows WHERE src IN (SELECT ip FROM ip_dim)) SELECT count(*) FROM f"
+    assert tables_read(sql) == {"flows", "ip_dim"}
+    assert tables_read("SELECT ip FROM dst_totals UNION SELECT DISTINCT src_ip FROM raw_flows") == {
+        "dst_totals",
+        "raw_flows",
+    }
+    assert tables_read("SELECT 1 AS one") == set()
+    # Reading files, another schema's table, or not a SELECT: not a query over known tables.
+    assert tables_read("SELECT * FROM read_parquet(['/d/a.parquet'])") is None
+    assert tables_read("SELECT * FROM other.t") is None
+    assert tables_read("CREATE VIEW v AS SELECT * FROM t") is None

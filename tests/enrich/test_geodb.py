@@ -75,6 +75,23 @@ def test_exclusive_fields_keep_gi_and_gin_meaning():
     assert stack.describe("asn") == "default"
 
 
+def test_a_default_whose_fields_are_all_named_is_not_asked():
+    class Refuses(Fake):
+        def _ask(self, texts):
+            raise AssertionError("a default under -gi and -gin is not looked up: its answers would be discarded")
+
+    country = Fake("GeoIP.dat", {"1.1.1.1": ("AU", None, None, 0)}, provides=("country",))
+    org = Fake("GeoIPASNum.dat", {"1.1.1.1": (None, 13335, "Cloudflare", 0)}, provides=("asn",))
+    defaults = [
+        Refuses("c", {}, provides=("country",), explicit=False),
+        Refuses("a", {}, provides=("asn",), explicit=False),
+    ]
+    got, chosen = lookup(GeoStack([country, org, *defaults], exclusive=("country", "asn")), ["1.1.1.1", "2.2.2.2"])
+    assert got == {"1.1.1.1": ("AU", 13335, "Cloudflare"), "2.2.2.2": (None, None, None)}
+    assert chosen.source["country"].tolist() == [0, -1]
+    assert chosen.source["asn"].tolist() == [1, -1]
+
+
 def test_legacy_org_text_round_trips():
     assert split_legacy_org("AS15169 Google Inc.") == (15169, "Google Inc.")
     assert split_legacy_org("AS8068") == (8068, None)
@@ -88,13 +105,20 @@ def test_legacy_org_wrapper():
         source = "GeoIPASNum.dat"
 
         def organisations(self, ipv4):
-            return ["AS15169 Google Inc." if v == 0x08080808 else None for v in ipv4]
+            names = {0x08080808: "AS15169 Google Inc.", 0x08080404: "AS15169 Google Inc.", 2: "Some ISP"}
+            return [names.get(int(v)) for v in ipv4]
 
-    got = LegacyOrg(Org()).lookup_v4(np.array([0x08080808, 1], dtype=np.uint32))
+    got = LegacyOrg(Org()).lookup_v4(np.array([0x08080808, 1, 2, 0x08080404], dtype=np.uint32))
     assert (got.asn.tolist(), got.as_name.tolist(), got.prefix.tolist()) == (
-        [15169, None],
-        ["Google Inc.", None],
-        [0, -1],
+        [15169, None, None, 15169],
+        ["Google Inc.", None, "Some ISP", "Google Inc."],
+        [0, -1, 0, 0],
+    )
+    nobody = LegacyOrg(Org()).lookup_v4(np.array([1, 3], dtype=np.uint32))
+    assert (nobody.asn.tolist(), nobody.as_name.tolist(), nobody.prefix.tolist()) == (
+        [None, None],
+        [None, None],
+        [-1, -1],
     )
 
 

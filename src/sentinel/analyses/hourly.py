@@ -39,16 +39,32 @@ def _hours_sql(zone: str) -> tuple[str, str, list[object]]:
     return _ZONE_HOURS, _ZONE_RANGE, [zone]
 
 
-def hour_totals(ctx: Context) -> dict[int, tuple[int, int, int]]:
+def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
     """Flows, up_bytes and down_bytes per hour since the epoch (local hours where a time zone is set; flows
-    whose moment is beyond the calendar's years 1-9999 have no local hour and are left out: see `unplaced`)."""
+    whose moment is beyond the calendar's years 1-9999 have no local hour and are left out: see `unplaced`),
+    and with `per_host` per internal source too (`src_ip`; NULL on the rows of all other sources): one pass
+    gives both the hours' totals and the busiest hosts' hours."""
     hours, where, args = _hours_sql(ctx.config.timezone)
+    source = (
+        "CASE WHEN src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal') THEN src_ip END"
+        if per_host
+        else "CAST(NULL AS VARCHAR)"
+    )
     table = ctx.engine.query(
-        f"SELECT {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
-        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1",
+        f"SELECT {source} AS src_ip, {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
+        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1, 2",
         args,
     )
-    return {r["h"]: (r["flows"], r["up_bytes"] or 0, r["down_bytes"] or 0) for r in pylist(table)}
+    return pylist(table)
+
+
+def hour_totals(groups: list[dict[str, Any]]) -> dict[int, tuple[int, int, int]]:
+    """Flows, up_bytes and down_bytes per hour since the epoch, from `hour_groups`."""
+    totals: dict[int, tuple[int, int, int]] = {}
+    for r in groups:
+        flows, up, down = totals.get(r["h"], (0, 0, 0))
+        totals[r["h"]] = (flows + r["flows"], up + (r["up_bytes"] or 0), down + (r["down_bytes"] or 0))
+    return totals
 
 
 def by_hour_of_day(
@@ -69,27 +85,19 @@ def by_hour_of_day(
     return [{"hour": h, "flows": totals[h][0], "up_bytes": totals[h][1], "down_bytes": totals[h][2]} for h in range(24)]
 
 
-def host_hours(ctx: Context, hosts: int) -> list[dict[str, Any]]:
+def host_hours(groups: list[dict[str, Any]], hosts: int) -> list[dict[str, Any]]:
     """The `hosts` internal sources with most flows, each with its flows per hour of the day (`hours`, 24
-    counts) and in all; aggregated in the engine, only those hosts' rows come back."""
+    counts) and in all, from `hour_groups(per_host=True)`."""
     if hosts <= 0:
         return []
-    hours, where, args = _hours_sql(ctx.config.timezone)
-    table = ctx.engine.query(
-        f"""
-        WITH per AS (
-            SELECT src_ip, {hours} AS h, count(*) AS flows FROM flows
-            WHERE {where} AND src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')
-            GROUP BY 1, 2
-        ), top AS (
-            SELECT src_ip, sum(flows) AS total FROM per GROUP BY 1 ORDER BY total DESC, src_ip LIMIT {int(hosts)}
-        )
-        SELECT per.src_ip, per.h, per.flows, top.total FROM per JOIN top ON per.src_ip = top.src_ip
-        """,
-        args,
-    )
+    totals: dict[str, int] = {}
+    for r in groups:
+        if r["src_ip"] is not None:
+            totals[r["src_ip"]] = totals.get(r["src_ip"], 0) + r["flows"]
+    top = dict(sorted(totals.items(), key=lambda t: (-t[1], t[0].encode()))[: int(hosts)])  # SQL's text order
+    table = [{**r, "total": top[r["src_ip"]]} for r in groups if r["src_ip"] in top]
     rows: dict[str, dict[str, Any]] = {}
-    for r in pylist(table):
+    for r in table:
         row = rows.setdefault(r["src_ip"], {"host": r["src_ip"], "flows": r["total"], "hours": [0] * 24})
         row["hours"][r["h"] % 24] += r["flows"]
     for row in rows.values():
@@ -142,7 +150,8 @@ class Hourly:
     )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
-        totals = hour_totals(ctx)
+        groups = hour_groups(ctx, per_host=params.heatmap_hosts > 0)
+        totals = hour_totals(groups)
         counts = {h: t[0] for h, t in totals.items()}
         rows = by_hour_of_day(totals, with_bytes=True)
         days = by_day(counts, ctx.source.relative_time)
@@ -192,7 +201,7 @@ class Hourly:
             ],
         )
         charts = [chart]
-        busiest = host_hours(ctx, params.heatmap_hosts)
+        busiest = host_hours(groups, params.heatmap_hosts)
         if busiest:
             tables.append(
                 Table(

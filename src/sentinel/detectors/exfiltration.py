@@ -34,7 +34,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sentinel.analyses.hourly import UTC_HOURS
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
@@ -348,15 +347,25 @@ def with_quiet(value: float, share: float | None, weight: float) -> float:
     return round(1.0 - (1.0 - value) * (1.0 - weight * share), 4)
 
 
-def hourly_activity(ctx: Context, sent: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+def hourly_activity(
+    ctx: Context, sent: dict[str, list[dict[str, Any]]], top_destinations: int
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Per alerting host and hour: its flows to anything but its transfer destinations, and the bytes it sent
-    to those (candidates only: the hosts that alert)."""
+    to those (candidates only: the hosts that alert); and, for the charts of `upload_timelines`, per host and
+    hour the bytes each way to the destinations of its first `top_destinations` transfers (those its alert
+    quotes; only the hours with such flows). One pass over the alerting hosts' flows gives both."""
     if not sent:
-        return {}
-    pairs = sorted(
-        {(src, dst) for src, moved in sent.items() for d in moved for dst in d.get("destinations", [d["dst_ip"]])}
+        return {}, []
+    quoted = {(src, dst) for src, moved in sent.items() for d in moved[:top_destinations] for dst in _addresses(d)}
+    pairs = sorted({(src, dst) for src, moved in sent.items() for d in moved for dst in _addresses(d)})
+    table = pa.table(
+        {
+            "src_ip": [p[0] for p in pairs],
+            "dst_ip": [p[1] for p in pairs],
+            "quoted": pa.array([p in quoted for p in pairs], pa.bool_()),
+        },
+        schema=_PAIR_SCHEMA.append(pa.field("quoted", pa.bool_())),
     )
-    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
     ctx.engine.register("exfil_out_pairs", table)
     hosts = pa.table({"ip": pa.array(sorted(sent), pa.string())})
     ctx.engine.register("exfil_hosts", hosts)
@@ -365,7 +374,10 @@ def hourly_activity(ctx: Context, sent: dict[str, list[dict[str, Any]]]) -> dict
             f"""
             SELECT f.src_ip, {hour_sql("f.ts")} AS hour,
                    count(*) FILTER (WHERE p.dst_ip IS NULL) AS other_flows,
-                   coalesce(sum(f.up_bytes) FILTER (WHERE p.dst_ip IS NOT NULL), 0) AS out_bytes
+                   coalesce(sum(f.up_bytes) FILTER (WHERE p.dst_ip IS NOT NULL), 0) AS out_bytes,
+                   count(*) FILTER (WHERE p.quoted) AS quoted_flows,
+                   (sum(f.up_bytes) FILTER (WHERE p.quoted))::HUGEINT AS quoted_up_bytes,
+                   (sum(f.down_bytes) FILTER (WHERE p.quoted))::HUGEINT AS quoted_down_bytes
             FROM flows f LEFT JOIN exfil_out_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
             WHERE f.src_ip IN (SELECT ip FROM exfil_hosts)
             GROUP BY 1, 2
@@ -373,9 +385,19 @@ def hourly_activity(ctx: Context, sent: dict[str, list[dict[str, Any]]]) -> dict
         )
     )
     out: dict[str, list[dict[str, Any]]] = {}
+    timelines: list[dict[str, Any]] = []
     for r in sorted(rows, key=lambda r: (r["src_ip"], r["hour"])):
-        out.setdefault(r["src_ip"], []).append(r)
-    return out
+        out.setdefault(r["src_ip"], []).append({k: r[k] for k in ("src_ip", "hour", "other_flows", "out_bytes")})
+        if r["quoted_flows"]:
+            timelines.append(
+                {
+                    "src_ip": r["src_ip"],
+                    "h": r["hour"],
+                    "up_bytes": r["quoted_up_bytes"],
+                    "down_bytes": r["quoted_down_bytes"],
+                }
+            )
+    return out, timelines
 
 
 def _transfer_order(r: dict[str, Any]) -> tuple[Any, ...]:
@@ -491,25 +513,14 @@ def _addresses(transfer: dict[str, Any]) -> list[str]:
     return list(transfer.get("destinations", [transfer["dst_ip"]]))
 
 
-def upload_timelines(ctx: Context, alerts: list[Alert], sent: dict[str, list[dict[str, Any]]], params: Params) -> None:
+def upload_timelines(
+    ctx: Context, alerts: list[Alert], sent: dict[str, list[dict[str, Any]]], params: Params, rows: list[dict[str, Any]]
+) -> None:
     """Give each alert the chart of its evidence: bytes its host sent to (and received from) the destinations it
-    quotes, per hour (per day past a week) over the capture's span. One pass over the flows for every alert."""
+    quotes, per hour (per day past a week) over the capture's span, from `rows` (of `hourly_activity`)."""
     if not alerts:
         return
     quoted = {a.hosts[0]: sent[a.hosts[0]][: params.top_destinations] for a in alerts}
-    pairs = [(host, dst) for host, dests in quoted.items() for d in dests for dst in _addresses(d)]
-    table = pa.table({"src_ip": [p[0] for p in pairs], "dst_ip": [p[1] for p in pairs]}, schema=_PAIR_SCHEMA)
-    ctx.engine.register("exfil_timeline_pairs", table)
-    rows = pylist(
-        ctx.engine.query(
-            f"""
-            SELECT f.src_ip, {UTC_HOURS} AS h, sum(f.up_bytes)::HUGEINT AS up_bytes,
-                   sum(f.down_bytes)::HUGEINT AS down_bytes
-            FROM flows f JOIN exfil_timeline_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
-            GROUP BY 1, 2
-            """
-        )
-    )
     q = ctx.quality
     capture = [int(t) // US_PER_HOUR for t in (q.first_ts, q.last_ts) if t is not None]
     for alert in alerts:
@@ -567,9 +578,11 @@ class Exfiltration(Detector):
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
         alerting = [r for r in listed if r["alert"]]
-        series = hourly_activity(ctx, {r["src_ip"]: sent[r["src_ip"]] for r in alerting})
+        series, timelines = hourly_activity(
+            ctx, {r["src_ip"]: sent[r["src_ip"]] for r in alerting}, params.top_destinations
+        )
         alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params, series.get(r["src_ip"])) for r in alerting]
-        upload_timelines(ctx, alerts, sent, params)
+        upload_timelines(ctx, alerts, sent, params, timelines)
         table = Table(
             key="exfiltration",
             title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",

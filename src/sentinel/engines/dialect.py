@@ -48,6 +48,21 @@ def to_spark(sql: str, parquet_view: ParquetViews) -> str:
     return tree.sql(dialect="spark")
 
 
+def tables_read(sql: str) -> set[str] | None:
+    """The tables and views a SELECT reads (lower case, its own CTEs left out), or None when it reads
+    anything else (a table function such as read_parquet) or is not a SELECT."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if not isinstance(tree, exp.Query):
+        return None
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    names: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or table.args.get("db") or table.args.get("catalog"):
+            return None
+        names.add(table.name.lower())
+    return names - ctes
+
+
 def _rewrite(node: exp.Expr, parquet_view: ParquetViews) -> exp.Expr:
     if isinstance(node, exp.ReadParquet):
         paths, options = _table_function_args(node)

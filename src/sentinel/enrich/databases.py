@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from sentinel.enrich.geo import CountryProvider, OrgProvider, check_file, open_country_db, open_org_db
 from sentinel.enrich.geodb import (
@@ -114,10 +115,14 @@ class LegacyOrg:
 
     def lookup_v4(self, ipv4: np.ndarray) -> Answers:
         out = Answers.empty(len(ipv4))
-        for i, text in enumerate(self._db.organisations(ipv4)):
-            if text is not None:
-                out.asn[i], out.as_name[i] = split_legacy_org(text)
-                out.prefix[i] = UNKNOWN_PREFIX
+        # Split each distinct organisation text once: a capture's addresses share a few thousand of them.
+        encoded = pa.array(self._db.organisations(ipv4), pa.string()).dictionary_encode()
+        pairs = [split_legacy_org(text) for text in encoded.dictionary.to_pylist()]
+        found = encoded.indices.is_valid().cast(pa.uint8()).to_numpy().astype(bool)  # no pandas for booleans
+        index = encoded.indices.fill_null(0).to_numpy()[found]
+        out.asn[found] = np.array([a for a, _ in pairs] or [None], dtype=object)[index]
+        out.as_name[found] = np.array([n for _, n in pairs] or [None], dtype=object)[index]
+        out.prefix[found] = UNKNOWN_PREFIX
         return out
 
     def lookup_v6(self, hi: np.ndarray, lo: np.ndarray, texts: Sequence[str]) -> Answers:

@@ -157,7 +157,12 @@ class GeoStack:
         Other entries (version 0: not an address) get no answer.
         """
         n = len(version)
-        per_db = [self._one(db, version, ipv4, hi, lo, texts) for db in self.databases]
+        # A database whose every field is left to named ones (the embedded defaults under -gi and -gin) is
+        # not asked: its answers would all be discarded below.
+        per_db = [
+            self._one(db, version, ipv4, hi, lo, texts) if self._consulted(db) else Answers.empty(n)
+            for db in self.databases
+        ]
         out = Answers.empty(n)
         sources: dict[str, np.ndarray] = {}
         for name in ("country", "asn", "city"):
@@ -183,6 +188,9 @@ class GeoStack:
             sources["as_name" if name == "asn" else name] = source
         sources["asn"] = sources["as_name"]
         return Chosen(out, sources)
+
+    def _consulted(self, db: GeoDatabase) -> bool:
+        return any(db.info.explicit or name not in self.exclusive for name in db.info.provides)
 
     @staticmethod
     def _one(
