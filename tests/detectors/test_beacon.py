@@ -37,7 +37,7 @@ def test_rotating_addresses_of_one_24_are_one_finding(tmp_path):
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
     [alert] = report.alerts
     assert alert.evidence["destination_count"] == 5 and alert.evidence["period_s"] == pytest.approx(120)
-    rows = report.section("beacon").payload["rows"]
+    rows = report.section("beacon").json()["rows"]
     assert rows[0]["destination"] == "203.0.113.0/24"
 
 
@@ -48,7 +48,7 @@ def test_a_fleet_schedule_is_scored_down(tmp_path):
     ]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
     assert report.alerts == []
-    rows = report.section("beacon").payload["rows"]
+    rows = report.section("beacon").json()["rows"]
     assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.3 for r in rows)
 
 
@@ -62,7 +62,7 @@ def test_a_fleet_pinned_to_addresses_of_one_network_is_one_fleet(tmp_path):
     ]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
     assert report.alerts == []
-    rows = report.section("beacon").payload["rows"]
+    rows = report.section("beacon").json()["rows"]
     assert len(rows) == 6 and all(r["sharing"] == 6 for r in rows)
 
 
@@ -85,8 +85,8 @@ def test_same_input_same_findings(tmp_path):
     path = write_flows(
         tmp_path / "f.parquet", _noise() + [flow(i * 60 * S, "192.168.1.7", "203.0.113.1") for i in range(50)]
     )
-    one = pipeline.run(config_for(path, "beacon")).section("beacon").payload
-    two = pipeline.run(config_for(path, "beacon")).section("beacon").payload
+    one = pipeline.run(config_for(path, "beacon")).section("beacon").json()
+    two = pipeline.run(config_for(path, "beacon")).section("beacon").json()
     assert one == two and one["rows"]
 
 

@@ -37,7 +37,7 @@ def _run(tmp_path, rows, **params):
 def test_office_alone_raises_nothing_and_lists_resolvers(tmp_path):
     report = _run(tmp_path, _office())
     assert report.alerts == []
-    payload = report.section("dns").payload
+    payload = report.section("dns").json()
     assert payload["internal_resolvers"] == [RESOLVER]
     assert payload["hosts_speaking_dns"] == 11  # ten clients and the resolver (forwarding)
     first, second = payload["resolvers"]

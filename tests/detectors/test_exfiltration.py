@@ -30,7 +30,7 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
         config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
     )
     section = report.section("exfiltration")
-    listed = section.payload["rows"]
+    listed = section.json()["rows"]
     assert len(listed) == 2  # int(11 hosts * 20%)
     assert listed[0]["src_ip"] == "192.168.1.99" and listed[0]["alert"] is True
     assert listed[0]["up_bytes"] == 30 * MB and listed[0]["down_bytes"] == 30_000
@@ -71,7 +71,7 @@ def test_internal_backup_is_not_exfiltration(tmp_path):
     backup = [flow(i, "192.168.1.200", "192.168.1.250", up=100 * MB, down=1000, port=873) for i in range(50)]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _office(backup)), "exfiltration"))
     assert report.alerts == []
-    assert "192.168.1.200" not in [r["src_ip"] for r in report.section("exfiltration").payload["rows"]]
+    assert "192.168.1.200" not in [r["src_ip"] for r in report.section("exfiltration").json()["rows"]]
 
 
 def test_score_hosts_excess_ranks_volume_over_ratio():

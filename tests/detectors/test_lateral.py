@@ -38,7 +38,7 @@ def _run(tmp_path, rows, **params):
 def test_office_alone_raises_nothing(tmp_path):
     report = _run(tmp_path, _office())
     assert report.alerts == []
-    assert report.section("lateral").payload["services"] == 1  # the file server's SMB
+    assert report.section("lateral").json()["services"] == 1  # the file server's SMB
 
 
 def test_fan_out_in_a_burst_is_high_exact(tmp_path):
@@ -66,7 +66,7 @@ def test_declared_admin_host_is_context(tmp_path):
     rows = _office() + _fan_out("192.168.1.12", range(40, 60))
     report = _run(tmp_path, rows, admin_hosts=("192.168.1.12/32",))
     assert report.alerts == []
-    [row] = report.section("lateral").payload["rows"]
+    [row] = report.section("lateral").json()["rows"]
     assert row["host"] == "192.168.1.12" and row["declared_admin"] is True and row["targets"] == 20
 
 
@@ -75,7 +75,7 @@ def test_unanswered_probes_and_few_targets_do_not_alert(tmp_path):
     rows += _fan_out("192.168.1.13", range(40, 44), port=3389)  # an admin on four machines: under min_targets
     report = _run(tmp_path, rows)
     assert report.alerts == []
-    assert report.section("lateral").payload["rows"] == []  # the sweep has no session, the admin too few
+    assert report.section("lateral").json()["rows"] == []  # the sweep has no session, the admin too few
 
 
 def test_non_admin_ports_and_services_are_not_counted(tmp_path):

@@ -25,7 +25,7 @@ def _mesh(members: list[str], port: int = 31337) -> list[dict]:
 def test_servers_are_context_not_botnets(tmp_path):
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _clients_and_servers()), "botnet"))
     assert report.alerts == []
-    servers = {r["server"]: r for r in report.section("botnet").payload["servers"]}
+    servers = {r["server"]: r for r in report.section("botnet").json()["servers"]}
     assert set(servers) == {"192.168.5.250", "192.168.5.251", "192.168.5.252"}
     assert servers["192.168.5.250"]["clients"] == 20 and servers["192.168.5.250"]["services"] == "udp/53"
     assert servers["192.168.5.252"]["services"] == "tcp/8080"

@@ -48,7 +48,7 @@ def test_horizontal_scan_alerts_exact(tmp_path):
     assert ev["probe_share"] == 1.0
     assert alert.score == 0.5455 and alert.severity == "medium"  # 12/10 -> 1.2/2.2
     assert alert.chart is not None and sum(alert.chart.values) == 12
-    assert report.section("scan").payload["outside"] == []
+    assert report.section("scan").json()["outside"] == []
 
 
 def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
@@ -79,7 +79,7 @@ def test_below_thresholds_and_answered_flows_are_no_scan(tmp_path):
     answered = [flow(20_000 + i, SCANNER, f"10.1.1.{i}", up=150, down=900, port=22) for i in range(50)]
     report = _run(tmp_path, _office() + few + answered)
     assert report.alerts == []
-    assert report.section("scan").payload["scanners"] == []
+    assert report.section("scan").json()["scanners"] == []
 
 
 def test_probes_in_different_windows_do_not_add_up(tmp_path):
@@ -111,7 +111,7 @@ def test_outside_scanner_is_context_with_what_answered(tmp_path):
     probes.append(flow(10_100, outsider, "192.168.5.251", up=44, down=44, port=445))  # SYN-ACK: open
     report = _run(tmp_path, _office() + probes)
     assert report.alerts == []
-    [row] = report.section("scan").payload["outside"]
+    [row] = report.section("scan").json()["outside"]
     assert row["src_ip"] == outsider and row["kinds"] == ["vertical"] and row["ports"] == 16
     [table] = [t for t in report.section("scan").tables if t.key == "scan_outside"]
     assert table.rows[0]["answered_internal"] == ["192.168.5.251 tcp/445"]
@@ -121,7 +121,7 @@ def test_allow_listed_scanner_is_context(tmp_path):
     probes = [flow(10_000 + i, SCANNER, f"192.168.5.{100 + i}", up=44, down=0, port=445) for i in range(40)]
     report = _run(tmp_path, _office() + probes, allow="192.168.5.64/30")
     assert report.alerts == []
-    assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == [SCANNER]
+    assert [r["src_ip"] for r in report.section("scan").json()["allowed"]] == [SCANNER]
     assert len(_run(tmp_path, _office() + probes, allow="10.0.0.0/8").alerts) == 1
 
 
@@ -254,7 +254,7 @@ def test_flows_without_byte_counts_are_probes_only_where_the_state_says_so(tmp_p
     [alert] = report.alerts
     assert alert.hosts == ["192.168.1.66"] and alert.evidence["kinds"] == ["horizontal", "sweep"]
     assert alert.evidence["targets"] == 20 and alert.evidence["unanswered_share"] == 1.0
-    assert report.section("scan").payload["outside"] == []
+    assert report.section("scan").json()["outside"] == []
 
 
 def test_flows_without_byte_counts_or_state_are_never_probes(tmp_path):
@@ -263,4 +263,4 @@ def test_flows_without_byte_counts_or_state_are_never_probes(tmp_path):
     lines = [",".join(p for k, p in enumerate(line.split(",")) if k != 8) for line in _argus_day()]
     report = pipeline.run(config_for(_argus_dataset(tmp_path, lines, header), "scan"))
     assert report.alerts == []
-    assert report.section("scan").payload["outside"] == []
+    assert report.section("scan").json()["outside"] == []

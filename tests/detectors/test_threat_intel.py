@@ -62,8 +62,8 @@ def test_alerts_name_lists_entries_hosts_and_volume(tmp_path):
     assert knock.evidence["opened_by_hosts"] is False
     assert by_dst["2a00:1450::5"].evidence["lists"] == ["drop.txt: 2a00:1450::/32 (SBL2)"]
     section = report.section("threat_intel")
-    assert sorted(section.payload["listed"]) == ["193.136.0.1", "193.136.9.9", "2a00:1450::5"]
-    assert [x["entries"] for x in section.payload["lists"]] == [3, 1]
+    assert sorted(section.json()["listed"]) == ["193.136.0.1", "193.136.9.9", "2a00:1450::5"]
+    assert [x["entries"] for x in section.json()["lists"]] == [3, 1]
     assert report.hosts["193.136.0.1"].intel == c2.evidence["lists"]
     json_report.render(report)  # serialisable
     text = markdown.render(report, {})

@@ -134,12 +134,13 @@ class CountryVolume:
                 Column("down_bytes", "down_bytes", "bytes"),
             ],
             rows=rows,
+            json_key="rows",
+            json_fields=("country", "scope", "address_class", "flows", "share", "up_bytes", "down_bytes"),
             note="Country of the destination address (GeoIP). Destinations without a country are split by why: "
             "(internal) your networks (even where a database knows their country), (private), (loopback), "
             "(link-local), (multicast), (broadcast), (reserved) non-routable, (unknown) public but absent from "
             "the database.",
         )
-        payload: dict = {"by": params.by, "rows": [_json_row(r) for r in rows]}
         if by_as is None:
             tables = [country_table]
             # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest),
@@ -158,6 +159,8 @@ class CountryVolume:
                         Column("down_bytes", "down_bytes", "bytes"),
                     ],
                     rows=by_as,
+                    json_key="as_rows",
+                    json_fields=("asn", "as_org", "address_class", "flows", "share", "up_bytes", "down_bytes"),
                     note="Autonomous system of the destination address (AS databases: see the inputs). "
                     "Destinations without one are split by why, as in the country table; (no AS) is public "
                     "address space no database places in an announced network.",
@@ -165,7 +168,6 @@ class CountryVolume:
                 country_table,
             ]
             chart = _chart([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
-            payload["as_rows"] = [_json_as_row(r) for r in by_as]
         section = Section(
             key=self.key,
             title=self.title if by_as is None else "Connections per destination autonomous system and country",
@@ -175,7 +177,7 @@ class CountryVolume:
             tables=tables,
             charts=[chart],
             params=describe_params(params),
-            payload=payload,
+            payload={"by": params.by},
         )
         return UnitResult(section)
 
@@ -199,13 +201,3 @@ def _chart(rows: list[dict], top_n: int, what: str, other: str) -> Chart:
             Series("down_bytes (received from it)", top("down_bytes"), "bytes"),
         ],
     )
-
-
-def _json_row(row: dict) -> dict:
-    keys = ("country", "scope", "address_class", "flows", "share", "up_bytes", "down_bytes")
-    return {k: row[k] for k in keys if k in row}
-
-
-def _json_as_row(row: dict) -> dict:
-    keys = ("asn", "as_org", "address_class", "flows", "share", "up_bytes", "down_bytes")
-    return {k: row[k] for k in keys if k in row}

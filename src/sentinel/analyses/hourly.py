@@ -165,6 +165,7 @@ class Hourly:
                 ],
                 rows=rows,
                 note=note,
+                json_key="rows",
             )
         ]
         if len(days) > 1:
@@ -174,6 +175,7 @@ class Hourly:
                     title=f"Connections per day ({zone})",
                     columns=[Column("day", "day"), Column("flows", "flows", "int")],
                     rows=days,
+                    json_key="days",
                     note="Every day from the first flow to the last is listed, empty ones with 0."
                     if len(days) == max(counts) // 24 - min(counts) // 24 + 1
                     else f"The flows span {MAX_LISTED_SPAN:,} days or more: only the days with flows are listed.",
@@ -204,7 +206,8 @@ class Hourly:
                         Column("busiest_hour", "busiest hour"),
                         Column("active_hours", "hours with flows", "int"),
                     ],
-                    rows=[{k: v for k, v in r.items() if k != "hours"} for r in busiest],
+                    rows=busiest,  # with each host's flows per hour (`hours`): the heat map's, in the JSON
+                    json_key="host_hours",
                     note=f"The {len(busiest)} internal hosts that opened most flows; their flows in each hour of "
                     "the day are in the heat map (and the JSON report's host_hours).",
                 )
@@ -222,13 +225,9 @@ class Hourly:
                     matrix=[[float(n) for n in r["hours"]] for r in busiest],
                 )
             )
-        payload: dict[str, Any] = {"timezone": zone, "rows": rows}
-        if busiest:
-            payload["host_hours"] = busiest
+        payload: dict[str, Any] = {"timezone": zone}
         if unplaced:
             payload["unplaced_flows"] = unplaced
-        if len(days) > 1:
-            payload["days"] = days
         section = Section(
             key=self.key,
             title=self.title,

@@ -583,7 +583,9 @@ class Beacon(Detector):
                 Column("sharing", "hosts sharing", "int"),
                 Column("alert", "alert"),
             ],
-            rows=rows[: params.table_rows],
+            rows=rows,
+            limit=params.table_rows,
+            json_key="rows",
             note=(
                 f"{len(pairs)} pairs with an internal endpoint and at least {params.min_pair_connections} connections; "
                 f"{len(groups)} source/destination groups with at least {params.min_connections} "
@@ -603,7 +605,6 @@ class Beacon(Detector):
                 "groups": len(groups),
                 "scored_groups": len(regular),
                 "series_rows": int(sum(len(v["ts"]) for v in data.values())),
-                "rows": rows,
             },
         )
         return UnitResult(section, alerts)

@@ -350,6 +350,7 @@ class Dns(Detector):
                 Column("score", "score", "float"),
             ],
             rows=[_table_row(r) for r in alerting],
+            json_key="rows",
             note=f"{len(res.hosts)} internal hosts speak DNS (ports 53, 853); "
             f"{len(res.internal_resolvers)} internal resolver(s) (used by at least {params.server_min_clients} hosts) "
             f"are servers, not judged. Rogue: a resolver at most {params.rogue_max_hosts} internal host(s) use "
@@ -367,6 +368,7 @@ class Dns(Detector):
                 Column("flows", "flows", "int"),
             ],
             rows=resolver_rows,
+            json_key="resolvers",
         )
         section = Section(
             key=self.key,
@@ -379,8 +381,6 @@ class Dns(Detector):
                 "hosts_speaking_dns": len(res.hosts),
                 "internal_resolvers": sorted(res.internal_resolvers, key=netclass.ip_sort_key),
                 "peer_medians": medians,
-                "rows": [_table_row(r) for r in alerting],
-                "resolvers": resolver_rows,
             },
         )
         return UnitResult(section, alerts)

@@ -584,6 +584,18 @@ class Exfiltration(Detector):
                 Column("alert", "alert"),
             ],
             rows=listed,
+            json_key="rows",
+            json_fields=(
+                "src_ip",
+                "flows",
+                "up_bytes",
+                "down_bytes",
+                "ratio",
+                "excess_bytes",
+                "transfer_bytes",
+                "unexplained_bytes",
+                "alert",
+            ),
             note=(
                 f"{len(ranked)} internal hosts sent traffic to external addresses; listed: the top "
                 f"{100 - params.percentile:g}% by unexplained upload: excess upload (beyond down_bytes x the "
@@ -596,17 +608,6 @@ class Exfiltration(Detector):
             f"({params.peer_factor:g}x the median host's external upload) and at least {params.min_transfer_ratio:g}x "
             "as much.",
         )
-        keys = (
-            "src_ip",
-            "flows",
-            "up_bytes",
-            "down_bytes",
-            "ratio",
-            "excess_bytes",
-            "transfer_bytes",
-            "unexplained_bytes",
-            "alert",
-        )
         section = Section(
             key=self.key,
             title=self.title,
@@ -617,7 +618,6 @@ class Exfiltration(Detector):
             payload={
                 "hosts_ranked": len(ranked),
                 "alert_threshold_bytes": threshold,
-                "rows": [{k: r[k] for k in keys} for r in listed],
             },
         )
         return UnitResult(section, alerts)

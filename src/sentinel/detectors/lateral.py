@@ -270,6 +270,7 @@ class Lateral(Detector):
                 Column("declared_admin", "declared admin"),
             ],
             rows=[row(h) for h in wide],
+            json_key="rows",
             note=f"Admin ports {', '.join(str(p) for p in params.ports)}; a target counts when it sent at least "
             f"{params.min_answer_bytes} bytes back, and not when its port is a service of at least "
             f"{params.server_min_clients} internal hosts. {params.min_targets} targets or more alert, unless the "
@@ -285,7 +286,6 @@ class Lateral(Detector):
             payload={
                 "admin_edges": len(edges),
                 "services": len(served),
-                "rows": [row(h) for h in wide],
             },
         )
         return UnitResult(section, alerts)

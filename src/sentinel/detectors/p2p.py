@@ -112,6 +112,20 @@ def _members(group: list[Edge]) -> list[str]:
     return sorted({e["src_ip"] for e in group} | {e["dst_ip"] for e in group}, key=netclass.ip_sort_key)
 
 
+#: What the JSON report says of a group (its rows): group_evidence's figures but the raw times.
+GROUP_FIELDS = (
+    "members",
+    "ports",
+    "flows",
+    "up_bytes",
+    "down_bytes",
+    "connected_pairs",
+    "density",
+    "reciprocity",
+    "rate_per_second",
+)
+
+
 def group_evidence(group: list[Edge]) -> dict[str, Any]:
     members = _members(group)
     pairs = {(e["src_ip"], e["dst_ip"]) for e in group}
@@ -268,6 +282,8 @@ class Botnet(Detector):
                 Column("density", "pairs connected", "percent"),
             ],
             rows=[ev | {"subnets": sorted({netclass.subnet_of(m) for m in ev["members"]})} for ev in groups],
+            json_key="rows",
+            json_fields=GROUP_FIELDS,
             note=f"Hosts that both open and accept connections among themselves on non-service ports "
             f"(above {params.service_port_max}, not used as a service by at least {params.server_min_clients} "
             f"clients); groups of at least {params.min_group} hosts alert.",
@@ -284,13 +300,12 @@ class Botnet(Detector):
                 Column("rate_per_second", "flows/s", "rate"),
             ],
             rows=servers,
+            json_key="servers",
             note="Destinations that many internal clients use on a service port and that never call back on it.",
         )
         payload = {
             "scope": scope,
             "internal_flows_examined": sum(e["flows"] for e in edges),
-            "rows": [{k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")} for ev in groups],
-            "servers": servers,
         }
         section = Section(
             key=self.key,

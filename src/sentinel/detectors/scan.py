@@ -585,19 +585,40 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, i
     )
 
 
+#: What the JSON report says of a scanner (its lists scanners, outside, allowed): the finding, times as Instants.
+SCANNER_FIELDS = (
+    "src_ip",
+    "kinds",
+    "hosts",
+    "internal_hosts",
+    "ports",
+    "targets",
+    "probes",
+    "unanswered_share",
+    "duration_seconds",
+    "targets_per_minute",
+    "widest_window",
+    "top_ports",
+    "top_hosts",
+    "score",
+    "first_seen",
+    "last_seen",
+)
+
+
+def scanner_row(ctx: Context, f: dict[str, Any]) -> dict[str, Any]:
+    """A finding as a row: its raw figures, times as Instants."""
+    out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts")}
+    out["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
+    return out | {"first_seen": ctx.instant(f["first_ts"]), "last_seen": ctx.instant(f["last_ts"])}
+
+
 def context_row(ctx: Context, f: dict[str, Any], answered: list[str]) -> dict[str, Any]:
-    return {
+    """A scanner that is no alert (outside, allow-listed), with the internal targets that answered it."""
+    return scanner_row(ctx, f) | {
         "scanner": f["src_ip"],
         "where": describe_host(ctx, f["src_ip"]),
-        "kinds": f["kinds"],
-        "hosts": f["hosts"],
-        "ports": f["ports"],
-        "probes": f["probes"],
-        "unanswered_share": f["unanswered_share"],
         "answered_internal": answered,
-        "first_seen": ctx.instant(f["first_ts"]),
-        "last_seen": ctx.instant(f["last_ts"]),
-        "score": f["score"],
     }
 
 
@@ -670,10 +691,9 @@ class Scan(Detector):
                 Column("unanswered_share", "unanswered", "percent"),
                 Column("score", "score", "float"),
             ],
-            rows=[
-                {k: f[k] for k in ("src_ip", "kinds", "hosts", "ports", "probes", "unanswered_share", "score")}
-                for f in inside
-            ],
+            rows=[scanner_row(ctx, f) for f in inside],
+            json_key="scanners",
+            json_fields=SCANNER_FIELDS,
             note=self._note(params),
         )
         outside = Table(
@@ -681,6 +701,8 @@ class Scan(Detector):
             title="Scanners outside your networks (context, not alerts)",
             columns=columns,
             rows=outside_rows,
+            json_key="outside",
+            json_fields=SCANNER_FIELDS,
             note="Sources outside --internal that probed as a scanner does; the internet's background "
             "scanning reaches every exposed address. The internal targets that answered are what they found.",
         )
@@ -692,14 +714,13 @@ class Scan(Detector):
                     title="Allow-listed scanners (context, not alerts)",
                     columns=columns,
                     rows=allowed_rows,
+                    json_key="allowed",
+                    json_fields=SCANNER_FIELDS,
                     note=f"Sources in scan.allow ({params.allow}): they scan by design.",
                 )
             )
-        payload = {
-            "scanners": [self._payload(ctx, f) for f in inside],
-            "outside": [self._payload(ctx, f) for f in findings if f["src_ip"] in {r["scanner"] for r in outside_rows}],
-            "allowed": [self._payload(ctx, f) for f in findings if f["src_ip"] in {r["scanner"] for r in allowed_rows}],
-        }
+        # Without an allow list there is no such table, and the JSON still says none was allowed.
+        payload: dict[str, Any] = {} if allow else {"allowed": []}
         section = Section(
             key=self.key,
             title=self.title,
@@ -787,12 +808,6 @@ class Scan(Detector):
             for r in pylist(engine.query(chart_sql())):
                 detail.charts.setdefault(r["src_ip"], {})[int(r["bucket"])] = int(r["targets"])
         return findings, detail
-
-    @staticmethod
-    def _payload(ctx: Context, f: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts")}
-        out["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
-        return out | {"first_seen": ctx.instant(f["first_ts"]), "last_seen": ctx.instant(f["last_ts"])}
 
     @staticmethod
     def _note(params: _Params) -> str:

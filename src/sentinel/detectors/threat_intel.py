@@ -330,6 +330,7 @@ class ThreatIntel(Detector):
                 Column("opened", "opened from"),
             ],
             rows=table_rows,
+            json_key="rows",
             note=f"Lists: {summary}. Public addresses only are matched (internal, private and reserved ones never "
             "are); other findings on a listed address are raised (boost "
             f"{params.boost:g}).",
@@ -346,7 +347,6 @@ class ThreatIntel(Detector):
                     for lst in lists
                 ],
                 "listed": {ip: [label(e) for e in entries] for ip, entries in sorted(listed.items())},
-                "rows": table_rows,
             },
         )
         return UnitResult(section, alerts)

@@ -210,7 +210,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
     out = []
     if title:
         out.append(f"<h3>{text(table.title)}</h3>")
-    if len(table.rows) > 5:
+    if len(table.shown) > 5:
         count_id = ids(f"{table_id}-count")
         out.append(
             f'<div class="tools"><input type="search" placeholder="filter rows" aria-label="filter the rows of '
@@ -222,7 +222,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
         for c in table.columns
     )
     out.append(f'<div class="scroll"><table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>')
-    for i, row in enumerate(table.rows):
+    for i, row in enumerate(table.shown):
         cells = []
         for c in table.columns:
             value = row.get(c.key)
@@ -232,7 +232,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
             shown = html_cells[c.key](value) if html_cells and c.key in html_cells else text(cell(value, c))
             cells.append(f"<td{attrs}>{shown}</td>")
         out.append(f'<tr data-i="{i}">{"".join(cells)}</tr>')
-    if not table.rows:
+    if not table.shown:
         out.append(f'<tr data-i="0"><td colspan="{len(table.columns)}" class="muted">(none)</td></tr>')
     out.append("</tbody></table></div>")
     if table.note:

@@ -44,7 +44,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "enrichment": report.enrichment,
         "settings": report.settings,
-        "analyses": {s.key: {"title": s.title, "params": s.params, **s.payload} for s in report.sections},
+        "analyses": {s.key: s.json() for s in report.sections},
         "alerts": [dataclasses.asdict(a) for a in report.alerts],
         "hosts": {ip: dataclasses.asdict(h) for ip, h in report.hosts.items()},
         "skipped": [dataclasses.asdict(s) for s in report.skipped],

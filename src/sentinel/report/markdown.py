@@ -14,9 +14,9 @@ def _table(table: Table) -> list[str]:
     header = "| " + " | ".join(md_text(c.label) for c in table.columns) + " |"
     align = "|" + "|".join("---:" if is_numeric(c) else "---" for c in table.columns) + "|"
     lines = [header, align]
-    for row in table.rows:
+    for row in table.shown:
         lines.append("| " + " | ".join(md_text(cell(row.get(c.key), c)) for c in table.columns) + " |")
-    if not table.rows:
+    if not table.shown:
         lines.append("| " + " | ".join(["(none)"] + [""] * (len(table.columns) - 1)) + " |")
     return lines
 

@@ -20,11 +20,27 @@ class Column:
 
 @dataclass
 class Table:
+    """Rows of raw values (ints, floats, Instants, lists): renderers format them by Column.kind. The same rows
+    are the JSON report's list `analyses[section][json_key]`, so a unit writes them once."""
+
     key: str
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]]
     note: str = ""  # how to read it: definitions, what was cut
+    json_key: str | None = None  # where the rows go in the section's JSON; None: in no JSON list
+    json_fields: tuple[str, ...] | None = None  # the keys of a row the JSON carries, in order; None: all
+    limit: int | None = None  # rows the reading renderers show (console, Markdown, HTML, CSV); the JSON has all
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows a reader sees: the first `limit` (all without one)."""
+        return self.rows if self.limit is None else self.rows[: self.limit]
+
+    def json_rows(self) -> list[dict[str, Any]]:
+        if self.json_fields is None:
+            return self.rows
+        return [{k: row[k] for k in self.json_fields if k in row} for row in self.rows]
 
 
 @dataclass
@@ -71,7 +87,13 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
-    payload: dict[str, Any] = field(default_factory=dict)  # merged into report JSON analyses[key]
+    payload: dict[str, Any] = field(default_factory=dict)  # scalars and counters for JSON analyses[key]
+
+    def json(self) -> dict[str, Any]:
+        """The section's JSON object: title, params, the payload and every table's rows under its json_key."""
+        out = {"title": self.title, "params": self.params, **self.payload}
+        out.update({t.json_key: t.json_rows() for t in self.tables if t.json_key is not None})
+        return out
 
 
 @dataclass
