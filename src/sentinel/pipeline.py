@@ -158,9 +158,7 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
     """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
     it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
     tables = [t for s in report.sections for t in s.tables]
-    records = [
-        r for a in report.alerts for v in a.evidence.values() if isinstance(v, list) for r in v if isinstance(r, dict)
-    ]
+    records = [r for a in report.alerts for r in a.evidence.records()]
     wanted: set[str] = set()
     for table in tables:
         for column in table.columns:

@@ -19,7 +19,7 @@ def test_rita_missing_host_beacon_ranks_first(shared_data, day):
     report = _run(shared_data / "derived-course-schema" / f"rita-missing-host-{day}.parquet", "64.225.56.201/32")
     first = report.alerts[0]
     assert (first.src_ip, first.dst_ip, first.port) == ("73.54.23.243", "64.225.56.201", 80)
-    assert first.hosts == ["64.225.56.201"] and 200 <= first.evidence["period_s"] <= 350
+    assert first.hosts == ["64.225.56.201"] and 200 <= first.evidence.period_s <= 350
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_remcos_reconnects_sub_second(shared_data):
     report = _run(
         shared_data / "derived-course-schema" / "stratosphere-slips-test18-remcos-exfil.parquet", "192.168.0.0/16"
     )
-    assert 0.5 <= report.alerts[0].evidence["period_s"] <= 1.0
+    assert 0.5 <= report.alerts[0].evidence.period_s <= 1.0
 
 
 @pytest.mark.parametrize(

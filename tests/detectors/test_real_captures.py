@@ -72,7 +72,7 @@ def test_nmap_scanner_is_found(shared_data, log, scanner, kind):
     path = shared_data / "stratosphere" / log
     report = pipeline.run(Config(data=path, units={"scan": default_params("scan")}))
     [alert] = report.alerts
-    assert alert.type == "scan" and alert.hosts == [scanner] and kind in alert.evidence["kinds"]
+    assert alert.type == "scan" and alert.hosts == [scanner] and kind in alert.evidence.kinds
     assert alert.severity in ("high", "critical")
 
 
@@ -99,7 +99,7 @@ def test_iot_telnet_scanner_in_argus_flows_is_found(shared_data):
     """Slips' test4: 192.168.2.12 sends lone SYNs (Argus state REQ, 60 bytes) to external hosts on 81/tcp."""
     path = shared_data / "stratosphere" / "slips-dataset" / "test4-malicious.binetflow"
     [alert] = pipeline.run(Config(data=path, units={"scan": default_params("scan")})).alerts
-    assert alert.hosts == ["192.168.2.12"] and "horizontal" in alert.evidence["kinds"]
+    assert alert.hosts == ["192.168.2.12"] and "horizontal" in alert.evidence.kinds
     assert (alert.proto, alert.port) == ("tcp", 81) and alert.severity in ("high", "critical")
 
 

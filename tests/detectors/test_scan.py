@@ -10,6 +10,8 @@ from sentinel.detectors import scan
 from sentinel.errors import ConfigError
 from sentinel.importer import import_flows
 from sentinel.registry import UNITS
+from sentinel.report.evidence import ScanEvidence
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -42,12 +44,13 @@ def test_horizontal_scan_alerts_exact(tmp_path):
     assert alert.type == "scan" and alert.hosts == [SCANNER] and alert.src_ip == SCANNER
     assert (alert.proto, alert.port, alert.dst_ip) == ("tcp", 445, None)
     ev = alert.evidence
-    assert ev["kinds"] == ["horizontal", "sweep"]  # twelve internal hosts on one port: both
-    assert (ev["hosts"], ev["ports"], ev["targets"], ev["probes"]) == (12, 1, 12, 12)
-    assert ev["unanswered_share"] == 1.0 and ev["duration_seconds"] == 11.0
-    assert ev["probe_share"] == 1.0
+    assert isinstance(ev, ScanEvidence)
+    assert ev.kinds == ["horizontal", "sweep"]  # twelve internal hosts on one port: both
+    assert (ev.hosts, ev.ports, ev.targets, ev.probes) == (12, 1, 12, 12)
+    assert ev.unanswered_share == 1.0 and ev.duration_seconds == 11.0
+    assert ev.probe_share == 1.0
     assert alert.score == 0.5455 and alert.severity == "medium"  # 12/10 -> 1.2/2.2
-    assert alert.chart is not None and sum(alert.chart.values) == 12
+    assert alert_chart(alert) is not None and sum(alert_chart(alert).values) == 12
     assert report.section("scan").json()["outside"] == []
 
 
@@ -60,7 +63,7 @@ def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
     for most in (scan.LITERAL_SPANS, 0):
         monkeypatch.setattr(scan, "LITERAL_SPANS", most)
         [alert] = _run(tmp_path, _office() + probes + busy).alerts
-        shares.append(alert.evidence["probe_share"])
+        shares.append(alert.evidence.probe_share)
     assert shares == [0.75, 0.75]  # 12 probes of 16 flows
 
 
@@ -68,9 +71,9 @@ def test_vertical_scan_of_one_host(tmp_path):
     target = "192.168.5.251"
     probes = [flow(10_000 + i, SCANNER, target, up=44, down=40, port=1 + i) for i in range(30)]  # resets back
     [alert] = _run(tmp_path, _office() + probes).alerts
-    assert alert.evidence["kinds"] == ["vertical"] and alert.dst_ip == target and alert.port is None
-    assert alert.evidence["top_hosts"] == [{"ip": target, "ports": 30}]
-    assert alert.evidence["unanswered_share"] == 0.0  # every port answered with a reset
+    assert alert.evidence.kinds == ["vertical"] and alert.dst_ip == target and alert.port is None
+    assert alert.evidence.top_hosts == [{"ip": target, "ports": 30}]
+    assert alert.evidence.unanswered_share == 0.0  # every port answered with a reset
     assert alert.score == 0.75 and alert.severity == "high"  # three times min_ports
 
 
@@ -101,7 +104,7 @@ def test_poller_is_told_apart(tmp_path):
     assert _run(tmp_path, _office() + answered).alerts == []
     tiny = [{**f, "up_bytes": 60, "down_bytes": 0} for f in answered]
     [alert] = _run(tmp_path, _office() + tiny).alerts
-    assert alert.evidence["widest_window"]["probes_per_target"] == 60.0
+    assert alert.evidence.widest_window["probes_per_target"] == 60.0
     assert alert.score == round(scan.score(2.0, 60.0, 4.0), 4) and alert.severity == "info"
 
 
@@ -217,8 +220,8 @@ def test_icmp_replies_are_no_probes_but_requests_are(tmp_path):
     echoes = [_row(100 + i, sweeper, f"192.168.5.{100 + i}", 0, "icmp", up=28, src_port=8) for i in range(20)]
     path = _canonical(tmp_path, replies + echoes, (schema.SRC_PORT,))
     [alert] = pipeline.run(config_for(path, "scan")).alerts
-    assert alert.hosts == [sweeper] and "sweep" in alert.evidence["kinds"]
-    assert alert.evidence["top_ports"] == [{"proto": "icmp", "port": 0, "hosts": 20}]
+    assert alert.hosts == [sweeper] and "sweep" in alert.evidence.kinds
+    assert alert.evidence.top_ports == [{"proto": "icmp", "port": 0, "hosts": 20}]
 
 
 def _argus_dataset(tmp_path, lines: list[str], header: str) -> Path:
@@ -252,8 +255,8 @@ def test_flows_without_byte_counts_are_probes_only_where_the_state_says_so(tmp_p
     dataset = _argus_dataset(tmp_path, _argus_day(), ARGUS_HEADER)
     report = pipeline.run(config_for(dataset, "scan"))
     [alert] = report.alerts
-    assert alert.hosts == ["192.168.1.66"] and alert.evidence["kinds"] == ["horizontal", "sweep"]
-    assert alert.evidence["targets"] == 20 and alert.evidence["unanswered_share"] == 1.0
+    assert alert.hosts == ["192.168.1.66"] and alert.evidence.kinds == ["horizontal", "sweep"]
+    assert alert.evidence.targets == 20 and alert.evidence.unanswered_share == 1.0
     assert report.section("scan").json()["outside"] == []
 
 

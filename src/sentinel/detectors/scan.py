@@ -57,10 +57,11 @@ from sentinel.engines.base import temp_table
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import ScanEvidence
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_SECOND
 from sentinel.sources.base import sql_string
-from sentinel.timefmt import format_us
+from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
 
 #: Zeek's connection states (conn_state of other sensors, Argus or nfdump, uses other words).
@@ -539,20 +540,6 @@ def describe_kinds(f: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
-def make_chart(ctx: Context, f: dict[str, Any], buckets: dict[int, int]) -> Chart:
-    start, step = chart_steps(f["first_ts"], f["last_ts"])
-    starts, counts = bucket_series(start, step, buckets)
-    relative = ctx.source.relative_time
-    return Chart(
-        key=f"scan-{f['src_ip']}",
-        title=f"Targets {f['src_ip']} probed for the first time, per {step // US_PER_MINUTE} min",
-        labels=[format_us(s, relative) for s in starts],
-        values=[float(c) for c in counts],
-        xlabel="time",
-        ylabel="new targets",
-    )
-
-
 def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, int]) -> Alert:
     probe_share = f["probes"] / flows if flows else 1.0
     rate = f["targets_per_minute"]
@@ -564,9 +551,17 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, i
     )
     top_port = f["top_ports"][0]
     top_host = f["top_hosts"][0]
-    evidence = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "score", "src_ip")}
-    evidence["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
-    evidence["probe_share"] = round(probe_share, 4)
+    start, step = chart_steps(f["first_ts"], f["last_ts"])
+    starts, counts = bucket_series(start, step, buckets)
+    figures = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "score", "src_ip", "widest_window")}
+    evidence = ScanEvidence(
+        **figures,
+        widest_window=f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])},
+        probe_share=round(probe_share, 4),
+        bucket_starts=[Instant(s, ctx.source.relative_time) for s in starts],
+        new_targets=counts,
+        step_minutes=step // US_PER_MINUTE,
+    )
     horizontal = "horizontal" in f["kinds"]
     return Alert(
         type="scan",
@@ -581,7 +576,6 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, i
         evidence=evidence,
         proto=top_port["proto"] if horizontal else None,
         port=top_port["port"] if horizontal else None,
-        chart=make_chart(ctx, f, buckets),
     )
 
 

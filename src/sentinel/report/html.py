@@ -23,6 +23,7 @@ from typing import Any
 
 from sentinel.report import charts
 from sentinel.report.escape import visible
+from sentinel.report.evidence_charts import alert_chart
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import SEVERITIES, Alert, Chart, Column, Report, Section, Table
 from sentinel.timefmt import Instant, span_text
@@ -295,17 +296,19 @@ def _alert(alert: Alert, report: Report, ids: _Ids, rendered: charts.BackgroundC
     ]
     out += _table(Table(f"alert-{alert.id}-hosts", "Addresses", columns, rows), ids, title=False)
     out.append('<div class="why"><h4>Why</h4>')
-    if alert.chart is not None:
-        out.append(_chart(alert.chart, None, small=alert.chart.kind == "graph"))
+    chart = alert_chart(alert)
+    if chart is not None:
+        out.append(_chart(chart, None, small=chart.kind == "graph"))
+    evidence = alert.evidence.figures()
     service = f"{alert.proto or '-'}/{alert.port}" if alert.port is not None else alert.proto
     figures = [
         ("first seen", _evidence_value(alert.first_seen)),
         ("last seen", _evidence_value(alert.last_seen)),
         *([("service", text(service))] if service else []),
-        *((text(k.replace("_", " ")), _evidence_value(v)) for k, v in alert.evidence.items() if not _is_records(v)),
+        *((text(k.replace("_", " ")), _evidence_value(v)) for k, v in evidence.items() if not _is_records(v)),
     ]
     out.append(_kv(figures))
-    for key, records in alert.evidence.items():
+    for key, records in evidence.items():
         if _is_records(records):  # e.g. the transfers behind an exfiltration alert: a table of their own
             names = list(dict.fromkeys(k for r in records for k in r))
             kinds = {

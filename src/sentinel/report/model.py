@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sentinel.report.evidence import Evidence
 from sentinel.timefmt import Instant
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -107,10 +108,9 @@ class Alert:
     dst_ip: str | None = None
     first_seen: Instant | None = None  # raw times: renderers format them
     last_seen: Instant | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)  # Instants inside are formatted by renderers too
+    evidence: Evidence = field(default_factory=Evidence)  # typed per alert type (report/evidence.py)
     proto: str | None = None  # of the counterpart's service, where one service is implicated
     port: int | None = None
-    chart: Chart | None = None  # what shows the evidence (intervals of a beacon, targets of a scan, ...)
     id: int = 0  # numbered by the pipeline, in report order
 
     def __post_init__(self) -> None:
