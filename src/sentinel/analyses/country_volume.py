@@ -9,8 +9,8 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.charts import top_with_other
-from sentinel.report.model import Chart, Column, Section, Series, Table
+from sentinel.report.model import Column, Section, Table
+from sentinel.report.section_charts import volume_bars
 from sentinel.units import Flag, UnitResult
 
 # A destination without a country (or AS) is labelled by why it has none: private is not "unknown". Your own
@@ -145,7 +145,7 @@ class CountryVolume:
             tables = [country_table]
             # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest),
             # the top ones and the other countries together in one bar.
-            chart = _chart([r for r in rows if r["country"]], params.chart_top, "country", "other countries")
+            chart = volume_bars([r for r in rows if r["country"]], params.chart_top, "country", "other countries")
         else:
             tables = [
                 Table(
@@ -167,7 +167,7 @@ class CountryVolume:
                 ),
                 country_table,
             ]
-            chart = _chart([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
+            chart = volume_bars([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
         section = Section(
             key=self.key,
             title=self.title if by_as is None else "Connections per destination autonomous system and country",
@@ -180,24 +180,3 @@ class CountryVolume:
             payload={"by": params.by},
         )
         return UnitResult(section)
-
-
-def _chart(rows: list[dict], top_n: int, what: str, other: str) -> Chart:
-    """Flows per destination country (or AS), the top `top_n` and the rest as one bar, with the bytes each way."""
-    labels = [r["label"] for r in rows]
-
-    def top(key: str) -> list[float]:
-        return top_with_other(labels, [r[key] for r in rows], top_n, other)[1]
-
-    return Chart(
-        key="country_volume",
-        title=f"Connections per destination {what}",
-        labels=top_with_other(labels, [0] * len(labels), top_n, other)[0],
-        values=top("flows"),
-        xlabel=f"destination {what}",
-        ylabel="flows",
-        series=[
-            Series(f"up_bytes (sent to the {what})", top("up_bytes"), "bytes"),
-            Series("down_bytes (received from it)", top("down_bytes"), "bytes"),
-        ],
-    )

@@ -10,7 +10,8 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Chart, Column, Section, Series, Table
+from sentinel.report.model import Column, Section, Table
+from sentinel.report.section_charts import host_hours_heatmap, hourly_bars
 from sentinel.schema import US_PER_HOUR
 from sentinel.units import Flag, UnitResult
 
@@ -181,19 +182,7 @@ class Hourly:
                     else f"The flows span {MAX_LISTED_SPAN:,} days or more: only the days with flows are listed.",
                 )
             )
-        chart = Chart(
-            key="hourly",
-            title=f"Connections per hour of the day ({zone})",
-            labels=[f"{r['hour']:02d}" for r in rows],
-            values=[r["flows"] for r in rows],
-            xlabel=f"hour ({zone})",
-            ylabel="flows",
-            series=[
-                Series("up_bytes (sent by the source)", [r["up_bytes"] for r in rows], "bytes"),
-                Series("down_bytes (received by the source)", [r["down_bytes"] for r in rows], "bytes"),
-            ],
-        )
-        charts = [chart]
+        charts = [hourly_bars(rows, zone)]
         busiest = host_hours(ctx, params.heatmap_hosts)
         if busiest:
             tables.append(
@@ -212,19 +201,7 @@ class Hourly:
                     "the day are in the heat map (and the JSON report's host_hours).",
                 )
             )
-            charts.append(
-                Chart(
-                    key="host_hours",
-                    title=f"Flows per hour of the busiest internal hosts ({zone})",
-                    labels=[f"{h:02d}" for h in range(24)],
-                    values=[],
-                    xlabel=f"hour ({zone})",
-                    ylabel="internal host",
-                    kind="heatmap",
-                    rows=[r["host"] for r in busiest],
-                    matrix=[[float(n) for n in r["hours"]] for r in busiest],
-                )
-            )
+            charts.append(host_hours_heatmap(busiest, zone))
         payload: dict[str, Any] = {"timezone": zone}
         if unplaced:
             payload["unplaced_flows"] = unplaced
