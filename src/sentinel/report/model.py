@@ -1,5 +1,6 @@
-"""The Report: everything a run found, as plain data. Every renderer (console, Markdown, JSON; HTML and
-PDF later) reads only this, and its JSON form (schema v1) is the canonical one."""
+"""The Report: everything a run found, as plain data (raw numbers, raw times, typed evidence). Every renderer
+(console, Markdown, JSON, JSONL, CSV, HTML, PDF) reads only this, and its JSON form (schema v1) is the
+canonical one; charts are built from it in report/section_charts.py and report/evidence_charts.py."""
 
 from __future__ import annotations
 
@@ -99,6 +100,9 @@ class Section:
 
 @dataclass
 class Alert:
+    """A finding: who and when (raw Instants), how sure (score, severity) and why (its type's evidence, which
+    also holds the data its chart is drawn from)."""
+
     type: str
     severity: str
     score: float
