@@ -205,7 +205,7 @@ def sentinel(config: Config) -> list[Scored]:
     """Every finding of --beacon, by score (its own order)."""
     report: Report = pipeline.run(config)
     return [
-        Scored(r["src_ip"], r["destination"], r["host"], r["score"]) for r in report.section("beacon").payload["rows"]
+        Scored(r["src_ip"], r["destination"], r["host"], r["score"]) for r in report.section("beacon").json()["rows"]
     ]
 
 

@@ -158,14 +158,12 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
     """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
     it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
     tables = [t for s in report.sections for t in s.tables]
-    records = [
-        r for a in report.alerts for v in a.evidence.values() if isinstance(v, list) for r in v if isinstance(r, dict)
-    ]
+    records = [r for a in report.alerts for r in a.evidence.records()]
     wanted: set[str] = set()
     for table in tables:
         for column in table.columns:
             if column.kind == "ip":
-                wanted.update(r[column.key] for r in table.rows if isinstance(r.get(column.key), str))
+                wanted.update(r[column.key] for r in table.shown if isinstance(r.get(column.key), str))
     for record in records:
         wanted.update(v for k, v in record.items() if k.endswith("ip") and isinstance(v, str))
     if not wanted:
@@ -176,12 +174,12 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
             key = f"{column.key}_where"
             if any(c.key == key for c in table.columns):
                 continue
-            values = [row.get(column.key) for row in table.rows]
+            values = [row.get(column.key) for row in table.shown]
             rows = [known.get(v) for v in values if isinstance(v, str)]
             if all(r is None or r.get("class") == netclass.INTERNAL for r in rows):
                 continue  # a column of internal hosts only (exfiltration's, the servers'): nothing to add
             table.columns.insert(table.columns.index(column) + 1, Column(key, "country, AS"))
-            for row in table.rows:
+            for row in table.shown:
                 if isinstance(row.get(column.key), str) and row[column.key] in known:
                     row[key] = where(known[row[column.key]])
     for record in records:

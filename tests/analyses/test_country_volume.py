@@ -21,7 +21,7 @@ def test_country_table_exact(tmp_path):
         flow(4, "192.168.1.10", "224.0.0.1", up=3, down=0),  # multicast: reserved, not "unknown"
     ]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "country_volume"))
-    got = report.section("country_volume").payload["rows"]
+    got = report.section("country_volume").json()["rows"]
     assert got == [
         {"country": "US", "flows": 2, "share": 0.4, "up_bytes": 30, "down_bytes": 300},
         {"country": "PT", "flows": 1, "share": 0.2, "up_bytes": 5, "down_bytes": 50},
@@ -62,13 +62,13 @@ def test_by_asn_groups_volume_by_autonomous_system(tmp_path):
     ]
     config = config_for(write_flows(tmp_path / "f.parquet", rows), "country_volume", country_volume=Params(by="asn"))
     section = pipeline.run(config).section("country_volume")
-    as_rows = section.payload["as_rows"]
+    as_rows = section.json()["as_rows"]
     assert [(r["asn"], r["flows"], r["up_bytes"]) for r in as_rows] == [(15169, 2, 30), (13335, 1, 5), (None, 1, 1)]
     assert as_rows[0]["as_org"].startswith("AS15169 Google")
     assert as_rows[2]["address_class"] == "internal"
     assert [r["label"] for r in section.tables[0].rows][2] == "(internal)"
     assert section.charts[0].values == [2, 1]
-    assert section.payload["rows"][0]["country"] == "US"  # the per-country rows stay (schema v1)
+    assert section.json()["rows"][0]["country"] == "US"  # the per-country rows stay (schema v1)
 
 
 def test_by_must_be_country_or_asn():

@@ -11,7 +11,7 @@ HOUR = 360_000  # 1/100 s
 
 
 def _hours(report) -> dict[int, int]:
-    return {r["hour"]: r["flows"] for r in report.section("hourly").payload["rows"] if r["flows"]}
+    return {r["hour"]: r["flows"] for r in report.section("hourly").json()["rows"] if r["flows"]}
 
 
 def test_hours_exact_including_edges(tmp_path):
@@ -20,8 +20,8 @@ def test_hours_exact_including_edges(tmp_path):
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "hourly"))
     # -1 and -HOUR are the previous day's 23:59:59.99 and 23:00 (pandas' reading); 24h+1 is next day 00h.
     assert _hours(report) == {0: 3, 1: 1, 13: 1, 23: 3}
-    assert [r["hour"] for r in report.section("hourly").payload["rows"]] == list(range(24))
-    assert report.section("hourly").payload["timezone"] == "UTC"
+    assert [r["hour"] for r in report.section("hourly").json()["rows"]] == list(range(24))
+    assert report.section("hourly").json()["timezone"] == "UTC"
 
 
 def test_timezone_shifts_hours(tmp_path):
@@ -53,13 +53,13 @@ def test_several_days_add_a_per_day_table(tmp_path):
     day0 = 1_713_484_800 * 100  # 2024-04-19 in epoch hundredths
     rows = [flow(day0 + 360_000, "192.168.1.2", "8.8.8.8"), flow(day0 + 2 * 8_640_000 + 5, "192.168.1.2", "8.8.8.8")]
     section = pipeline.run(config_for(write_flows(tmp_path / "d.parquet", rows), "hourly")).section("hourly")
-    assert section.payload["days"] == [
+    assert section.json()["days"] == [
         {"day": "2024-04-19", "flows": 1},
         {"day": "2024-04-20", "flows": 0},
         {"day": "2024-04-21", "flows": 1},
     ]
     assert [t.key for t in section.tables] == ["hourly", "daily", "host_hours"]
-    assert section.payload["rows"][1]["flows"] == 1 and section.payload["rows"][0]["flows"] == 1
+    assert section.json()["rows"][1]["flows"] == 1 and section.json()["rows"][0]["flows"] == 1
 
 
 @pytest.mark.parametrize("zone", ["posixrules", "localtime"])
@@ -84,7 +84,7 @@ def test_times_beyond_the_calendar_are_in_no_hour(tmp_path):
     )
     report = pipeline.run(config)
     section = report.section("hourly")
-    assert sum(_hours(report).values()) == 1 and section.payload["unplaced_flows"] == 2
+    assert sum(_hours(report).values()) == 1 and section.json()["unplaced_flows"] == 2
     assert "2 flows are in no hour" in section.tables[0].note
     assert report.input.last_seen.text().endswith("µs since 1970-01-01 UTC")
 
@@ -101,10 +101,10 @@ def test_bytes_per_hour_and_the_busiest_hosts_by_hour(tmp_path):
     rows += [flow(2 * hour + i, "8.8.4.4", "192.168.1.2") for i in range(9)]  # an external source: never listed
     path = write_flows(tmp_path / "f.parquet", rows)
     section = pipeline.run(config_for(path, "hourly", hourly=Params(heatmap_hosts=2))).section("hourly")
-    hours = section.payload["rows"]
+    hours = section.json()["rows"]
     assert hours[1] == {"hour": 1, "flows": 3, "up_bytes": 30, "down_bytes": 60}
     assert hours[5] == {"hour": 5, "flows": 5, "up_bytes": 401, "down_bytes": 4002}
-    busiest = section.payload["host_hours"]
+    busiest = section.json()["host_hours"]
     assert [(r["host"], r["flows"], r["busiest_hour"], r["active_hours"]) for r in busiest] == [
         ("192.168.1.2", 4, 1, 2),
         ("192.168.1.10", 4, 5, 1),
@@ -122,4 +122,4 @@ def test_no_heat_map_when_asked_for_none(tmp_path):
 
     path = write_flows(tmp_path / "f.parquet", [flow(5, "192.168.1.2", "8.8.8.8")])
     section = pipeline.run(config_for(path, "hourly", hourly=Params(heatmap_hosts=0))).section("hourly")
-    assert [c.key for c in section.charts] == ["hourly"] and "host_hours" not in section.payload
+    assert [c.key for c in section.charts] == ["hourly"] and "host_hours" not in section.json()

@@ -57,7 +57,7 @@ def test_country_volume_matches_original(capture, shared_data, dat):
     }
     config = Config(data=path, country_db=str(geoip), units={"country_volume": default_params("country_volume")})
     got: dict = {}
-    for r in pipeline.run(config).section("country_volume").payload["rows"]:
+    for r in pipeline.run(config).section("country_volume").json()["rows"]:
         flows, down = got.get(r["country"], (0, 0))  # the original lumped every no-country row together
         got[r["country"]] = (flows + r["flows"], down + r["down_bytes"])
     assert got == expected_rows
@@ -68,7 +68,7 @@ def test_hourly_matches_original(capture):
     path, frame = capture
     expected = reference_original.traffic_distribution(frame)
     config = Config(data=path, units={"hourly": default_params("hourly")})
-    rows = pipeline.run(config).section("hourly").payload["rows"]
+    rows = pipeline.run(config).section("hourly").json()["rows"]
     got = pd.Series({r["hour"]: r["flows"] for r in rows if r["flows"]})
     assert got.to_dict() == {int(h): int(n) for h, n in expected.items()}
     assert len(got) == 24

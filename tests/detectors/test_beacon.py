@@ -2,6 +2,7 @@ import pytest
 
 from sentinel import pipeline, schema
 from sentinel.detectors import beacon as bc
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -26,18 +27,18 @@ def test_a_periodic_host_alerts_and_noise_does_not(tmp_path):
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
     [alert] = report.alerts
     assert alert.type == "beacon" and alert.hosts == ["192.168.1.99"] and alert.dst_ip == "203.0.113.7"
-    assert alert.evidence["kind"] == "periodic" and 290 <= alert.evidence["period_s"] <= 320
-    assert alert.evidence["connections"] == 200 and alert.evidence["typical_up_bytes"] == 512
-    assert alert.severity in ("high", "critical") and alert.port == 443 and alert.chart is not None
-    assert sum(alert.chart.values) == 199
+    assert alert.evidence.kind == "periodic" and 290 <= alert.evidence.period_s <= 320
+    assert alert.evidence.connections == 200 and alert.evidence.typical_up_bytes == 512
+    assert alert.severity in ("high", "critical") and alert.port == 443 and alert_chart(alert) is not None
+    assert sum(alert_chart(alert).values) == 199
 
 
 def test_rotating_addresses_of_one_24_are_one_finding(tmp_path):
     beacon = [flow(i * 120 * S, "192.168.1.99", f"203.0.113.{1 + i % 5}", up=700) for i in range(300)]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
     [alert] = report.alerts
-    assert alert.evidence["destination_count"] == 5 and alert.evidence["period_s"] == pytest.approx(120)
-    rows = report.section("beacon").payload["rows"]
+    assert alert.evidence.destination_count == 5 and alert.evidence.period_s == pytest.approx(120)
+    rows = report.section("beacon").json()["rows"]
     assert rows[0]["destination"] == "203.0.113.0/24"
 
 
@@ -48,7 +49,7 @@ def test_a_fleet_schedule_is_scored_down(tmp_path):
     ]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
     assert report.alerts == []
-    rows = report.section("beacon").payload["rows"]
+    rows = report.section("beacon").json()["rows"]
     assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.3 for r in rows)
 
 
@@ -62,7 +63,7 @@ def test_a_fleet_pinned_to_addresses_of_one_network_is_one_fleet(tmp_path):
     ]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
     assert report.alerts == []
-    rows = report.section("beacon").payload["rows"]
+    rows = report.section("beacon").json()["rows"]
     assert len(rows) == 6 and all(r["sharing"] == 6 for r in rows)
 
 
@@ -78,15 +79,15 @@ def test_strobe(tmp_path):
     params = bc.Params(strobe_connections=500)
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", strobe), "beacon", beacon=params))
     [alert] = report.alerts
-    assert alert.evidence["kind"] == "strobe" and alert.evidence["connections"] == 600 and alert.score >= 0.6
+    assert alert.evidence.kind == "strobe" and alert.evidence.connections == 600 and alert.score >= 0.6
 
 
 def test_same_input_same_findings(tmp_path):
     path = write_flows(
         tmp_path / "f.parquet", _noise() + [flow(i * 60 * S, "192.168.1.7", "203.0.113.1") for i in range(50)]
     )
-    one = pipeline.run(config_for(path, "beacon")).section("beacon").payload
-    two = pipeline.run(config_for(path, "beacon")).section("beacon").payload
+    one = pipeline.run(config_for(path, "beacon")).section("beacon").json()
+    two = pipeline.run(config_for(path, "beacon")).section("beacon").json()
     assert one == two and one["rows"]
 
 
@@ -120,7 +121,7 @@ def test_long_connection_needs_duration(tmp_path):
     path = write_flows(tmp_path / "flows.parquet", rows, schema.arrow_schema((schema.DURATION,)))
     report = pipeline.run(config_for(path, "beacon"))
     [alert] = report.alerts
-    assert alert.evidence["kind"] == "long_connection" and alert.evidence["longest_s"] == 43200.0
+    assert alert.evidence.kind == "long_connection" and alert.evidence.longest_s == 43200.0
     assert alert.hosts == ["192.168.1.50"] and alert.port == 22 and 0.5 <= alert.score <= 0.7
 
 

@@ -89,7 +89,7 @@ def test_no_server_is_a_botnet(runs):
         servers = quality.servers(labels)
         assert servers  # the simulator labels its servers
         assert not servers & quality.alerted_hosts(report, "botnet")
-        listed_servers = {r["server"] for r in report.section("botnet").payload["servers"]}
+        listed_servers = {r["server"] for r in report.section("botnet").json()["servers"]}
         assert set(labels["servers"]["dns"]) <= listed_servers  # servers appear as context
 
 
@@ -110,7 +110,7 @@ def test_scan_precision_and_recall_reach_095_and_no_look_alike_is_high(runs):
         high = {h for a in report.alerts if a.severity in ("high", "critical") for h in a.hosts}
         assert not look_alikes & high
         scanner = [b["hosts"][0] for b in labels["benign"] if b["kind"] == "vulnerability_scanner"]
-        assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == scanner  # context
+        assert [r["src_ip"] for r in report.section("scan").json()["allowed"]] == scanner  # context
 
 
 def test_beacon_precision_and_recall_reach_095(runs):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sentinel import pipeline
 from sentinel.detectors import dns
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -37,7 +38,7 @@ def _run(tmp_path, rows, **params):
 def test_office_alone_raises_nothing_and_lists_resolvers(tmp_path):
     report = _run(tmp_path, _office())
     assert report.alerts == []
-    payload = report.section("dns").payload
+    payload = report.section("dns").json()
     assert payload["internal_resolvers"] == [RESOLVER]
     assert payload["hosts_speaking_dns"] == 11  # ten clients and the resolver (forwarding)
     first, second = payload["resolvers"]
@@ -56,9 +57,9 @@ def test_rogue_resolver_alone_is_medium(tmp_path):
         "medium",
         0.5,
     )
-    assert alert.evidence["findings"] == ["rogue resolver"]
-    assert alert.evidence["rogue_resolvers"] == ["45.33.32.156"]
-    roles = {r["resolver"]: (r["role"], r["hosts_using"]) for r in alert.evidence["resolvers"]}
+    assert alert.evidence.findings == ["rogue resolver"]
+    assert alert.evidence.rogue_resolvers == ["45.33.32.156"]
+    roles = {r["resolver"]: (r["role"], r["hosts_using"]) for r in alert.evidence.resolvers}
     assert roles == {"45.33.32.156": ("rogue", 1), RESOLVER: ("internal resolver", 10)}
     assert (alert.proto, alert.port) == ("udp", 53)
 
@@ -69,20 +70,20 @@ def test_tunnel_to_own_resolver_is_critical_with_chart(tmp_path):
     report = _run(tmp_path, _office() + tunnel)
     [alert] = report.alerts
     assert alert.hosts == ["192.168.1.15"] and alert.dst_ip == "95.24.1.2"
-    assert alert.evidence["findings"] == ["rogue resolver", "volume out of line"]
-    assert alert.evidence["dns_up_bytes"] == 3000 * 220 + sum(70 + i % 10 for i in range(55))
-    assert alert.evidence["z_bytes_per_query"] > 4 and alert.evidence["z_up_bytes"] > 4
+    assert alert.evidence.findings == ["rogue resolver", "volume out of line"]
+    assert alert.evidence.dns_up_bytes == 3000 * 220 + sum(70 + i % 10 for i in range(55))
+    assert alert.evidence.z_bytes_per_query > 4 and alert.evidence.z_up_bytes > 4
     assert alert.severity == "critical" and alert.score >= 0.9
     assert "RU" in alert.summary  # the resolver described with its country
-    assert alert.chart is not None and sum(alert.chart.values) == alert.evidence["dns_up_bytes"]
-    assert alert.chart.labels[0] == "+00:00"
+    assert alert_chart(alert) is not None and sum(alert_chart(alert).values) == alert.evidence.dns_up_bytes
+    assert alert_chart(alert).labels[0] == "+00:00"
 
 
 def test_tunnel_through_the_company_resolver_is_volume_only(tmp_path):
     tunnel = [_query(100_000 + i * 100, "192.168.1.15", up=200, down=250) for i in range(3000)]
     [alert] = _run(tmp_path, _office() + tunnel).alerts
-    assert alert.evidence["findings"] == ["volume out of line"]
-    assert alert.evidence["rogue_resolvers"] == []
+    assert alert.evidence.findings == ["volume out of line"]
+    assert alert.evidence.rogue_resolvers == []
     assert alert.dst_ip == RESOLVER
     assert alert.severity in ("high", "critical")
 
@@ -114,7 +115,7 @@ def test_sweep_of_port_53_is_not_rogue_resolvers(tmp_path):
     # three such destinations or fewer are still rogue resolvers
     rows = _office() + [_query(9000 + h, "192.168.1.200", f"192.168.1.{h}", up=60, down=70) for h in range(10, 13)]
     [alert] = _run(tmp_path, rows).alerts
-    assert len(alert.evidence["rogue_resolvers"]) == 3 and alert.evidence["dns_sweep_targets"] == 0
+    assert len(alert.evidence.rogue_resolvers) == 3 and alert.evidence.dns_sweep_targets == 0
 
 
 def test_resolver_forwarding_is_never_alerted(tmp_path):

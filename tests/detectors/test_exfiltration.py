@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from sentinel import pipeline
 from sentinel.detectors import exfiltration as ex
 from sentinel.detectors.base import severity_for
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -30,7 +31,7 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
         config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
     )
     section = report.section("exfiltration")
-    listed = section.payload["rows"]
+    listed = section.json()["rows"]
     assert len(listed) == 2  # int(11 hosts * 20%)
     assert listed[0]["src_ip"] == "192.168.1.99" and listed[0]["alert"] is True
     assert listed[0]["up_bytes"] == 30 * MB and listed[0]["down_bytes"] == 30_000
@@ -38,8 +39,8 @@ def test_ranking_and_transfer_alert_exact(tmp_path):
     [alert] = report.alerts
     assert alert.type == "exfiltration" and alert.hosts == ["192.168.1.99"]
     assert alert.dst_ip == "193.136.0.1"
-    assert alert.evidence["transfer_out_bytes"] == 30 * MB - 30_000
-    assert alert.evidence["transfers"][0]["flows"] == 30
+    assert alert.evidence.transfer_out_bytes == 30 * MB - 30_000
+    assert alert.evidence.transfers[0]["flows"] == 30
     assert "PT" in alert.summary
 
 
@@ -55,7 +56,7 @@ def test_transfer_totals_count_every_flow_of_the_pair(tmp_path):
         )
     )
     [alert] = report.alerts
-    [transfer] = alert.evidence["transfers"]
+    [transfer] = alert.evidence.transfers
     assert (transfer["flows"], transfer["up_bytes"], transfer["down_bytes"]) == (32, 30 * MB + 2000, 430_000)
     assert alert.first_seen.text() == "+00:08:20.00" and alert.last_seen.text() == "+00:10:00.01"
 
@@ -71,7 +72,7 @@ def test_internal_backup_is_not_exfiltration(tmp_path):
     backup = [flow(i, "192.168.1.200", "192.168.1.250", up=100 * MB, down=1000, port=873) for i in range(50)]
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _office(backup)), "exfiltration"))
     assert report.alerts == []
-    assert "192.168.1.200" not in [r["src_ip"] for r in report.section("exfiltration").payload["rows"]]
+    assert "192.168.1.200" not in [r["src_ip"] for r in report.section("exfiltration").json()["rows"]]
 
 
 def test_score_hosts_excess_ranks_volume_over_ratio():
@@ -126,12 +127,12 @@ def test_transfer_spread_over_one_slash24_alerts_as_one(tmp_path):
     )
     [alert] = report.alerts
     assert alert.hosts == ["192.168.1.99"]
-    [transfer] = alert.evidence["transfers"]
+    [transfer] = alert.evidence.transfers
     assert transfer["spread_over"] == "193.136.7.0/24" and transfer["destinations"] == 12
     assert transfer["up_bytes"] == 12 * 5 * (4 * MB // 5) and transfer["flows"] == 60
     assert transfer["country"] == "PT"
     assert "12 addresses of 193.136.7.0/24" in alert.summary
-    assert alert.evidence["transfer_out_bytes"] == transfer["up_bytes"] - transfer["down_bytes"]
+    assert alert.evidence.transfer_out_bytes == transfer["up_bytes"] - transfer["down_bytes"]
 
 
 def test_a_transfer_to_an_address_of_a_spread_group_joins_it(tmp_path):
@@ -143,7 +144,7 @@ def test_a_transfer_to_an_address_of_a_spread_group_joins_it(tmp_path):
         config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
     )
     [alert] = report.alerts
-    [transfer] = alert.evidence["transfers"]
+    [transfer] = alert.evidence.transfers
     assert transfer["spread_over"] == "193.136.7.0/24" and transfer["destinations"] == 13
     assert transfer["dst_ip"] == alert.dst_ip == "193.136.7.200"
     assert transfer["up_bytes"] == 12 * 5 * (4 * MB // 5) + 5 * (40 * MB // 5)
@@ -169,7 +170,7 @@ def test_spread_over_one_as_organisation(tmp_path, shared_data):
     )
     config = type(config)(**{**config.__dict__, "org_db": str(asn)})
     [alert] = pipeline.run(config).alerts
-    [transfer] = alert.evidence["transfers"]
+    [transfer] = alert.evidence.transfers
     assert transfer["spread_over"].startswith("AS organisation AS15169") and transfer["destinations"] == 4
     assert transfer["as_org"].startswith("AS15169")
 
@@ -188,10 +189,10 @@ def test_transfer_in_quiet_hours_scores_up(tmp_path):
         config_for(write_flows(tmp_path / "f.parquet", rows), "exfiltration", exfiltration=ex.Params(percentile=80))
     )
     [alert] = report.alerts
-    assert alert.evidence["quiet_hours_share"] == 1.0
-    base = ex.score(alert.evidence["transfer_out_bytes"], alert.evidence["alert_threshold_bytes"])
+    assert alert.evidence.quiet_hours_share == 1.0
+    base = ex.score(alert.evidence.transfer_out_bytes, alert.evidence.alert_threshold_bytes)
     assert alert.score == ex.with_quiet(base, 1.0, 0.5) == pytest.approx(1 - (1 - base) * 0.5, abs=1e-4)
-    assert alert.chart is not None and sum(alert.chart.values) == 30 * MB
+    assert alert_chart(alert) is not None and sum(alert_chart(alert).values) == 30 * MB
 
 
 def test_quiet_share_and_with_quiet():
@@ -224,7 +225,7 @@ def test_alert_chart_is_the_upload_timeline(tmp_path):
         )
     )
     [alert] = report.alerts
-    chart = alert.chart
+    chart = alert_chart(alert)
     assert chart is not None and chart.unit == "bytes" and "193.136.0.1" in chart.title
     assert chart.labels == [f"+{h:02d}h" for h in range(10)]  # the day is unknown: hours from its 00:00
     assert chart.values == [0, 0, 0, 20 * MB, 0, 10 * MB, 0, 0, 0, 0]

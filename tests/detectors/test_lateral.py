@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 from sentinel import pipeline
 from sentinel.detectors import lateral
 from sentinel.errors import ConfigError
+from sentinel.report.evidence import LateralEvidence
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -38,7 +40,7 @@ def _run(tmp_path, rows, **params):
 def test_office_alone_raises_nothing(tmp_path):
     report = _run(tmp_path, _office())
     assert report.alerts == []
-    assert report.section("lateral").payload["services"] == 1  # the file server's SMB
+    assert report.section("lateral").json()["services"] == 1  # the file server's SMB
 
 
 def test_fan_out_in_a_burst_is_high_exact(tmp_path):
@@ -47,18 +49,23 @@ def test_fan_out_in_a_burst_is_high_exact(tmp_path):
     [alert] = _run(tmp_path, rows).alerts
     assert (alert.type, alert.hosts, alert.src_ip) == ("lateral", ["192.168.1.12"], "192.168.1.12")
     ev = alert.evidence
-    assert (ev["targets"], ev["burst_targets"], ev["ports"], ev["flows"]) == (8, 8, ["tcp/3389", "tcp/445"], 9)
-    assert ev["sessions"][0]["target"] == "192.168.1.40" and ev["sessions"][0]["ports"] == ["tcp/3389", "tcp/445"]
+    assert isinstance(ev, LateralEvidence)
+    assert (ev.targets, ev.burst_targets, ev.ports, ev.flows) == (8, 8, ["tcp/3389", "tcp/445"], 9)
+    assert ev.sessions[0]["target"] == "192.168.1.40" and ev.sessions[0]["ports"] == ["tcp/3389", "tcp/445"]
     assert alert.score == lateral.score(8, 8, 5) == pytest.approx(1 - (1 - 8 / 13) * 0.5, abs=1e-4)
     assert alert.severity == "high"
     assert alert.proto is None  # several services
-    assert alert.chart is not None and sum(alert.chart.values) == 8 and alert.chart.labels[0] == "+01:00"
+    assert (
+        alert_chart(alert) is not None
+        and sum(alert_chart(alert).values) == 8
+        and alert_chart(alert).labels[0] == "+01:00"
+    )
 
 
 def test_slow_fan_out_scores_lower_than_a_burst(tmp_path):
     rows = _office() + _fan_out("192.168.1.12", range(40, 46), step=60 * MINUTE)
     [alert] = _run(tmp_path, rows).alerts
-    assert alert.evidence["burst_targets"] == 1 and alert.severity == "medium"
+    assert alert.evidence.burst_targets == 1 and alert.severity == "medium"
     assert alert.score < lateral.score(6, 6, 5)
 
 
@@ -66,7 +73,7 @@ def test_declared_admin_host_is_context(tmp_path):
     rows = _office() + _fan_out("192.168.1.12", range(40, 60))
     report = _run(tmp_path, rows, admin_hosts=("192.168.1.12/32",))
     assert report.alerts == []
-    [row] = report.section("lateral").payload["rows"]
+    [row] = report.section("lateral").json()["rows"]
     assert row["host"] == "192.168.1.12" and row["declared_admin"] is True and row["targets"] == 20
 
 
@@ -75,7 +82,7 @@ def test_unanswered_probes_and_few_targets_do_not_alert(tmp_path):
     rows += _fan_out("192.168.1.13", range(40, 44), port=3389)  # an admin on four machines: under min_targets
     report = _run(tmp_path, rows)
     assert report.alerts == []
-    assert report.section("lateral").payload["rows"] == []  # the sweep has no session, the admin too few
+    assert report.section("lateral").json()["rows"] == []  # the sweep has no session, the admin too few
 
 
 def test_non_admin_ports_and_services_are_not_counted(tmp_path):

@@ -2,6 +2,8 @@ import pytest
 
 from sentinel import pipeline
 from sentinel.detectors import p2p
+from sentinel.report.evidence import BotnetEvidence
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -25,7 +27,7 @@ def _mesh(members: list[str], port: int = 31337) -> list[dict]:
 def test_servers_are_context_not_botnets(tmp_path):
     report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _clients_and_servers()), "botnet"))
     assert report.alerts == []
-    servers = {r["server"]: r for r in report.section("botnet").payload["servers"]}
+    servers = {r["server"]: r for r in report.section("botnet").json()["servers"]}
     assert set(servers) == {"192.168.5.250", "192.168.5.251", "192.168.5.252"}
     assert servers["192.168.5.250"]["clients"] == 20 and servers["192.168.5.250"]["services"] == "udp/53"
     assert servers["192.168.5.252"]["services"] == "tcp/8080"
@@ -40,8 +42,9 @@ def test_p2p_group_alerts_exact(tmp_path):
     [alert] = report.alerts
     assert alert.type == "botnet" and alert.hosts == members
     ev = alert.evidence
-    assert ev["ports"] == ["tcp/31337"] and ev["flows"] == 12 and ev["density"] == 1.0
-    assert ev["rate_per_second"] == 12 / ((3000 + 2 - 0 - 1) / 100)  # flows per second, not per 1/100 s
+    assert isinstance(ev, BotnetEvidence)
+    assert ev.ports == ["tcp/31337"] and ev.flows == 12 and ev.density == 1.0
+    assert ev.rate_per_second == 12 / ((3000 + 2 - 0 - 1) / 100)  # flows per second, not per 1/100 s
     assert alert.score == 0.8125 and alert.severity == "high"  # a full mesh of 4: 1.0 x (0.75 + 0.25 x 2/8)
 
 
@@ -128,7 +131,7 @@ def test_alert_chart_is_the_group_graph(tmp_path):
     members = ["192.168.5.11", "192.168.5.12", "192.168.5.13"]
     rows = [*_mesh(members), flow(9000, "192.168.5.11", "192.168.5.12", port=31337)]
     [alert] = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", rows), "botnet")).alerts
-    chart = alert.chart
+    chart = alert_chart(alert)
     assert chart is not None and chart.kind == "graph" and chart.labels == members
     assert chart.edges == [
         ("192.168.5.11", "192.168.5.12", 3.0),  # both directions together: 1 + 1, and one more

@@ -31,7 +31,7 @@ def test_no_false_alerts_on_real_traffic(shared_data, name, network):
     units = {k: default_params(k) for k in ("country_volume", "exfiltration", "botnet")}
     report = pipeline.run(Config(data=path, internal=netclass.parse_cidrs(network, "--internal"), units=units))
     assert report.input.flows > 300
-    assert report.section("country_volume").payload["rows"]  # the capture was really analysed
+    assert report.section("country_volume").json()["rows"]  # the capture was really analysed
     assert report.alerts == []
 
 
@@ -43,8 +43,8 @@ def test_no_dns_or_lateral_alert_on_real_traffic(shared_data, name, network):
     units = {k: default_params(k) for k in ("dns", "lateral")}
     report = pipeline.run(Config(data=path, internal=netclass.parse_cidrs(network, "--internal"), units=units))
     assert report.alerts == []
-    assert report.section("dns").payload["hosts_speaking_dns"] <= 1
-    assert report.section("lateral").payload["rows"] == []
+    assert report.section("dns").json()["hosts_speaking_dns"] <= 1
+    assert report.section("lateral").json()["rows"] == []
 
 
 def test_nmap_sweep_of_admin_ports_is_not_lateral_movement(shared_data):
@@ -55,7 +55,7 @@ def test_nmap_sweep_of_admin_ports_is_not_lateral_movement(shared_data):
     )
     internal = netclass.parse_cidrs("10.0.0.0/8,172.16.0.0/12,192.168.0.0/16", "--internal")
     report = pipeline.run(Config(data=path, internal=internal, units={"lateral": default_params("lateral")}))
-    payload = report.section("lateral").payload
+    payload = report.section("lateral").json()
     assert payload["admin_edges"] >= 20  # the sweep touched admin ports of many hosts
     assert payload["rows"] == [] and report.alerts == []
 
@@ -72,7 +72,7 @@ def test_nmap_scanner_is_found(shared_data, log, scanner, kind):
     path = shared_data / "stratosphere" / log
     report = pipeline.run(Config(data=path, units={"scan": default_params("scan")}))
     [alert] = report.alerts
-    assert alert.type == "scan" and alert.hosts == [scanner] and kind in alert.evidence["kinds"]
+    assert alert.type == "scan" and alert.hosts == [scanner] and kind in alert.evidence.kinds
     assert alert.severity in ("high", "critical")
 
 
@@ -92,14 +92,14 @@ def test_normal_days_raise_no_high_scan_alert(shared_data, name):
     assert not [a for a in report.alerts if a.severity in ("high", "critical")]
     # The attacks against the capture's host from outside are context rows, not alerts.
     if "008" in name or "ctu-normal-40" in name:
-        assert report.section("scan").payload["outside"]
+        assert report.section("scan").json()["outside"]
 
 
 def test_iot_telnet_scanner_in_argus_flows_is_found(shared_data):
     """Slips' test4: 192.168.2.12 sends lone SYNs (Argus state REQ, 60 bytes) to external hosts on 81/tcp."""
     path = shared_data / "stratosphere" / "slips-dataset" / "test4-malicious.binetflow"
     [alert] = pipeline.run(Config(data=path, units={"scan": default_params("scan")})).alerts
-    assert alert.hosts == ["192.168.2.12"] and "horizontal" in alert.evidence["kinds"]
+    assert alert.hosts == ["192.168.2.12"] and "horizontal" in alert.evidence.kinds
     assert (alert.proto, alert.port) == ("tcp", 81) and alert.severity in ("high", "critical")
 
 
@@ -110,7 +110,7 @@ def test_argus_flows_without_byte_counts_raise_no_scan(shared_data):
     internal = netclass.parse_cidrs("147.32.0.0/16", "--internal")
     report = pipeline.run(Config(data=path, internal=internal, units={"scan": default_params("scan")}))
     assert report.input.flows > 2000
-    assert report.alerts == [] and report.section("scan").payload["outside"] == []
+    assert report.alerts == [] and report.section("scan").json()["outside"] == []
 
 
 def test_a_sensor_answering_scans_with_icmp_unreachables_is_no_scanner(shared_data):
@@ -120,4 +120,4 @@ def test_a_sensor_answering_scans_with_icmp_unreachables_is_no_scanner(shared_da
     internal = netclass.parse_cidrs("64.225.56.201/32", "--internal")
     report = pipeline.run(Config(data=path, internal=internal, units={"scan": default_params("scan")}))
     assert report.alerts == []
-    assert report.section("scan").payload["outside"]
+    assert report.section("scan").json()["outside"]

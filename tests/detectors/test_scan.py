@@ -10,6 +10,8 @@ from sentinel.detectors import scan
 from sentinel.errors import ConfigError
 from sentinel.importer import import_flows
 from sentinel.registry import UNITS
+from sentinel.report.evidence import ScanEvidence
+from sentinel.report.evidence_charts import alert_chart
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -42,13 +44,14 @@ def test_horizontal_scan_alerts_exact(tmp_path):
     assert alert.type == "scan" and alert.hosts == [SCANNER] and alert.src_ip == SCANNER
     assert (alert.proto, alert.port, alert.dst_ip) == ("tcp", 445, None)
     ev = alert.evidence
-    assert ev["kinds"] == ["horizontal", "sweep"]  # twelve internal hosts on one port: both
-    assert (ev["hosts"], ev["ports"], ev["targets"], ev["probes"]) == (12, 1, 12, 12)
-    assert ev["unanswered_share"] == 1.0 and ev["duration_seconds"] == 11.0
-    assert ev["probe_share"] == 1.0
+    assert isinstance(ev, ScanEvidence)
+    assert ev.kinds == ["horizontal", "sweep"]  # twelve internal hosts on one port: both
+    assert (ev.hosts, ev.ports, ev.targets, ev.probes) == (12, 1, 12, 12)
+    assert ev.unanswered_share == 1.0 and ev.duration_seconds == 11.0
+    assert ev.probe_share == 1.0
     assert alert.score == 0.5455 and alert.severity == "medium"  # 12/10 -> 1.2/2.2
-    assert alert.chart is not None and sum(alert.chart.values) == 12
-    assert report.section("scan").payload["outside"] == []
+    assert alert_chart(alert) is not None and sum(alert_chart(alert).values) == 12
+    assert report.section("scan").json()["outside"] == []
 
 
 def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
@@ -60,7 +63,7 @@ def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
     for most in (scan.LITERAL_SPANS, 0):
         monkeypatch.setattr(scan, "LITERAL_SPANS", most)
         [alert] = _run(tmp_path, _office() + probes + busy).alerts
-        shares.append(alert.evidence["probe_share"])
+        shares.append(alert.evidence.probe_share)
     assert shares == [0.75, 0.75]  # 12 probes of 16 flows
 
 
@@ -68,9 +71,9 @@ def test_vertical_scan_of_one_host(tmp_path):
     target = "192.168.5.251"
     probes = [flow(10_000 + i, SCANNER, target, up=44, down=40, port=1 + i) for i in range(30)]  # resets back
     [alert] = _run(tmp_path, _office() + probes).alerts
-    assert alert.evidence["kinds"] == ["vertical"] and alert.dst_ip == target and alert.port is None
-    assert alert.evidence["top_hosts"] == [{"ip": target, "ports": 30}]
-    assert alert.evidence["unanswered_share"] == 0.0  # every port answered with a reset
+    assert alert.evidence.kinds == ["vertical"] and alert.dst_ip == target and alert.port is None
+    assert alert.evidence.top_hosts == [{"ip": target, "ports": 30}]
+    assert alert.evidence.unanswered_share == 0.0  # every port answered with a reset
     assert alert.score == 0.75 and alert.severity == "high"  # three times min_ports
 
 
@@ -79,7 +82,7 @@ def test_below_thresholds_and_answered_flows_are_no_scan(tmp_path):
     answered = [flow(20_000 + i, SCANNER, f"10.1.1.{i}", up=150, down=900, port=22) for i in range(50)]
     report = _run(tmp_path, _office() + few + answered)
     assert report.alerts == []
-    assert report.section("scan").payload["scanners"] == []
+    assert report.section("scan").json()["scanners"] == []
 
 
 def test_probes_in_different_windows_do_not_add_up(tmp_path):
@@ -101,7 +104,7 @@ def test_poller_is_told_apart(tmp_path):
     assert _run(tmp_path, _office() + answered).alerts == []
     tiny = [{**f, "up_bytes": 60, "down_bytes": 0} for f in answered]
     [alert] = _run(tmp_path, _office() + tiny).alerts
-    assert alert.evidence["widest_window"]["probes_per_target"] == 60.0
+    assert alert.evidence.widest_window["probes_per_target"] == 60.0
     assert alert.score == round(scan.score(2.0, 60.0, 4.0), 4) and alert.severity == "info"
 
 
@@ -111,7 +114,7 @@ def test_outside_scanner_is_context_with_what_answered(tmp_path):
     probes.append(flow(10_100, outsider, "192.168.5.251", up=44, down=44, port=445))  # SYN-ACK: open
     report = _run(tmp_path, _office() + probes)
     assert report.alerts == []
-    [row] = report.section("scan").payload["outside"]
+    [row] = report.section("scan").json()["outside"]
     assert row["src_ip"] == outsider and row["kinds"] == ["vertical"] and row["ports"] == 16
     [table] = [t for t in report.section("scan").tables if t.key == "scan_outside"]
     assert table.rows[0]["answered_internal"] == ["192.168.5.251 tcp/445"]
@@ -121,7 +124,7 @@ def test_allow_listed_scanner_is_context(tmp_path):
     probes = [flow(10_000 + i, SCANNER, f"192.168.5.{100 + i}", up=44, down=0, port=445) for i in range(40)]
     report = _run(tmp_path, _office() + probes, allow="192.168.5.64/30")
     assert report.alerts == []
-    assert [r["src_ip"] for r in report.section("scan").payload["allowed"]] == [SCANNER]
+    assert [r["src_ip"] for r in report.section("scan").json()["allowed"]] == [SCANNER]
     assert len(_run(tmp_path, _office() + probes, allow="10.0.0.0/8").alerts) == 1
 
 
@@ -217,8 +220,8 @@ def test_icmp_replies_are_no_probes_but_requests_are(tmp_path):
     echoes = [_row(100 + i, sweeper, f"192.168.5.{100 + i}", 0, "icmp", up=28, src_port=8) for i in range(20)]
     path = _canonical(tmp_path, replies + echoes, (schema.SRC_PORT,))
     [alert] = pipeline.run(config_for(path, "scan")).alerts
-    assert alert.hosts == [sweeper] and "sweep" in alert.evidence["kinds"]
-    assert alert.evidence["top_ports"] == [{"proto": "icmp", "port": 0, "hosts": 20}]
+    assert alert.hosts == [sweeper] and "sweep" in alert.evidence.kinds
+    assert alert.evidence.top_ports == [{"proto": "icmp", "port": 0, "hosts": 20}]
 
 
 def _argus_dataset(tmp_path, lines: list[str], header: str) -> Path:
@@ -252,9 +255,9 @@ def test_flows_without_byte_counts_are_probes_only_where_the_state_says_so(tmp_p
     dataset = _argus_dataset(tmp_path, _argus_day(), ARGUS_HEADER)
     report = pipeline.run(config_for(dataset, "scan"))
     [alert] = report.alerts
-    assert alert.hosts == ["192.168.1.66"] and alert.evidence["kinds"] == ["horizontal", "sweep"]
-    assert alert.evidence["targets"] == 20 and alert.evidence["unanswered_share"] == 1.0
-    assert report.section("scan").payload["outside"] == []
+    assert alert.hosts == ["192.168.1.66"] and alert.evidence.kinds == ["horizontal", "sweep"]
+    assert alert.evidence.targets == 20 and alert.evidence.unanswered_share == 1.0
+    assert report.section("scan").json()["outside"] == []
 
 
 def test_flows_without_byte_counts_or_state_are_never_probes(tmp_path):
@@ -263,4 +266,4 @@ def test_flows_without_byte_counts_or_state_are_never_probes(tmp_path):
     lines = [",".join(p for k, p in enumerate(line.split(",")) if k != 8) for line in _argus_day()]
     report = pipeline.run(config_for(_argus_dataset(tmp_path, lines, header), "scan"))
     assert report.alerts == []
-    assert report.section("scan").payload["outside"] == []
+    assert report.section("scan").json()["outside"] == []

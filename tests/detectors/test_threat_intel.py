@@ -48,23 +48,23 @@ def test_alerts_name_lists_entries_hosts_and_volume(tmp_path):
     c2 = by_dst["193.136.0.1"]
     assert c2.type == "threat_intel" and c2.hosts == ["192.168.1.10", "192.168.1.11"]
     # Most specific first: the Feodo /32 before the DROP /16.
-    assert c2.evidence["lists"] == ["feodo.csv: 193.136.0.1 (QakBot)", "drop.txt: 193.136.0.0/16 (SBL1)"]
-    assert [e["comment"] for e in c2.evidence["entries"]] == ["QakBot", "SBL1"]
-    assert (c2.evidence["flows"], c2.evidence["bytes_sent_to_listed"], c2.evidence["bytes_received_from_listed"]) == (
+    assert c2.evidence.lists == ["feodo.csv: 193.136.0.1 (QakBot)", "drop.txt: 193.136.0.0/16 (SBL1)"]
+    assert [e["comment"] for e in c2.evidence.entries] == ["QakBot", "SBL1"]
+    assert (c2.evidence.flows, c2.evidence.bytes_sent_to_listed, c2.evidence.bytes_received_from_listed) == (
         2,
         800,
         4100,
     )
-    assert c2.evidence["opened_by_hosts"] is True
+    assert c2.evidence.opened_by_hosts is True
     assert c2.score == ti.score(True, True, 2) == 0.85 and c2.severity == "high"
     knock = by_dst["193.136.9.9"]
     assert knock.hosts == ["192.168.1.12"] and knock.score == ti.score(False, False, 1) == 0.3
-    assert knock.evidence["opened_by_hosts"] is False
-    assert by_dst["2a00:1450::5"].evidence["lists"] == ["drop.txt: 2a00:1450::/32 (SBL2)"]
+    assert knock.evidence.opened_by_hosts is False
+    assert by_dst["2a00:1450::5"].evidence.lists == ["drop.txt: 2a00:1450::/32 (SBL2)"]
     section = report.section("threat_intel")
-    assert sorted(section.payload["listed"]) == ["193.136.0.1", "193.136.9.9", "2a00:1450::5"]
-    assert [x["entries"] for x in section.payload["lists"]] == [3, 1]
-    assert report.hosts["193.136.0.1"].intel == c2.evidence["lists"]
+    assert sorted(section.json()["listed"]) == ["193.136.0.1", "193.136.9.9", "2a00:1450::5"]
+    assert [x["entries"] for x in section.json()["lists"]] == [3, 1]
+    assert report.hosts["193.136.0.1"].intel == c2.evidence.lists
     json_report.render(report)  # serialisable
     text = markdown.render(report, {})
     assert "QakBot" in text and "SBL1" in text
@@ -90,8 +90,8 @@ def test_other_findings_on_a_listed_address_are_raised(tmp_path):
     report = pipeline.run(config)
     exfil_alert = next(a for a in report.alerts if a.type == "exfiltration")
     assert exfil_alert.score == ti.boosted(before.score, 0.5) > before.score
-    assert exfil_alert.evidence["score_before_threat_intel"] == before.score
-    assert exfil_alert.evidence["threat_intel"] == [
+    assert exfil_alert.evidence.score_before_threat_intel == before.score
+    assert exfil_alert.evidence.threat_intel == [
         "193.136.0.1 on feodo.csv: 193.136.0.1 (QakBot)",
         "193.136.0.1 on drop.txt: 193.136.0.0/16 (SBL1)",
     ]

@@ -109,7 +109,7 @@ def test_update_installs_both_and_runs_use_them(cache, tmp_path, capsys):
     report = pipeline.run(Config(data=data, units={"country_volume": default_params("country_volume")}))
     assert any("sentinel geoip update" in n and "DB-IP" in n for n in report.notes)
     assert report.enrichment["as_org"].startswith("cache: ")
-    rows = {r["country"]: r for r in report.section("country_volume").payload["rows"]}
+    rows = {r["country"]: r for r in report.section("country_volume").json()["rows"]}
     assert set(rows) == {"US", "AU"}
     # lookup says which database answered; names from a database are shown as text, never markup.
     assert cli.main(["geoip", "lookup", "8.8.8.8", "--json"]) == ExitStatus.OK

@@ -5,7 +5,7 @@ import json
 from sentinel.report import ecs
 from sentinel.report.model import Alert, HostInfo, InputSummary, Report
 from sentinel.timefmt import Instant
-from tests.report.hostile import HOSTILE, hostile_report
+from tests.report.hostile import HOSTILE, exfiltration_evidence, hostile_report
 
 MANDATORY = ("@timestamp", "event.kind", "event.severity", "event.id", "rule.name", "message", "ecs.version")
 
@@ -40,7 +40,9 @@ def _report(relative: bool = False) -> Report:
             dst_ip="203.0.113.9",
             first_seen=t0,
             last_seen=Instant(int(t0) + 5_000_000, relative),
-            evidence={"transfer_out_bytes": 10**9, "when": t0},
+            evidence=exfiltration_evidence(
+                "Example Hosting BV", transfers=[{"dst_ip": "203.0.113.9", "first_seen": t0}]
+            ),
             proto="TCP",
             port=443,
             id=1,
@@ -78,7 +80,9 @@ def test_each_line_is_one_alert_with_the_mandatory_ecs_fields():
     assert field(exfil, "event.risk_score") == 0.9 and field(exfil, "event.risk_score_norm") == 90.0
     assert field(exfil, "event.start") == "2024-05-17T10:00:00.000Z"
     assert field(exfil, "event.end") == "2024-05-17T10:00:05.000Z"
-    assert field(exfil, "sentinel.evidence.when") == "2024-05-17T10:00:00.000Z"
+    assert field(exfil, "sentinel.evidence.transfers")[0]["first_seen"] == "2024-05-17T10:00:00.000Z"
+    assert field(exfil, "sentinel.evidence.transfer_out_bytes") == 10**9
+    assert "timeline" not in field(exfil, "sentinel.evidence")  # chart data stays out of the SIEM line
     assert field(exfil, "message") == "192.168.1.5 sent 1 GB to 203.0.113.9"
     # A group of hosts has no one source: they are all in related.ip.
     assert "source" not in botnet and field(botnet, "related.ip") == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]

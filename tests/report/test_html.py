@@ -5,9 +5,10 @@ import re
 from html.parser import HTMLParser
 
 from sentinel.report import html
+from sentinel.report.evidence import BotnetEvidence
 from sentinel.report.model import Alert, Chart, Column, HostInfo, InputSummary, Report, Section, Series, Table
 from sentinel.timefmt import Instant
-from tests.report.hostile import CONTROLS, HOSTILE
+from tests.report.hostile import CONTROLS, HOSTILE, exfiltration_evidence
 
 IMG = "<img src=x onerror=alert(1)>"
 MARKUP_DNS = '<script>alert("dns")</script><b onclick="x()">evil.example</b>'
@@ -53,9 +54,6 @@ def hostile_report() -> Report:
     report.sections.append(
         Section("s", f"Section {IMG}", MARKUP_DNS, tables=[Table("t", IMG, columns, rows)], charts=[chart])
     )
-    alert_chart = Chart(
-        "a", "graph", ["10.0.0.1", MARKUP_DNS], [1, 1], "n", "e", kind="graph", edges=[("10.0.0.1", MARKUP_DNS, 1)]
-    )
     report.alerts.append(
         Alert(
             "exfiltration",
@@ -67,10 +65,22 @@ def hostile_report() -> Report:
             proto=ANSI_PROTO,
             port=443,
             id=1,
-            evidence={"name": IMG, "transfers": [{"dst_ip": MARKUP_DNS, "flows": 2}]},
-            chart=alert_chart,
+            evidence=exfiltration_evidence(IMG, transfers=[{"dst_ip": MARKUP_DNS, "flows": 2}]),
         )
     )
+    graph = BotnetEvidence(  # a graph whose node is hostile
+        members=["10.0.0.1", MARKUP_DNS],
+        ports=[ANSI_PROTO],
+        flows=1,
+        up_bytes=1,
+        down_bytes=1,
+        connected_pairs=1,
+        density=0.5,
+        reciprocity=0.0,
+        rate_per_second=None,
+        edges=[("10.0.0.1", MARKUP_DNS, 1)],
+    )
+    report.alerts.append(Alert("botnet", "high", 0.8, ["10.0.0.1"], "peers", id=2, evidence=graph))
     report.hosts = {
         "10.0.0.1": HostInfo("10.0.0.1", "internal", None, None, MARKUP_DNS),
         "8.8.8.8": HostInfo("8.8.8.8", "public", "US", IMG, HOSTILE),

@@ -67,3 +67,24 @@ def test_sentinel_schema_prints_the_packaged_schema(capsys):
     assert cli.main(["schema"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json_report.schema() and printed["title"].startswith("Sentinel JSON report")
+
+
+def test_json_lists_are_the_tables_rows_and_alert_charts_come_from_the_evidence(tmp_path):
+    report = _report(tmp_path)
+    document = json.loads(json_report.render(report))
+    listed = 0
+    for section in report.sections:
+        for table in section.tables:
+            if table.json_key is None:
+                continue
+            rows = document["analyses"][section.key][table.json_key]
+            assert len(rows) == len(table.rows)  # every row, whatever the table shows
+            if table.json_fields is not None:
+                assert all(set(r) <= set(table.json_fields) for r in rows)
+            listed += 1
+    assert listed == 6  # countries, hours, busiest hosts, exfiltration hosts, botnet groups and servers
+    exfil = document["analyses"]["exfiltration"]["rows"]
+    assert [r["src_ip"] for r in exfil] == [r["src_ip"] for r in report.section("exfiltration").tables[0].rows]
+    for alert, out in zip(report.alerts, document["alerts"], strict=True):
+        assert out["chart"]["key"] == f"alert-{alert.id}"
+        assert list(out["evidence"]) == list(alert.evidence.figures())

@@ -2,6 +2,7 @@ from sentinel.report import markdown
 from sentinel.report.escape import md_para, md_text
 from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Table
 from sentinel.timefmt import Instant
+from tests.report.hostile import exfiltration_evidence
 
 HOSTILE = "<img src=x onerror=alert(1)> | **bold** [link](http://evil) `code` _x_"
 
@@ -26,7 +27,7 @@ def _report() -> Report:
             f"# {HOSTILE}",
             dst_ip="8.8.8.8",
             id=1,
-            evidence={"note": HOSTILE},
+            evidence=exfiltration_evidence(HOSTILE),
         )
     )
     report.hosts = {

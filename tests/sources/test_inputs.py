@@ -133,8 +133,8 @@ def test_one_host_spelled_several_ways_counts_once(tmp_path):
         internal=(ipaddress.ip_network("192.168.0.0/16"), ipaddress.ip_network("fd00::/8")),
     )
     report = pipeline.run(cfg)
-    hosts = {r["src_ip"]: r for r in report.section("exfiltration").payload["rows"]}
+    hosts = {r["src_ip"]: r for r in report.section("exfiltration").json()["rows"]}
     assert report.input.flows == 4
     assert any("read as one host" in n for n in report.notes)
-    ranked = report.section("exfiltration").payload["hosts_ranked"]
+    ranked = report.section("exfiltration").json()["hosts_ranked"]
     assert ranked == 2, hosts

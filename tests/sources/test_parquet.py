@@ -63,8 +63,8 @@ def test_malformed_rows_are_counted_not_analysed(tmp_path):
         "missing or unreadable time": 1,
         "port missing or outside 0-65535": 1,
     }
-    assert sum(r["flows"] for r in report.section("hourly").payload["rows"]) == 5
-    assert report.section("country_volume").payload["rows"] == [
+    assert sum(r["flows"] for r in report.section("hourly").json()["rows"]) == 5
+    assert report.section("country_volume").json()["rows"] == [
         {"country": "US", "flows": 5, "share": 1.0, "up_bytes": 500, "down_bytes": 5000}
     ]
     assert any("6 malformed rows" in n for n in report.notes)
@@ -90,7 +90,7 @@ def test_validated_and_proven_paths_agree(tmp_path):
     b = pipeline.run(config_for(dirty, *UNITS))
     assert b.input.rejected_rows == 1
     for key in UNITS:
-        assert a.section(key).payload == b.section(key).payload
+        assert a.section(key).json() == b.section(key).json()
 
 
 def test_extra_columns_are_noted(tmp_path):
@@ -134,7 +134,7 @@ def test_an_empty_course_file_beside_dated_files_changes_nothing(tmp_path):
     mixed = pipeline.run(config_for(folder, *UNITS))
     assert not any("1970" in n for n in mixed.notes), mixed.notes
     assert mixed.notes == alone.notes and mixed.input.first_seen == alone.input.first_seen
-    assert [s.payload for s in mixed.sections] == [s.payload for s in alone.sections]
+    assert [s.json() for s in mixed.sections] == [s.json() for s in alone.sections]
 
 
 def test_the_course_clock_does_not_depend_on_how_rows_are_split_into_files(tmp_path):
@@ -152,7 +152,7 @@ def test_the_course_clock_does_not_depend_on_how_rows_are_split_into_files(tmp_p
     assert reports[0].input.rejected_rows == reports[1].input.rejected_rows == 1
     assert [r.input.first_seen for r in reports] == [reports[0].input.first_seen] * 2
     assert reports[1].input.first_seen.relative  # times of day, as in one file: not epoch hundredths
-    assert [s.payload for s in reports[1].sections] == [s.payload for s in reports[0].sections]
+    assert [s.json() for s in reports[1].sections] == [s.json() for s in reports[0].sections]
     # A time no clock can read (malformed) does not make epoch hundredths a time of day either.
     unreadable = write_flows(tmp_path / "unreadable.parquet", [*a, flow(-(2**62), "192.168.1.3", "8.8.8.8")])
     report = pipeline.run(config_for(unreadable, *UNITS))

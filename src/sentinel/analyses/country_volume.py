@@ -9,8 +9,8 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.charts import top_with_other
-from sentinel.report.model import Chart, Column, Section, Series, Table
+from sentinel.report.model import Column, Section, Table
+from sentinel.report.section_charts import volume_bars
 from sentinel.units import Flag, UnitResult
 
 # A destination without a country (or AS) is labelled by why it has none: private is not "unknown". Your own
@@ -134,17 +134,18 @@ class CountryVolume:
                 Column("down_bytes", "down_bytes", "bytes"),
             ],
             rows=rows,
+            json_key="rows",
+            json_fields=("country", "scope", "address_class", "flows", "share", "up_bytes", "down_bytes"),
             note="Country of the destination address (GeoIP). Destinations without a country are split by why: "
             "(internal) your networks (even where a database knows their country), (private), (loopback), "
             "(link-local), (multicast), (broadcast), (reserved) non-routable, (unknown) public but absent from "
             "the database.",
         )
-        payload: dict = {"by": params.by, "rows": [_json_row(r) for r in rows]}
         if by_as is None:
             tables = [country_table]
             # The chart shows where traffic leaves to: countries only (the table keeps internal and the rest),
             # the top ones and the other countries together in one bar.
-            chart = _chart([r for r in rows if r["country"]], params.chart_top, "country", "other countries")
+            chart = volume_bars([r for r in rows if r["country"]], params.chart_top, "country", "other countries")
         else:
             tables = [
                 Table(
@@ -158,14 +159,15 @@ class CountryVolume:
                         Column("down_bytes", "down_bytes", "bytes"),
                     ],
                     rows=by_as,
+                    json_key="as_rows",
+                    json_fields=("asn", "as_org", "address_class", "flows", "share", "up_bytes", "down_bytes"),
                     note="Autonomous system of the destination address (AS databases: see the inputs). "
                     "Destinations without one are split by why, as in the country table; (no AS) is public "
                     "address space no database places in an announced network.",
                 ),
                 country_table,
             ]
-            chart = _chart([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
-            payload["as_rows"] = [_json_as_row(r) for r in by_as]
+            chart = volume_bars([r for r in by_as if r["as_org"]], params.chart_top, "autonomous system", "other AS")
         section = Section(
             key=self.key,
             title=self.title if by_as is None else "Connections per destination autonomous system and country",
@@ -175,37 +177,6 @@ class CountryVolume:
             tables=tables,
             charts=[chart],
             params=describe_params(params),
-            payload=payload,
+            payload={"by": params.by},
         )
         return UnitResult(section)
-
-
-def _chart(rows: list[dict], top_n: int, what: str, other: str) -> Chart:
-    """Flows per destination country (or AS), the top `top_n` and the rest as one bar, with the bytes each way."""
-    labels = [r["label"] for r in rows]
-
-    def top(key: str) -> list[float]:
-        return top_with_other(labels, [r[key] for r in rows], top_n, other)[1]
-
-    return Chart(
-        key="country_volume",
-        title=f"Connections per destination {what}",
-        labels=top_with_other(labels, [0] * len(labels), top_n, other)[0],
-        values=top("flows"),
-        xlabel=f"destination {what}",
-        ylabel="flows",
-        series=[
-            Series(f"up_bytes (sent to the {what})", top("up_bytes"), "bytes"),
-            Series("down_bytes (received from it)", top("down_bytes"), "bytes"),
-        ],
-    )
-
-
-def _json_row(row: dict) -> dict:
-    keys = ("country", "scope", "address_class", "flows", "share", "up_bytes", "down_bytes")
-    return {k: row[k] for k in keys if k in row}
-
-
-def _json_as_row(row: dict) -> dict:
-    keys = ("asn", "as_org", "address_class", "flows", "share", "up_bytes", "down_bytes")
-    return {k: row[k] for k in keys if k in row}

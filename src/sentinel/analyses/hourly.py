@@ -10,7 +10,8 @@ from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Chart, Column, Section, Series, Table
+from sentinel.report.model import Column, Section, Table
+from sentinel.report.section_charts import host_hours_heatmap, hourly_bars
 from sentinel.schema import US_PER_HOUR
 from sentinel.units import Flag, UnitResult
 
@@ -174,6 +175,7 @@ class Hourly:
                 ],
                 rows=rows,
                 note=note,
+                json_key="rows",
             )
         ]
         if len(days) > 1:
@@ -183,24 +185,13 @@ class Hourly:
                     title=f"Connections per day ({zone})",
                     columns=[Column("day", "day"), Column("flows", "flows", "int")],
                     rows=days,
+                    json_key="days",
                     note="Every day from the first flow to the last is listed, empty ones with 0."
                     if len(days) == max(counts) // 24 - min(counts) // 24 + 1
                     else f"The flows span {MAX_LISTED_SPAN:,} days or more: only the days with flows are listed.",
                 )
             )
-        chart = Chart(
-            key="hourly",
-            title=f"Connections per hour of the day ({zone})",
-            labels=[f"{r['hour']:02d}" for r in rows],
-            values=[r["flows"] for r in rows],
-            xlabel=f"hour ({zone})",
-            ylabel="flows",
-            series=[
-                Series("up_bytes (sent by the source)", [r["up_bytes"] for r in rows], "bytes"),
-                Series("down_bytes (received by the source)", [r["down_bytes"] for r in rows], "bytes"),
-            ],
-        )
-        charts = [chart]
+        charts = [hourly_bars(rows, zone)]
         busiest = host_hours(groups, params.heatmap_hosts)
         if busiest:
             tables.append(
@@ -213,31 +204,16 @@ class Hourly:
                         Column("busiest_hour", "busiest hour"),
                         Column("active_hours", "hours with flows", "int"),
                     ],
-                    rows=[{k: v for k, v in r.items() if k != "hours"} for r in busiest],
+                    rows=busiest,  # with each host's flows per hour (`hours`): the heat map's, in the JSON
+                    json_key="host_hours",
                     note=f"The {len(busiest)} internal hosts that opened most flows; their flows in each hour of "
                     "the day are in the heat map (and the JSON report's host_hours).",
                 )
             )
-            charts.append(
-                Chart(
-                    key="host_hours",
-                    title=f"Flows per hour of the busiest internal hosts ({zone})",
-                    labels=[f"{h:02d}" for h in range(24)],
-                    values=[],
-                    xlabel=f"hour ({zone})",
-                    ylabel="internal host",
-                    kind="heatmap",
-                    rows=[r["host"] for r in busiest],
-                    matrix=[[float(n) for n in r["hours"]] for r in busiest],
-                )
-            )
-        payload: dict[str, Any] = {"timezone": zone, "rows": rows}
-        if busiest:
-            payload["host_hours"] = busiest
+            charts.append(host_hours_heatmap(busiest, zone))
+        payload: dict[str, Any] = {"timezone": zone}
         if unplaced:
             payload["unplaced_flows"] = unplaced
-        if len(days) > 1:
-            payload["days"] = days
         section = Section(
             key=self.key,
             title=self.title,

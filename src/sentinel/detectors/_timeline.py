@@ -1,10 +1,9 @@
 """Per-hour series of a few candidate hosts, for the evidence and charts of alerts (dns, lateral,
-exfiltration): the bucketing SQL both engines run, and the labels of the buckets."""
+exfiltration): the bucketing SQL both engines run, and the span of hours a chart covers."""
 
 from __future__ import annotations
 
 from sentinel.schema import US_PER_HOUR
-from sentinel.timefmt import format_us
 
 
 def hour_sql(ts: str) -> str:
@@ -13,14 +12,6 @@ def hour_sql(ts: str) -> str:
 
 
 HOUR_SQL = hour_sql("ts")
-
-
-def hour_label(hour: int, relative: bool) -> str:
-    """'2024-04-19 10:00' (or '+10:00', '+1d 10:00' for a day-relative input) for an hour since the epoch."""
-    text = format_us(hour * US_PER_HOUR, relative)
-    if relative:
-        return text.rsplit(":", 2)[0] + ":00"
-    return text[:13].replace("T", " ") + ":00" if text[:4].isdigit() else text
 
 
 def hour_span(hours: list[int], limit: int = 24 * 7) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sentinel.context import Context
+from sentinel.report.formatting import human_bytes as human_bytes  # detectors' sentences use it from here
 
 
 def describe_host(ctx: Context, ip: str) -> str:
@@ -14,14 +15,6 @@ def describe_host(ctx: Context, ip: str) -> str:
     if not bits and info.get("class") == "internal":
         bits = ["internal"]
     return f"{ip} ({', '.join(bits)})" if bits else ip
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 # The one table from score to severity, for every detector: a detector expresses how sure and how grave a

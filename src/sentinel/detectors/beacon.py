@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -50,7 +49,9 @@ from sentinel.detectors import _beacon_stats as bs
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import BeaconEvidence, LongConnectionEvidence, StrobeEvidence
+from sentinel.report.formatting import seconds_text as _fmt_s
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import DURATION, US_PER_SECOND
 from sentinel.units import Detector, Flag, UnitResult
 
@@ -412,8 +413,7 @@ class Finding:
     base: float  # before the fleet factor
     score: float = 0.0
     period: float | None = None
-    evidence: dict[str, Any] | None = None  # strobes and long connections; periodic ones: from `scored`
-    chart: Chart | None = None
+    evidence: dict[str, Any] | None = None  # strobes, long connections; periodic: from `scored` (typed by make_alert)
     proto: str | None = None
     port: int | None = None
     sharing: int = 1
@@ -472,29 +472,6 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
             )
         )
     return findings
-
-
-def interval_chart(group: Group, intervals: np.ndarray, period: float) -> Chart:
-    """Histogram of beat intervals over 0-3 periods (12 bins); longer ones in the last bin."""
-    edges = np.linspace(0, 3 * period, 13)
-    counts, _ = np.histogram(np.clip(intervals, 0, 3 * period * 0.9999), bins=edges)
-    labels = [f"{_fmt_s(a)}-{_fmt_s(b)}" for a, b in itertools.pairwise(edges.tolist())]
-    return Chart(
-        key=f"beacon-{group.gid}",
-        title=f"Intervals between connections of {group.src_ip} to {group.key}",
-        labels=labels,
-        values=[float(c) for c in counts],
-        xlabel="interval",
-        ylabel="intervals",
-    )
-
-
-def _fmt_s(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f}m"
-    return f"{seconds:.1f}s"
 
 
 def same_period(a: float, b: float, tolerance: float) -> bool:
@@ -621,6 +598,24 @@ def summary(ctx: Context, f: Finding) -> str:
     )
 
 
+#: The evidence of each kind of finding.
+EVIDENCE: dict[str, type[BeaconEvidence | StrobeEvidence | LongConnectionEvidence]] = {
+    "periodic": BeaconEvidence,
+    "strobe": StrobeEvidence,
+    "long_connection": LongConnectionEvidence,
+}
+
+
+def evidence_of(f: Finding) -> BeaconEvidence | StrobeEvidence | LongConnectionEvidence:
+    """A finding's figures as its kind's evidence; a periodic one with its beat intervals, for the chart."""
+    figures = f.figures()
+    if f.kind == "periodic" and f.intervals is not None and f.period:
+        return BeaconEvidence(
+            **figures, intervals=[float(i) for i in f.intervals], period=f.period, partner=f.group.key
+        )
+    return EVIDENCE[f.kind](**figures)
+
+
 def make_alert(ctx: Context, f: Finding) -> Alert:
     g = f.group
     return Alert(
@@ -633,10 +628,9 @@ def make_alert(ctx: Context, f: Finding) -> Alert:
         dst_ip=g.dsts[0],
         first_seen=ctx.instant(g.first_ts),
         last_seen=ctx.instant(g.last_ts),
-        evidence=f.figures(),
+        evidence=evidence_of(f),
         proto=f.proto,
         port=f.port,
-        chart=interval_chart(g, f.intervals, f.period) if f.intervals is not None and f.period else f.chart,
     )
 
 
@@ -703,7 +697,9 @@ class Beacon(Detector):
                 Column("sharing", "hosts sharing", "int"),
                 Column("alert", "alert"),
             ],
-            rows=rows[: params.table_rows],
+            rows=rows,
+            limit=params.table_rows,
+            json_key="rows",
             note=(
                 f"{pairs.num_rows} pairs with an internal endpoint and at least {params.min_pair_connections} "
                 "connections; "
@@ -724,7 +720,6 @@ class Beacon(Detector):
                 "groups": len(groups),
                 "scored_groups": regular.n,
                 "series_rows": int(regular.seg.size),
-                "rows": rows,
             },
         )
         return UnitResult(section, alerts)

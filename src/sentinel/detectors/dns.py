@@ -37,12 +37,15 @@ import pyarrow as pa
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
-from sentinel.detectors._timeline import HOUR_SQL, hour_label, hour_span
+from sentinel.detectors._timeline import HOUR_SQL, hour_span
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.enrich.ipdim import HostRow
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import DnsEvidence
+from sentinel.report.model import Alert, Column, Section, Table
+from sentinel.schema import US_PER_HOUR
+from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
 
 DNS_PORTS = (53, 853)
@@ -192,23 +195,10 @@ def hourly_up(ctx: Context, hosts: list[str]) -> dict[str, dict[int, int]]:
     return dict(out)
 
 
-def _chart(ctx: Context, host: str, series: dict[int, int], peers_median_up: float, index: int) -> Chart | None:
-    hours = hour_span(list(series))
-    if not hours:
-        return None
-    return Chart(
-        key=f"dns_{index}",
-        title=f"DNS bytes sent up per hour by {host} (peers' median: {human_bytes(peers_median_up)} a day)",
-        labels=[hour_label(h, ctx.source.relative_time) for h in hours],
-        values=[float(series.get(h, 0)) for h in hours],
-        xlabel="hour",
-        ylabel="bytes up",
-    )
-
-
 def make_alert(
-    ctx: Context, row: dict[str, Any], res: Resolvers, medians: dict[str, float], chart: Chart | None, params: Params
+    ctx: Context, row: dict[str, Any], res: Resolvers, medians: dict[str, float], up: dict[int, int], params: Params
 ) -> Alert:
+    """`up`: the host's DNS bytes sent per hour since the epoch, for the chart."""
     rogue = row["rogue"]
     volume = not math.isnan(row["volume_z"]) and row["volume_z"] >= params.volume_z
     main = rogue[0] if rogue else max(row["resolvers"], key=lambda p: (p["flows"], p["dst_ip"]))
@@ -245,24 +235,27 @@ def make_alert(
             f"{medians['bytes_per_query']:.0f} B per query)"
         )
     summary = f"{row['host']} " + " and ".join(parts) + "."
-    evidence = {
-        "findings": findings,
-        "dns_flows": row["flows"],
-        "dns_up_bytes": row["up_bytes"],
-        "dns_down_bytes": row["down_bytes"],
-        "up_bytes_per_query": round(row["bytes_per_query"], 1),
-        "peer_median_flows": medians["flows"],
-        "peer_median_up_bytes": medians["up_bytes"],
-        "peer_median_bytes_per_query": round(medians["bytes_per_query"], 1),
-        "z_flows": _rounded(row["z_flows"]),
-        "z_up_bytes": _rounded(row["z_up_bytes"]),
-        "z_bytes_per_query": _rounded(row["z_bytes_per_query"]),
-        "rogue_resolvers": [p["dst_ip"] for p in rogue],
-        "dns_sweep_targets": row["dns_sweep_targets"],
-        "resolvers": resolvers_ev,
-        "hosts_speaking_dns": len(res.hosts),
-        "internal_resolvers": sorted(res.internal_resolvers, key=netclass.ip_sort_key),
-    }
+    hours = hour_span(list(up))
+    evidence = DnsEvidence(
+        findings=findings,
+        dns_flows=row["flows"],
+        dns_up_bytes=row["up_bytes"],
+        dns_down_bytes=row["down_bytes"],
+        up_bytes_per_query=round(row["bytes_per_query"], 1),
+        peer_median_flows=medians["flows"],
+        peer_median_up_bytes=medians["up_bytes"],
+        peer_median_bytes_per_query=round(medians["bytes_per_query"], 1),
+        z_flows=_rounded(row["z_flows"]),
+        z_up_bytes=_rounded(row["z_up_bytes"]),
+        z_bytes_per_query=_rounded(row["z_bytes_per_query"]),
+        rogue_resolvers=[p["dst_ip"] for p in rogue],
+        dns_sweep_targets=row["dns_sweep_targets"],
+        resolvers=resolvers_ev,
+        hosts_speaking_dns=len(res.hosts),
+        internal_resolvers=sorted(res.internal_resolvers, key=netclass.ip_sort_key),
+        hours=[Instant(h * US_PER_HOUR, ctx.source.relative_time) for h in hours],
+        up_bytes_per_hour=[up.get(h, 0) for h in hours],
+    )
     value = row["score"]
     return Alert(
         type="dns_tunnel",
@@ -277,7 +270,6 @@ def make_alert(
         evidence=evidence,
         proto="udp",
         port=53,
-        chart=chart,
     )
 
 
@@ -319,12 +311,7 @@ class Dns(Detector):
             (r for r in rows if r["score"] > 0), key=lambda r: (-r["score"], netclass.ip_sort_key(r["host"]))
         )
         series = hourly_up(ctx, [r["host"] for r in alerting])
-        alerts = [
-            make_alert(
-                ctx, r, res, medians, _chart(ctx, r["host"], series.get(r["host"], {}), medians["up_bytes"], i), params
-            )
-            for i, r in enumerate(alerting)
-        ]
+        alerts = [make_alert(ctx, r, res, medians, series.get(r["host"], {}), params) for r in alerting]
         resolver_rows = sorted(
             (
                 {
@@ -350,6 +337,7 @@ class Dns(Detector):
                 Column("score", "score", "float"),
             ],
             rows=[_table_row(r) for r in alerting],
+            json_key="rows",
             note=f"{len(res.hosts)} internal hosts speak DNS (ports 53, 853); "
             f"{len(res.internal_resolvers)} internal resolver(s) (used by at least {params.server_min_clients} hosts) "
             f"are servers, not judged. Rogue: a resolver at most {params.rogue_max_hosts} internal host(s) use "
@@ -367,6 +355,7 @@ class Dns(Detector):
                 Column("flows", "flows", "int"),
             ],
             rows=resolver_rows,
+            json_key="resolvers",
         )
         section = Section(
             key=self.key,
@@ -379,8 +368,6 @@ class Dns(Detector):
                 "hosts_speaking_dns": len(res.hosts),
                 "internal_resolvers": sorted(res.internal_resolvers, key=netclass.ip_sort_key),
                 "peer_medians": medians,
-                "rows": [_table_row(r) for r in alerting],
-                "resolvers": resolver_rows,
             },
         )
         return UnitResult(section, alerts)

@@ -26,7 +26,6 @@ never finds exfiltration. Here the direction is upload, towards external destina
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -41,7 +40,8 @@ from sentinel.detectors._timeline import hour_sql
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Series, Table
+from sentinel.report.evidence import ExfiltrationEvidence, UploadTimeline
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_HOUR
 from sentinel.units import Detector, Flag, UnitResult
 from sentinel.values import percentile
@@ -412,6 +412,7 @@ def make_alert(
     peers: Peers,
     params: Params,
     series: list[dict[str, Any]] | None = None,
+    timeline: UploadTimeline | None = None,
 ) -> Alert:
     threshold = transfer_threshold(peers, params)
     main = sent[0]
@@ -428,20 +429,21 @@ def make_alert(
         f"{human_bytes(row['up_bytes'])} against {human_bytes(row['down_bytes'])} downloaded."
     )
     info = ctx.ip_dim.lookup([d["dst_ip"] for d in sent[: params.top_destinations]])
-    evidence = {
-        "transfer_out_bytes": net,
-        "alert_threshold_bytes": threshold,
-        "transfers": [_transfer_evidence(ctx, d, info.get(d["dst_ip"]) or {}) for d in sent[: params.top_destinations]],
-        "host_up_bytes": row["up_bytes"],
-        "host_down_bytes": row["down_bytes"],
-        "host_ratio_up_down": row["ratio"],
-        "peer_median_ratio": peers.median_ratio,
-        "excess_up_bytes": row["excess_bytes"],
-        "ratio_robust_z": round(row["z"], 3),
-        "external_flows": row["flows"],
-        "percentile": params.percentile,
-        "quiet_hours_share": None if quiet is None else round(quiet, 4),
-    }
+    evidence = ExfiltrationEvidence(
+        transfer_out_bytes=net,
+        alert_threshold_bytes=threshold,
+        transfers=[_transfer_evidence(ctx, d, info.get(d["dst_ip"]) or {}) for d in sent[: params.top_destinations]],
+        host_up_bytes=row["up_bytes"],
+        host_down_bytes=row["down_bytes"],
+        host_ratio_up_down=row["ratio"],
+        peer_median_ratio=peers.median_ratio,
+        excess_up_bytes=row["excess_bytes"],
+        ratio_robust_z=round(row["z"], 3),
+        external_flows=row["flows"],
+        percentile=params.percentile,
+        quiet_hours_share=None if quiet is None else round(quiet, 4),
+        timeline=timeline,
+    )
     value = with_quiet(score(net, threshold), quiet, params.quiet_weight)
     return Alert(
         type="exfiltration",
@@ -496,57 +498,41 @@ def timeline_buckets(own: list[int], capture: list[int]) -> tuple[list[int], int
     return [d * 24 for d in days], 24
 
 
-def _hour_label(hour: int, width: int, relative: bool, many_days: bool) -> str:
-    if relative:
-        days, h = divmod(hour, 24)
-        if width == 24:
-            return f"day +{days}"
-        return f"+{days}d {h:02d}h" if many_days else f"+{h:02d}h"
-    start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
-    if width == 24:
-        return start.strftime("%Y-%m-%d")
-    return start.strftime("%m-%d %Hh") if many_days else start.strftime("%Hh")
-
-
 def _addresses(transfer: dict[str, Any]) -> list[str]:
     """The destinations of a transfer: one, or the addresses of a spread one."""
     return list(transfer.get("destinations", [transfer["dst_ip"]]))
 
 
 def upload_timelines(
-    ctx: Context, alerts: list[Alert], sent: dict[str, list[dict[str, Any]]], params: Params, rows: list[dict[str, Any]]
-) -> None:
-    """Give each alert the chart of its evidence: bytes its host sent to (and received from) the destinations it
-    quotes, per hour (per day past a week) over the capture's span, from `rows` (of `hourly_activity`)."""
-    if not alerts:
-        return
-    quoted = {a.hosts[0]: sent[a.hosts[0]][: params.top_destinations] for a in alerts}
+    ctx: Context, hosts: list[str], sent: dict[str, list[dict[str, Any]]], params: Params, rows: list[dict[str, Any]]
+) -> dict[str, UploadTimeline]:
+    """The upload timeline of each alerting host (the data of its alert's chart): bytes it sent to (and
+    received from) the destinations its alert quotes, per hour (per day past a week) over the capture's span,
+    from `rows` (of `hourly_activity`, which reads the flows once for these and the quiet hours)."""
+    if not hosts:
+        return {}
+    quoted = {host: sent[host][: params.top_destinations] for host in hosts}
     q = ctx.quality
     capture = [int(t) // US_PER_HOUR for t in (q.first_ts, q.last_ts) if t is not None]
-    for alert in alerts:
-        host = alert.hosts[0]
+    out: dict[str, UploadTimeline] = {}
+    for host in hosts:
         mine = [r for r in rows if r["src_ip"] == host]
         buckets, width = timeline_buckets([r["h"] for r in mine] or capture, capture)
         index = {b // width: i for i, b in enumerate(buckets)}
-        up = [0.0] * len(buckets)
-        down = [0.0] * len(buckets)
+        up = [0] * len(buckets)
+        down = [0] * len(buckets)
         for r in mine:
             up[index[r["h"] // width]] += r["up_bytes"]
             down[index[r["h"] // width]] += r["down_bytes"]
-        many_days = buckets[-1] - buckets[0] >= 24
-        dests = [dst for d in quoted[host] for dst in _addresses(d)]
-        where = dests[0] if len(dests) == 1 else f"its {len(dests)} transfer destinations"
-        unit = "day" if width == 24 else "hour"
-        alert.chart = Chart(
-            key=f"exfiltration-{host}",
-            title=f"Bytes {host} sent to {where}, per {unit} (UTC)",
-            labels=[_hour_label(b, width, ctx.source.relative_time, many_days) for b in buckets],
-            values=up,
-            xlabel=f"{unit} (UTC)" if not ctx.source.relative_time else f"{unit} (from 00:00 of the unknown day)",
-            ylabel="up_bytes (sent)",
-            unit="bytes",
-            series=[Series("down_bytes (received back)", down, "bytes")],
+        out[host] = UploadTimeline(
+            hours=buckets,
+            width=width,
+            up_bytes=up,
+            down_bytes=down,
+            destinations=[dst for d in quoted[host] for dst in _addresses(d)],
+            relative=ctx.source.relative_time,
         )
+    return out
 
 
 # Inside the unit's body the class attribute Params shadows the dataclass; run's annotation uses this name.
@@ -578,11 +564,14 @@ class Exfiltration(Detector):
         ranked = rank(scored, sent)
         listed = ranked[: _stats.top_share_count(len(ranked), params.percentile)]
         alerting = [r for r in listed if r["alert"]]
-        series, timelines = hourly_activity(
+        series, timelines_rows = hourly_activity(
             ctx, {r["src_ip"]: sent[r["src_ip"]] for r in alerting}, params.top_destinations
         )
-        alerts = [make_alert(ctx, r, sent[r["src_ip"]], peers, params, series.get(r["src_ip"])) for r in alerting]
-        upload_timelines(ctx, alerts, sent, params, timelines)
+        timelines = upload_timelines(ctx, [r["src_ip"] for r in alerting], sent, params, timelines_rows)
+        alerts = [
+            make_alert(ctx, r, sent[r["src_ip"]], peers, params, series.get(r["src_ip"]), timelines.get(r["src_ip"]))
+            for r in alerting
+        ]
         table = Table(
             key="exfiltration",
             title=f"Internal hosts above the {params.percentile:g}th percentile of unexplained upload",
@@ -597,6 +586,18 @@ class Exfiltration(Detector):
                 Column("alert", "alert"),
             ],
             rows=listed,
+            json_key="rows",
+            json_fields=(
+                "src_ip",
+                "flows",
+                "up_bytes",
+                "down_bytes",
+                "ratio",
+                "excess_bytes",
+                "transfer_bytes",
+                "unexplained_bytes",
+                "alert",
+            ),
             note=(
                 f"{len(ranked)} internal hosts sent traffic to external addresses; listed: the top "
                 f"{100 - params.percentile:g}% by unexplained upload: excess upload (beyond down_bytes x the "
@@ -609,17 +610,6 @@ class Exfiltration(Detector):
             f"({params.peer_factor:g}x the median host's external upload) and at least {params.min_transfer_ratio:g}x "
             "as much.",
         )
-        keys = (
-            "src_ip",
-            "flows",
-            "up_bytes",
-            "down_bytes",
-            "ratio",
-            "excess_bytes",
-            "transfer_bytes",
-            "unexplained_bytes",
-            "alert",
-        )
         section = Section(
             key=self.key,
             title=self.title,
@@ -630,7 +620,6 @@ class Exfiltration(Detector):
             payload={
                 "hosts_ranked": len(ranked),
                 "alert_threshold_bytes": threshold,
-                "rows": [{k: r[k] for k in keys} for r in listed],
             },
         )
         return UnitResult(section, alerts)

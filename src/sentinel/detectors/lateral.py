@@ -37,9 +37,10 @@ from sentinel.detectors.base import human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import LateralEvidence
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_HOUR
-from sentinel.timefmt import format_us
+from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
 
 US_PER_MINUTE = US_PER_HOUR // 60
@@ -133,33 +134,7 @@ def is_admin(ip: str, allowed: tuple[netclass.IPNetwork, ...]) -> bool:
     return any(address in net for net in allowed)
 
 
-def _chart(ctx: Context, host: str, sessions: list[dict[str, Any]], index: int) -> Chart:
-    """New targets per 10 minutes (per hour when the fan-out spans more than a day)."""
-    firsts = [t["first_ts"] for t in sessions]
-    step = 10 * US_PER_MINUTE if max(firsts) - min(firsts) <= 24 * US_PER_HOUR else US_PER_HOUR
-    first_bin = min(firsts) // step
-    counts: dict[int, int] = {}
-    for f in firsts:
-        counts[f // step - first_bin] = counts.get(f // step - first_bin, 0) + 1
-    bins = range(max(counts) + 1)
-    per = "10 minutes" if step < US_PER_HOUR else "hour"
-    labels = [_minute_label((first_bin + b) * step, ctx.source.relative_time) for b in bins]
-    return Chart(
-        key=f"lateral_{index}",
-        title=f"Internal hosts {host} first reached on admin ports, per {per}",
-        labels=labels,
-        values=[float(counts.get(b, 0)) for b in bins],
-        xlabel="time",
-        ylabel="new targets",
-    )
-
-
-def _minute_label(us: int, relative: bool) -> str:
-    text = format_us(us, relative)
-    return text.rsplit(":", 1)[0] if relative else text[:16].replace("T", " ") if text[:4].isdigit() else text
-
-
-def make_alert(ctx: Context, host: dict[str, Any], params: Params, index: int) -> Alert:
+def make_alert(ctx: Context, host: dict[str, Any], params: Params) -> Alert:
     sessions = host["sessions"]
     n = len(sessions)
     best, start = burst([t["first_ts"] for t in sessions], params.burst_minutes * US_PER_MINUTE)
@@ -172,17 +147,17 @@ def make_alert(ctx: Context, host: dict[str, Any], params: Params, index: int) -
         f"within {params.burst_minutes} minutes: {sum(t['flows'] for t in sessions)} flows, "
         f"{human_bytes(up)} sent, {human_bytes(down)} back."
     )
-    evidence = {
-        "targets": n,
-        "burst_targets": best,
-        "burst_start": ctx.instant(start),
-        "burst_minutes": params.burst_minutes,
-        "ports": ports,
-        "flows": sum(t["flows"] for t in sessions),
-        "up_bytes": up,
-        "down_bytes": down,
-        "unanswered_targets": host["probed"],
-        "sessions": [
+    evidence = LateralEvidence(
+        targets=n,
+        burst_targets=best,
+        burst_start=ctx.instant(start),
+        burst_minutes=params.burst_minutes,
+        ports=ports,
+        flows=sum(t["flows"] for t in sessions),
+        up_bytes=up,
+        down_bytes=down,
+        unanswered_targets=host["probed"],
+        sessions=[
             {
                 "target": t["target"],
                 "ports": sorted(t["ports"]),
@@ -193,7 +168,8 @@ def make_alert(ctx: Context, host: dict[str, Any], params: Params, index: int) -
             }
             for t in sessions[: params.top_targets]
         ],
-    }
+        first_contacts=[Instant(t["first_ts"], ctx.source.relative_time) for t in sessions],
+    )
     single = ports[0].split("/") if len(ports) == 1 else None
     return Alert(
         type="lateral",
@@ -207,7 +183,6 @@ def make_alert(ctx: Context, host: dict[str, Any], params: Params, index: int) -
         evidence=evidence,
         proto=single[0] if single else None,
         port=int(single[1]) if single else None,
-        chart=_chart(ctx, host["src_ip"], sessions, index),
     )
 
 
@@ -245,7 +220,7 @@ class Lateral(Detector):
             key=lambda h: (-len(h["sessions"]), netclass.ip_sort_key(h["src_ip"])),
         )
         suspects = [h for h in wide if not is_admin(h["src_ip"], allowed)]
-        alerts = [make_alert(ctx, h, params, i) for i, h in enumerate(suspects)]
+        alerts = [make_alert(ctx, h, params) for h in suspects]
 
         def row(h: dict[str, Any]) -> dict[str, Any]:
             s = h["sessions"]
@@ -270,6 +245,7 @@ class Lateral(Detector):
                 Column("declared_admin", "declared admin"),
             ],
             rows=[row(h) for h in wide],
+            json_key="rows",
             note=f"Admin ports {', '.join(str(p) for p in params.ports)}; a target counts when it sent at least "
             f"{params.min_answer_bytes} bytes back, and not when its port is a service of at least "
             f"{params.server_min_clients} internal hosts. {params.min_targets} targets or more alert, unless the "
@@ -285,7 +261,6 @@ class Lateral(Detector):
             payload={
                 "admin_edges": len(edges),
                 "services": len(served),
-                "rows": [row(h) for h in wide],
             },
         )
         return UnitResult(section, alerts)

@@ -23,7 +23,8 @@ from sentinel.detectors.base import severity_for
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import BotnetEvidence
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.units import Detector, Flag, UnitResult
 from sentinel.values import given
 
@@ -112,6 +113,20 @@ def _members(group: list[Edge]) -> list[str]:
     return sorted({e["src_ip"] for e in group} | {e["dst_ip"] for e in group}, key=netclass.ip_sort_key)
 
 
+#: What the JSON report's rows and an alert's evidence say of a group: group_evidence but the raw times.
+GROUP_FIELDS = (
+    "members",
+    "ports",
+    "flows",
+    "up_bytes",
+    "down_bytes",
+    "connected_pairs",
+    "density",
+    "reciprocity",
+    "rate_per_second",
+)
+
+
 def group_evidence(group: list[Edge]) -> dict[str, Any]:
     members = _members(group)
     pairs = {(e["src_ip"], e["dst_ip"]) for e in group}
@@ -136,29 +151,6 @@ def group_evidence(group: list[Edge]) -> dict[str, Any]:
     }
 
 
-def group_chart(group: list[Edge]) -> Chart:
-    """Who talks to whom in a group: its members, and flows between each pair (both directions together)."""
-    members = _members(group)
-    pair_flows: dict[tuple[str, str], int] = defaultdict(int)
-    member_flows: dict[str, int] = defaultdict(int)
-    for e in group:
-        a, b = sorted((e["src_ip"], e["dst_ip"]), key=netclass.ip_sort_key)
-        pair_flows[(a, b)] += e["flows"]
-        member_flows[e["src_ip"]] += e["flows"]
-        member_flows[e["dst_ip"]] += e["flows"]
-    edges = sorted(pair_flows.items(), key=lambda kv: (netclass.ip_sort_key(kv[0][0]), netclass.ip_sort_key(kv[0][1])))
-    return Chart(
-        key=f"botnet-{members[0]}",
-        title=f"Peer-to-peer group of {len(members)} hosts",
-        labels=members,
-        values=[float(member_flows[m]) for m in members],
-        xlabel="flows of the host within the group",
-        ylabel="flows between the two hosts",
-        kind="graph",
-        edges=[(a, b, float(n)) for (a, b), n in edges],
-    )
-
-
 def score(density: float, reciprocity: float, members: int, min_group: int) -> float:
     """How much the group looks like a P2P mesh (density and reciprocity, half each), scaled by its size:
     a smallest mesh of `min_group` full peers scores 0.78 (high), ten or more 1.0 (critical)."""
@@ -167,7 +159,7 @@ def score(density: float, reciprocity: float, members: int, min_group: int) -> f
     return round(min(1.0, structure * (0.75 + 0.25 * size)), 4)
 
 
-def make_alert(ctx: Context, ev: dict[str, Any], min_group: int) -> Alert:
+def make_alert(ctx: Context, ev: dict[str, Any], group: list[Edge], min_group: int) -> Alert:
     members = ev["members"]
     rate = ev["rate_per_second"]
     rate_text = f"{rate:.4f} flows/s" if rate is not None else "a single instant"
@@ -175,7 +167,10 @@ def make_alert(ctx: Context, ev: dict[str, Any], min_group: int) -> Alert:
         f"{len(members)} internal hosts ({', '.join(members)}) talk to each other peer-to-peer on "
         f"{', '.join(ev['ports'])}: {ev['flows']} flows at {rate_text}; each both opens and accepts connections."
     )
-    evidence = {k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")}
+    evidence = BotnetEvidence(
+        **{k: ev[k] for k in GROUP_FIELDS},
+        edges=[(e["src_ip"], e["dst_ip"], e["flows"]) for e in group],  # who talks to whom: the chart's graph
+    )
     value = score(ev["density"], ev["reciprocity"], len(members), min_group)
     return Alert(
         type="botnet",
@@ -252,9 +247,7 @@ class Botnet(Detector):
         services = find_services(edges, params)
         found = p2p_groups(edges, services, params)
         groups = [group_evidence(g) for g in found]
-        alerts = [make_alert(ctx, ev, params.min_group) for ev in groups]
-        for alert, group in zip(alerts, found, strict=True):
-            alert.chart = group_chart(group)
+        alerts = [make_alert(ctx, ev, g, params.min_group) for ev, g in zip(groups, found, strict=True)]
         scope = "every internal network" if every else str(network)
         group_table = Table(
             key="botnet_groups",
@@ -268,6 +261,8 @@ class Botnet(Detector):
                 Column("density", "pairs connected", "percent"),
             ],
             rows=[ev | {"subnets": sorted({netclass.subnet_of(m) for m in ev["members"]})} for ev in groups],
+            json_key="rows",
+            json_fields=GROUP_FIELDS,
             note=f"Hosts that both open and accept connections among themselves on non-service ports "
             f"(above {params.service_port_max}, not used as a service by at least {params.server_min_clients} "
             f"clients); groups of at least {params.min_group} hosts alert.",
@@ -284,13 +279,12 @@ class Botnet(Detector):
                 Column("rate_per_second", "flows/s", "rate"),
             ],
             rows=servers,
+            json_key="servers",
             note="Destinations that many internal clients use on a service port and that never call back on it.",
         )
         payload = {
             "scope": scope,
             "internal_flows_examined": sum(e["flows"] for e in edges),
-            "rows": [{k: v for k, v in ev.items() if k not in ("first_ts", "last_ts")} for ev in groups],
-            "servers": servers,
         }
         section = Section(
             key=self.key,

@@ -57,10 +57,11 @@ from sentinel.engines.base import temp_table
 from sentinel.enrich import netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
-from sentinel.report.model import Alert, Chart, Column, Section, Table
+from sentinel.report.evidence import ScanEvidence
+from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_SECOND
 from sentinel.sources.base import sql_string
-from sentinel.timefmt import format_us
+from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
 
 #: Zeek's connection states (conn_state of other sensors, Argus or nfdump, uses other words).
@@ -539,20 +540,6 @@ def describe_kinds(f: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
-def make_chart(ctx: Context, f: dict[str, Any], buckets: dict[int, int]) -> Chart:
-    start, step = chart_steps(f["first_ts"], f["last_ts"])
-    starts, counts = bucket_series(start, step, buckets)
-    relative = ctx.source.relative_time
-    return Chart(
-        key=f"scan-{f['src_ip']}",
-        title=f"Targets {f['src_ip']} probed for the first time, per {step // US_PER_MINUTE} min",
-        labels=[format_us(s, relative) for s in starts],
-        values=[float(c) for c in counts],
-        xlabel="time",
-        ylabel="new targets",
-    )
-
-
 def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, int]) -> Alert:
     probe_share = f["probes"] / flows if flows else 1.0
     rate = f["targets_per_minute"]
@@ -564,9 +551,17 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, i
     )
     top_port = f["top_ports"][0]
     top_host = f["top_hosts"][0]
-    evidence = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "score", "src_ip")}
-    evidence["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
-    evidence["probe_share"] = round(probe_share, 4)
+    start, step = chart_steps(f["first_ts"], f["last_ts"])
+    starts, counts = bucket_series(start, step, buckets)
+    figures = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts", "score", "src_ip", "widest_window")}
+    evidence = ScanEvidence(
+        **figures,
+        widest_window=f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])},
+        probe_share=round(probe_share, 4),
+        bucket_starts=[Instant(s, ctx.source.relative_time) for s in starts],
+        new_targets=counts,
+        step_minutes=step // US_PER_MINUTE,
+    )
     horizontal = "horizontal" in f["kinds"]
     return Alert(
         type="scan",
@@ -581,23 +576,43 @@ def make_alert(ctx: Context, f: dict[str, Any], flows: int, buckets: dict[int, i
         evidence=evidence,
         proto=top_port["proto"] if horizontal else None,
         port=top_port["port"] if horizontal else None,
-        chart=make_chart(ctx, f, buckets),
     )
 
 
+#: What the JSON report says of a scanner (its lists scanners, outside, allowed): the finding, times as Instants.
+SCANNER_FIELDS = (
+    "src_ip",
+    "kinds",
+    "hosts",
+    "internal_hosts",
+    "ports",
+    "targets",
+    "probes",
+    "unanswered_share",
+    "duration_seconds",
+    "targets_per_minute",
+    "widest_window",
+    "top_ports",
+    "top_hosts",
+    "score",
+    "first_seen",
+    "last_seen",
+)
+
+
+def scanner_row(ctx: Context, f: dict[str, Any]) -> dict[str, Any]:
+    """A finding as a row: its raw figures, times as Instants."""
+    out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts")}
+    out["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
+    return out | {"first_seen": ctx.instant(f["first_ts"]), "last_seen": ctx.instant(f["last_ts"])}
+
+
 def context_row(ctx: Context, f: dict[str, Any], answered: list[str]) -> dict[str, Any]:
-    return {
+    """A scanner that is no alert (outside, allow-listed), with the internal targets that answered it."""
+    return scanner_row(ctx, f) | {
         "scanner": f["src_ip"],
         "where": describe_host(ctx, f["src_ip"]),
-        "kinds": f["kinds"],
-        "hosts": f["hosts"],
-        "ports": f["ports"],
-        "probes": f["probes"],
-        "unanswered_share": f["unanswered_share"],
         "answered_internal": answered,
-        "first_seen": ctx.instant(f["first_ts"]),
-        "last_seen": ctx.instant(f["last_ts"]),
-        "score": f["score"],
     }
 
 
@@ -670,10 +685,9 @@ class Scan(Detector):
                 Column("unanswered_share", "unanswered", "percent"),
                 Column("score", "score", "float"),
             ],
-            rows=[
-                {k: f[k] for k in ("src_ip", "kinds", "hosts", "ports", "probes", "unanswered_share", "score")}
-                for f in inside
-            ],
+            rows=[scanner_row(ctx, f) for f in inside],
+            json_key="scanners",
+            json_fields=SCANNER_FIELDS,
             note=self._note(params),
         )
         outside = Table(
@@ -681,6 +695,8 @@ class Scan(Detector):
             title="Scanners outside your networks (context, not alerts)",
             columns=columns,
             rows=outside_rows,
+            json_key="outside",
+            json_fields=SCANNER_FIELDS,
             note="Sources outside --internal that probed as a scanner does; the internet's background "
             "scanning reaches every exposed address. The internal targets that answered are what they found.",
         )
@@ -692,14 +708,13 @@ class Scan(Detector):
                     title="Allow-listed scanners (context, not alerts)",
                     columns=columns,
                     rows=allowed_rows,
+                    json_key="allowed",
+                    json_fields=SCANNER_FIELDS,
                     note=f"Sources in scan.allow ({params.allow}): they scan by design.",
                 )
             )
-        payload = {
-            "scanners": [self._payload(ctx, f) for f in inside],
-            "outside": [self._payload(ctx, f) for f in findings if f["src_ip"] in {r["scanner"] for r in outside_rows}],
-            "allowed": [self._payload(ctx, f) for f in findings if f["src_ip"] in {r["scanner"] for r in allowed_rows}],
-        }
+        # Without an allow list there is no such table, and the JSON still says none was allowed.
+        payload: dict[str, Any] = {} if allow else {"allowed": []}
         section = Section(
             key=self.key,
             title=self.title,
@@ -787,12 +802,6 @@ class Scan(Detector):
             for r in pylist(engine.query(chart_sql())):
                 detail.charts.setdefault(r["src_ip"], {})[int(r["bucket"])] = int(r["targets"])
         return findings, detail
-
-    @staticmethod
-    def _payload(ctx: Context, f: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in f.items() if k not in ("first_ts", "last_ts")}
-        out["widest_window"] = f["widest_window"] | {"start": ctx.instant(f["widest_window"]["start"])}
-        return out | {"first_seen": ctx.instant(f["first_ts"]), "last_seen": ctx.instant(f["last_ts"])}
 
     @staticmethod
     def _note(params: _Params) -> str:

@@ -21,6 +21,7 @@ score to 1 - (1 - score) x (1 - boost) (severity follows).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import intel, netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
+from sentinel.report.evidence import IntelEvidence
 from sentinel.report.model import SEVERITIES, Alert, Column, Section, Table
 from sentinel.units import Detector, Flag, UnitResult
 
@@ -226,24 +228,17 @@ def make_alert(ctx: Context, f: dict[str, Any], params: Params) -> Alert:
         f"{describe_host(ctx, f['listed'])} is listed ({label(main)}{more}); {who} exchanged {f['flows']} flows "
         f"with it ({how}): {human_bytes(f['sent'])} sent to it, {human_bytes(f['received'])} received."
     )
-    evidence = {
-        "lists": [label(e) for e in f["entries"]],
-        "entries": [{k: e[k] for k in ("list", "entry", "comment")} for e in f["entries"]],
-        "flows": f["flows"],
-        "bytes_sent_to_listed": f["sent"],
-        "bytes_received_from_listed": f["received"],
-        "opened_by_hosts": f["outbound"],
-        "hosts_involved": [
-            {
-                "host": h["host"],
-                "flows": h["flows"],
-                "sent": h["sent"],
-                "received": h["received"],
-                "opened": h["opened"],
-            }
-            for h in f["hosts"][: params.top_hosts]
+    evidence = IntelEvidence(
+        lists=[label(e) for e in f["entries"]],
+        entries=[{k: e[k] for k in ("list", "entry", "comment")} for e in f["entries"]],
+        flows=f["flows"],
+        bytes_sent_to_listed=f["sent"],
+        bytes_received_from_listed=f["received"],
+        opened_by_hosts=f["outbound"],
+        hosts_involved=[
+            {k: h[k] for k in ("host", "flows", "sent", "received", "opened")} for h in f["hosts"][: params.top_hosts]
         ],
-    }
+    )
     return Alert(
         type="threat_intel",
         severity=severity_for(f["score"]),
@@ -330,6 +325,7 @@ class ThreatIntel(Detector):
                 Column("opened", "opened from"),
             ],
             rows=table_rows,
+            json_key="rows",
             note=f"Lists: {summary}. Public addresses only are matched (internal, private and reserved ones never "
             "are); other findings on a listed address are raised (boost "
             f"{params.boost:g}).",
@@ -346,7 +342,6 @@ class ThreatIntel(Detector):
                     for lst in lists
                 ],
                 "listed": {ip: [label(e) for e in entries] for ip, entries in sorted(listed.items())},
-                "rows": table_rows,
             },
         )
         return UnitResult(section, alerts)
@@ -363,7 +358,10 @@ class ThreatIntel(Detector):
             named = [ip for ip in dict.fromkeys([alert.src_ip, alert.dst_ip, *alert.hosts]) if ip in listed]
             if not named:
                 continue
-            alert.evidence["threat_intel"] = [f"{ip} on {text}" for ip in named for text in listed[ip]]
-            alert.evidence["score_before_threat_intel"] = alert.score
+            alert.evidence = dataclasses.replace(
+                alert.evidence,
+                threat_intel=[f"{ip} on {text}" for ip in named for text in listed[ip]],
+                score_before_threat_intel=alert.score,
+            )
             alert.score = boosted(alert.score, params.boost)
             alert.severity = max(alert.severity, severity_for(alert.score), key=SEVERITIES.index)

@@ -63,7 +63,7 @@ def _rich_table(table: Table, max_rows: int | None, title: bool):  # -> rich.tab
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    rows = table.rows if max_rows is None else table.rows[:max_rows]
+    rows = table.shown if max_rows is None else table.shown[:max_rows]
     out = RichTable(
         title=Text(visible(table.title), style="bold") if title else None,
         title_justify="left",
@@ -84,8 +84,8 @@ def render_table(table: Table, max_rows: int | None = None, width: int = PLAIN_W
     buffer = io.StringIO()
     console = _console(buffer, width, colour)
     console.print(_rich_table(table, max_rows, title=False))
-    if max_rows is not None and len(table.rows) > max_rows:
-        console.print(f"... {len(table.rows) - max_rows} more rows in the reports")
+    if max_rows is not None and len(table.shown) > max_rows:
+        console.print(f"... {len(table.shown) - max_rows} more rows in the reports")
     return buffer.getvalue()
 
 
@@ -111,8 +111,8 @@ def render(report: Report, max_rows: int = 25, width: int = PLAIN_WIDTH, colour:
         for table in section.tables:
             console.print()
             console.print(_rich_table(table, max_rows, title=len(section.tables) > 1))
-            if max_rows is not None and len(table.rows) > max_rows:
-                console.print(Text(f"... {len(table.rows) - max_rows} more rows in the reports", style="dim"))
+            if max_rows is not None and len(table.shown) > max_rows:
+                console.print(Text(f"... {len(table.shown) - max_rows} more rows in the reports", style="dim"))
     for skipped in report.skipped:
         console.print()
         console.print(Text(f"[-] {visible(skipped.title)}: not run, {visible(skipped.reason)}"))

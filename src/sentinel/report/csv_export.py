@@ -54,7 +54,7 @@ def _render(columns: list[str], rows: list[list[str]]) -> bytes:
 def table_csv(table: Table) -> bytes:
     return _render(
         [c.key for c in table.columns],
-        [[cell(row.get(c.key)) for c in table.columns] for row in table.rows],
+        [[cell(row.get(c.key)) for c in table.columns] for row in table.shown],
     )
 
 

@@ -116,7 +116,7 @@ def document(alert: Alert, report: Report) -> dict[str, Any]:
             "hosts": alert.hosts,
             "first_seen": alert.first_seen,
             "last_seen": alert.last_seen,
-            "evidence": alert.evidence,
+            "evidence": alert.evidence.figures(),
             "sources": report.input.sources,
         }
     )

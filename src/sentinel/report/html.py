@@ -23,6 +23,7 @@ from typing import Any
 
 from sentinel.report import charts
 from sentinel.report.escape import visible
+from sentinel.report.evidence_charts import alert_chart
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import SEVERITIES, Alert, Chart, Column, Report, Section, Table
 from sentinel.timefmt import Instant, span_text
@@ -210,7 +211,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
     out = []
     if title:
         out.append(f"<h3>{text(table.title)}</h3>")
-    if len(table.rows) > 5:
+    if len(table.shown) > 5:
         count_id = ids(f"{table_id}-count")
         out.append(
             f'<div class="tools"><input type="search" placeholder="filter rows" aria-label="filter the rows of '
@@ -222,7 +223,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
         for c in table.columns
     )
     out.append(f'<div class="scroll"><table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>')
-    for i, row in enumerate(table.rows):
+    for i, row in enumerate(table.shown):
         cells = []
         for c in table.columns:
             value = row.get(c.key)
@@ -232,7 +233,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
             shown = html_cells[c.key](value) if html_cells and c.key in html_cells else text(cell(value, c))
             cells.append(f"<td{attrs}>{shown}</td>")
         out.append(f'<tr data-i="{i}">{"".join(cells)}</tr>')
-    if not table.rows:
+    if not table.shown:
         out.append(f'<tr data-i="0"><td colspan="{len(table.columns)}" class="muted">(none)</td></tr>')
     out.append("</tbody></table></div>")
     if table.note:
@@ -295,17 +296,19 @@ def _alert(alert: Alert, report: Report, ids: _Ids, rendered: charts.BackgroundC
     ]
     out += _table(Table(f"alert-{alert.id}-hosts", "Addresses", columns, rows), ids, title=False)
     out.append('<div class="why"><h4>Why</h4>')
-    if alert.chart is not None:
-        out.append(_chart(alert.chart, None, small=alert.chart.kind == "graph"))
+    chart = alert_chart(alert)
+    if chart is not None:
+        out.append(_chart(chart, None, small=chart.kind == "graph"))
+    evidence = alert.evidence.figures()
     service = f"{alert.proto or '-'}/{alert.port}" if alert.port is not None else alert.proto
     figures = [
         ("first seen", _evidence_value(alert.first_seen)),
         ("last seen", _evidence_value(alert.last_seen)),
         *([("service", text(service))] if service else []),
-        *((text(k.replace("_", " ")), _evidence_value(v)) for k, v in alert.evidence.items() if not _is_records(v)),
+        *((text(k.replace("_", " ")), _evidence_value(v)) for k, v in evidence.items() if not _is_records(v)),
     ]
     out.append(_kv(figures))
-    for key, records in alert.evidence.items():
+    for key, records in evidence.items():
         if _is_records(records):  # e.g. the transfers behind an exfiltration alert: a table of their own
             names = list(dict.fromkeys(k for r in records for k in r))
             kinds = {

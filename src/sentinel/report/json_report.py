@@ -8,7 +8,8 @@ import json
 from importlib import resources
 from typing import Any
 
-from sentinel.report.model import Report
+from sentinel.report.evidence_charts import alert_chart
+from sentinel.report.model import Alert, Report
 from sentinel.timefmt import render_times
 
 SCHEMA_VERSION = 1
@@ -44,14 +45,24 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "enrichment": report.enrichment,
         "settings": report.settings,
-        "analyses": {s.key: {"title": s.title, "params": s.params, **s.payload} for s in report.sections},
-        "alerts": [dataclasses.asdict(a) for a in report.alerts],
+        "analyses": {s.key: s.json() for s in report.sections},
+        "alerts": [_alert(a) for a in report.alerts],
         "hosts": {ip: dataclasses.asdict(h) for ip, h in report.hosts.items()},
         "skipped": [dataclasses.asdict(s) for s in report.skipped],
         "notes": report.notes,
     }
     # Times are raw microseconds in the model: RFC 3339 UTC here (day-relative only where the day is unknown).
     return render_times(out)  # type: ignore[return-value]
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    """An alert's fields, its evidence's figures, and the chart built from the evidence (before its id)."""
+    out = {f.name: getattr(alert, f.name) for f in dataclasses.fields(alert) if f.name != "id"}
+    out["evidence"] = alert.evidence.figures()
+    chart = alert_chart(alert)
+    out["chart"] = dataclasses.asdict(chart) if chart is not None else None
+    out["id"] = alert.id
+    return out
 
 
 def render(report: Report) -> str:

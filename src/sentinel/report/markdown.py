@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sentinel.report.escape import md_link_target, md_para, md_text
+from sentinel.report.evidence_charts import alert_chart, chart_key
 from sentinel.report.formatting import cell, is_numeric
 from sentinel.report.model import Alert, Report, Table
 from sentinel.timefmt import Instant, span_text
@@ -14,9 +15,9 @@ def _table(table: Table) -> list[str]:
     header = "| " + " | ".join(md_text(c.label) for c in table.columns) + " |"
     align = "|" + "|".join("---:" if is_numeric(c) else "---" for c in table.columns) + "|"
     lines = [header, align]
-    for row in table.rows:
+    for row in table.shown:
         lines.append("| " + " | ".join(md_text(cell(row.get(c.key), c)) for c in table.columns) + " |")
-    if not table.rows:
+    if not table.shown:
         lines.append("| " + " | ".join(["(none)"] + [""] * (len(table.columns) - 1)) + " |")
     return lines
 
@@ -47,7 +48,7 @@ def _evidence_value(value: Any) -> str:
 
 def alert_chart_key(alert: Alert) -> str:
     """The key of an alert's chart among a report's chart files (`<stem>-alert-<id>.png`)."""
-    return f"alert-{alert.id}"
+    return chart_key(alert)
 
 
 def _alert(alert: Alert, report: Report, chart_files: dict[str, str]) -> list[str]:
@@ -57,9 +58,10 @@ def _alert(alert: Alert, report: Report, chart_files: dict[str, str]) -> list[st
         md_para(alert.summary),
         "",
     ]
-    if alert.chart is not None and alert_chart_key(alert) in chart_files:
+    chart = alert_chart(alert)
+    if chart is not None and alert_chart_key(alert) in chart_files:
         target = md_link_target(chart_files[alert_chart_key(alert)])
-        lines += [f"![{md_text(alert.chart.title)}]({target})", ""]
+        lines += [f"![{md_text(chart.title)}]({target})", ""]
     named = list(dict.fromkeys([*alert.hosts, *([alert.dst_ip] if alert.dst_ip else [])]))
     lines += [
         "| IP address | role | scope | country | AS organisation | DNS name |",
@@ -73,11 +75,12 @@ def _alert(alert: Alert, report: Report, chart_files: dict[str, str]) -> list[st
         lines.append(f"| {md_text(ip)} | {role} | {cells} |")
     lines.append("")
     seen = [("first seen", _evidence_value(alert.first_seen)), ("last seen", _evidence_value(alert.last_seen))]
-    figures = {k: v for k, v in alert.evidence.items() if not _is_records(v)}
+    all_figures = alert.evidence.figures()
+    figures = {k: v for k, v in all_figures.items() if not _is_records(v)}
     evidence = [(md_text(k.replace("_", " ")), _evidence_value(v)) for k, v in figures.items()]
     lines += _kv(seen + evidence, ("figure", "value"))
     lines.append("")
-    for key, records in alert.evidence.items():
+    for key, records in all_figures.items():
         if _is_records(records):  # e.g. the transfers behind an exfiltration alert: a table of their own
             columns = list(dict.fromkeys(k for r in records for k in r))
             lines += [f"{md_text(key.replace('_', ' ').capitalize())}:", ""]

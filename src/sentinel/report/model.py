@@ -1,11 +1,13 @@
-"""The Report: everything a run found, as plain data. Every renderer (console, Markdown, JSON; HTML and
-PDF later) reads only this, and its JSON form (schema v1) is the canonical one."""
+"""The Report: everything a run found, as plain data (raw numbers, raw times, typed evidence). Every renderer
+(console, Markdown, JSON, JSONL, CSV, HTML, PDF) reads only this, and its JSON form (schema v1) is the
+canonical one; charts are built from it in report/section_charts.py and report/evidence_charts.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from sentinel.report.evidence import Evidence
 from sentinel.timefmt import Instant
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -20,11 +22,27 @@ class Column:
 
 @dataclass
 class Table:
+    """Rows of raw values (ints, floats, Instants, lists): renderers format them by Column.kind. The same rows
+    are the JSON report's list `analyses[section][json_key]`, so a unit writes them once."""
+
     key: str
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]]
     note: str = ""  # how to read it: definitions, what was cut
+    json_key: str | None = None  # where the rows go in the section's JSON; None: in no JSON list
+    json_fields: tuple[str, ...] | None = None  # the keys of a row the JSON carries, in order; None: all
+    limit: int | None = None  # rows the reading renderers show (console, Markdown, HTML, CSV); the JSON has all
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows a reader sees: the first `limit` (all without one)."""
+        return self.rows if self.limit is None else self.rows[: self.limit]
+
+    def json_rows(self) -> list[dict[str, Any]]:
+        if self.json_fields is None:
+            return self.rows
+        return [{k: row[k] for k in self.json_fields if k in row} for row in self.rows]
 
 
 @dataclass
@@ -71,11 +89,20 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
-    payload: dict[str, Any] = field(default_factory=dict)  # merged into report JSON analyses[key]
+    payload: dict[str, Any] = field(default_factory=dict)  # scalars and counters for JSON analyses[key]
+
+    def json(self) -> dict[str, Any]:
+        """The section's JSON object: title, params, the payload and every table's rows under its json_key."""
+        out = {"title": self.title, "params": self.params, **self.payload}
+        out.update({t.json_key: t.json_rows() for t in self.tables if t.json_key is not None})
+        return out
 
 
 @dataclass
 class Alert:
+    """A finding: who and when (raw Instants), how sure (score, severity) and why (its type's evidence, which
+    also holds the data its chart is drawn from)."""
+
     type: str
     severity: str
     score: float
@@ -85,10 +112,9 @@ class Alert:
     dst_ip: str | None = None
     first_seen: Instant | None = None  # raw times: renderers format them
     last_seen: Instant | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)  # Instants inside are formatted by renderers too
+    evidence: Evidence = field(default_factory=Evidence)  # typed per alert type (report/evidence.py)
     proto: str | None = None  # of the counterpart's service, where one service is implicated
     port: int | None = None
-    chart: Chart | None = None  # what shows the evidence (intervals of a beacon, targets of a scan, ...)
     id: int = 0  # numbered by the pipeline, in report order
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sentinel import interrupt
 from sentinel.errors import OutputError
 from sentinel.report import charts, csv_export, ecs, json_report, markdown, output
+from sentinel.report.evidence_charts import alert_chart
 from sentinel.report.model import Report
 
 # The single-file reports, in the order "wrote ..." lines name them (Markdown comes first).
@@ -125,12 +126,13 @@ class ReportFiles:
                     png = rendered.png(chart) if rendered else charts.render_png(chart)
                     files[self._out_dir / names[chart.key]] = png
             for alert in report.alerts:  # the "why" chart of each alert, named after the report's stem
-                if alert.chart is not None:
+                why = alert_chart(alert)
+                if why is not None:
                     key = markdown.alert_chart_key(alert)
                     names[key] = f"{self._stem}-{key}.png"
                     path = self._out_dir / names[key]
                     self._batch.reserve(path)  # the stem is ours: only a file made since could be there
-                    files[path] = rendered.png(alert.chart) if rendered else charts.render_png(alert.chart)
+                    files[path] = rendered.png(why) if rendered else charts.render_png(why)
             markdown_path = self._out_dir / f"{self._stem}.md"
             files[markdown_path] = markdown.render(report, names).encode()
             unused = [self._out_dir / f"{self._stem}-{k}.png" for k in self._chart_keys if k not in names]
