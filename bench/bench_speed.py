@@ -87,8 +87,9 @@ def sentinel_executable(workdir: Path) -> str:
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[spark]"], check=True)
-    # Always the code of this checkout: reinstall the package itself (dependencies stay).
+    # Always the code and the dependencies of this checkout (a venv kept from an older checkout lacked a new
+    # dependency): pip installs what is missing, then the package itself is reinstalled as it is now.
+    subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[spark]"], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO)], check=True)
     return str(venv / "bin" / "sentinel")
 
