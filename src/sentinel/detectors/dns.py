@@ -66,6 +66,7 @@ class Params:
         3, "a host sending DNS to more rogue destinations than this is sweeping port 53 (a scan), not using them"
     )
     top_resolvers: int = param(5, "resolvers quoted per alert, by flows")
+    table_rows: int = param(25, "DNS destinations listed in the section table, most used first (the JSON has all)")
 
 
 def dns_pairs(ctx: Context) -> list[dict[str, Any]]:
@@ -355,7 +356,12 @@ class Dns(Detector):
                 Column("flows", "flows", "int"),
             ],
             rows=resolver_rows,
+            limit=params.table_rows,  # a sweep scan makes every host a DNS destination: hundreds of rows
             json_key="resolvers",
+            note=f"The {params.table_rows} most used of {len(resolver_rows)} DNS destinations; the JSON report lists "
+            "them all."
+            if len(resolver_rows) > params.table_rows
+            else "",
         )
         section = Section(
             key=self.key,
