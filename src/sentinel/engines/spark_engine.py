@@ -69,6 +69,10 @@ def _session(master: str | None) -> tuple[Any, bool]:
         # Under spark-submit (which starts the JVM and says so in PYSPARK_GATEWAY_PORT) its --master stands.
         if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
             settings["spark.master"] = master or "local[*]"
+        if settings.get("spark.master", "").startswith("local"):
+            # Sentinel keeps no tables (temporary views only), but Spark makes its warehouse folder as soon as
+            # its catalog starts: in the temporary directory, not as ./spark-warehouse in the user's folder.
+            settings["spark.sql.warehouse.dir"] = str(Path(tempfile.gettempdir()) / "sentinel-spark-warehouse")
         for key, value in settings.items():
             builder = builder.config(key, value)
         _launch_quietly(settings)
