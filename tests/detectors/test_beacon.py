@@ -42,6 +42,16 @@ def test_rotating_addresses_of_one_24_are_one_finding(tmp_path):
     assert rows[0]["destination"] == "203.0.113.0/24"
 
 
+def test_rotating_ipv6_addresses_of_one_64_are_one_finding(tmp_path):
+    # IPv6 destinations take the grouping's slow path (prefixes from the address text, not its number)
+    beacon = [flow(i * 120 * S, "fd00::99", f"2001:db8:0:1::{1 + i % 5:x}", up=700) for i in range(300)]
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", _noise() + beacon), "beacon"))
+    [alert] = report.alerts
+    assert alert.hosts == ["fd00::99"] and alert.evidence.destination_count == 5
+    rows = report.section("beacon").json()["rows"]
+    assert rows[0]["destination"] == "2001:db8:0:1::/64"
+
+
 def test_a_fleet_schedule_is_scored_down(tmp_path):
     # ten hosts check the same update server every hour: software, not an infection
     fleet = [

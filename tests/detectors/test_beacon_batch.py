@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sentinel.detectors import _beacon_stats as bs
 from tests.detectors import beacon_reference as ref
+from tests.detectors import one_series as one
 
 
 def close(a: float, b: float) -> bool:
@@ -90,7 +91,7 @@ def test_batch_figures_equal_the_reference_series_by_series(series: list[np.ndar
 def test_a_series_alone_and_among_others_scores_the_same() -> None:
     beacon = periodic(1, 60, 300.0, 0.2, 0.1, 1)
     noise = np.sort(np.random.default_rng(2).uniform(0, 86_400, 200))
-    alone = bs.fit_intervals(bs.beat_intervals(beacon)[0])
+    alone = one.fit_intervals(one.beat_intervals(beacon)[0])
     seg = np.concatenate([np.zeros(noise.size, np.int64), np.ones(beacon.size, np.int64)])
     beats = bs.beats_of(seg, np.concatenate([noise, beacon]), 2)
     among = bs.fit_many(beats.d, beats.seg, 2).at(1)

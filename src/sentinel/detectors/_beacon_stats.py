@@ -42,6 +42,19 @@ def kernel(deviation: ArrayLike, width: float = KERNEL_WIDTH) -> np.ndarray:
     return np.clip(1.0 - e * e, 0.0, 1.0)
 
 
+def timing_score(regularity: ArrayLike, observed_share: ArrayLike, active_share: ArrayLike) -> np.ndarray:
+    """Regularity, discounted by up to half for missed beats, and in proportion where less than
+    ACTIVE_SHARE of the series' span is spent keeping the period (bursts between long silences)."""
+    with np.errstate(invalid="ignore"):
+        busy = np.minimum(1.0, np.asarray(active_share, dtype=float) / ACTIVE_SHARE)
+        return np.asarray(regularity, dtype=float) * (0.5 + 0.5 * np.asarray(observed_share, dtype=float)) * busy
+
+
+def coverage_score(evenness: ArrayLike, span_share: ArrayLike) -> np.ndarray:
+    """Evenness, times the square root of the span's share of the observed period (a quarter: half)."""
+    return np.asarray(evenness, dtype=float) * np.sqrt(np.asarray(span_share, dtype=float))
+
+
 @dataclass(frozen=True)
 class IntervalFit:
     period: float  # seconds
@@ -54,10 +67,7 @@ class IntervalFit:
 
     @property
     def score(self) -> float:
-        """Regularity, discounted by up to half for missed beats, and in proportion where less than
-        ACTIVE_SHARE of the series' span is spent keeping the period (bursts between long silences)."""
-        busy = min(1.0, self.active_share / ACTIVE_SHARE)
-        return float(self.regularity * (0.5 + 0.5 * self.observed_share) * busy)
+        return float(timing_score(self.regularity, self.observed_share, self.active_share))
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,7 @@ class Coverage:
 
     @property
     def score(self) -> float:
-        """Evenness, times the square root of the span's share of the observed period (a quarter: half)."""
-        return float(self.evenness * np.sqrt(self.span_share))
+        return float(coverage_score(self.evenness, self.span_share))
 
 
 # -- many series at once -------------------------------------------------------------------------------------
@@ -88,13 +97,15 @@ class Coverage:
 class Beats:
     """The beat intervals of many series: `d` (seconds) of series `seg`, and connections inside bursts per series."""
 
-    seg: np.ndarray
+    seg: np.ndarray  # sorted: each series' intervals are together
     d: np.ndarray
     in_bursts: np.ndarray
     n: int
 
     def of(self, i: int) -> np.ndarray:
-        return self.d[self.seg == i]
+        """Series i's beat intervals (a view)."""
+        start, end = np.searchsorted(self.seg, [i, i + 1])
+        return self.d[start:end]
 
 
 def _sorted_rows(seg: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -131,13 +142,6 @@ def beats_of(seg: np.ndarray, times_s: np.ndarray, n: int) -> Beats:
     return Beats(dseg[keep], d[keep], np.where(bursts, lows, 0), n)
 
 
-def beat_intervals(times_s: ArrayLike) -> tuple[np.ndarray, int]:
-    """beats_of for one series: its beat intervals (seconds) and connections inside bursts."""
-    t = np.asarray(times_s, dtype=float)
-    b = beats_of(np.zeros(t.size, dtype=np.int64), t, 1)
-    return b.d, int(b.in_bursts[0])
-
-
 def _fit(d: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = np.maximum(1, np.rint(d / period))
     return k, d / (k * period) - 1.0
@@ -168,9 +172,7 @@ class IntervalFits:
     @property
     def score(self) -> np.ndarray:
         """IntervalFit.score of every series (meaningless where there is no fit)."""
-        with np.errstate(invalid="ignore"):
-            busy = np.minimum(1.0, self.active_share / ACTIVE_SHARE)
-            return self.regularity * (0.5 + 0.5 * self.observed_share) * busy
+        return timing_score(self.regularity, self.observed_share, self.active_share)
 
     def at(self, i: int) -> IntervalFit | None:
         if not self.valid[i]:
@@ -229,12 +231,6 @@ def fit_many(d: np.ndarray, seg: np.ndarray, n: int) -> IntervalFits:
     )
 
 
-def fit_intervals(intervals: ArrayLike) -> IntervalFit | None:
-    """fit_many for one series: its dominant period and how well it keeps it; None for fewer than 2 intervals."""
-    d = np.asarray(intervals, dtype=float)
-    return fit_many(d, np.zeros(d.size, dtype=np.int64), 1).at(0)
-
-
 @dataclass(frozen=True)
 class SizeFits:
     typical: np.ndarray
@@ -259,12 +255,6 @@ def sizes_many(sizes: np.ndarray, seg: np.ndarray, n: int) -> SizeFits:
     )
 
 
-def fit_sizes(sizes: ArrayLike) -> SizeFit:
-    """sizes_many for one series."""
-    s = np.asarray(sizes, dtype=float)
-    return sizes_many(s, np.zeros(s.size, dtype=np.int64), 1).at(0)
-
-
 @dataclass(frozen=True)
 class Coverages:
     evenness: np.ndarray
@@ -274,7 +264,7 @@ class Coverages:
     @property
     def score(self) -> np.ndarray:
         """Coverage.score of every series."""
-        return self.evenness * np.sqrt(self.span_share)
+        return coverage_score(self.evenness, self.span_share)
 
     def at(self, i: int) -> Coverage:
         return Coverage(float(self.evenness[i]), float(self.span_share[i]), float(self.bucket_s[i]))
@@ -309,13 +299,6 @@ def coverage_many(
         np.where(has, span, 0.0),
         np.where(has, bucket, 0.0),
     )
-
-
-def coverage(times_s: ArrayLike, period: float, observed_first: float, observed_last: float) -> Coverage:
-    """coverage_many for one series."""
-    t = np.asarray(times_s, dtype=float)
-    one = np.zeros(t.size, dtype=np.int64)
-    return coverage_many(t, one, 1, np.array([period]), observed_first, observed_last).at(0)
 
 
 # The factors below take one value or an array of them (one per series) and give the same shape back.

@@ -55,8 +55,9 @@ def sort_within(values: np.ndarray, seg: np.ndarray, n: int) -> tuple[np.ndarray
     width = np.zeros(n, dtype=np.int64)  # segments are laid out in rows of the next power of two
     width[c > 0] = 1 << np.ceil(np.log2(c[c > 0])).astype(np.int64)
     out = np.empty_like(v)
-    by_width = np.argsort(width[seg], kind="stable")
-    row_width = width[seg][by_width]
+    row_width = width[seg]
+    by_width = np.argsort(row_width, kind="stable")
+    row_width = row_width[by_width]
     bounds = np.flatnonzero(np.diff(row_width)) + 1
     for part in np.split(by_width, bounds):
         w = int(width[seg[part[0]]])

@@ -166,11 +166,12 @@ def destination_keys(ctx: Context, destinations: pa.Array, internal: np.ndarray,
     v4 = found & (version == 4) & pc.equal(pc.take(dim["canonical"], row), destinations).to_numpy(zero_copy_only=False)
     mask = (0xFFFFFFFF << (32 - params.prefix_v4)) & 0xFFFFFFFF
     prefix = pc.binary_join_element_wise(_v4_text(number & np.uint64(mask)), pa.scalar(f"/{params.prefix_v4}"), "")
-    texts = destinations.to_pylist()
-    prefixes = prefix.to_pylist()
-    for i in np.flatnonzero(~v4).tolist():  # IPv6 and text that is no address: one at a time (few)
-        prefixes[i] = prefix_of(texts[i], params.prefix_v4, params.prefix_v6)
-    key = pc.utf8_trim_whitespace(pc.binary_join_element_wise(pa.array(prefixes, pa.string()), org, " "))
+    others = np.flatnonzero(~v4)  # IPv6 and text that is no address: one at a time (few)
+    if others.size:
+        texts = destinations.take(pa.array(others)).to_pylist()
+        slow = pa.array([prefix_of(t, params.prefix_v4, params.prefix_v6) for t in texts], pa.string())
+        prefix = pc.replace_with_mask(prefix, pa.array(~v4), slow)
+    key = pc.utf8_trim_whitespace(pc.binary_join_element_wise(prefix, org, " "))
     return pc.if_else(pa.array(internal), destinations, key)
 
 
@@ -451,9 +452,6 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
             by_design |= (codes == batch.protos.index(proto)) & (ports == int(port))
     base = np.where(by_design, base * params.service_factor, base)
     scored = Scored(batch, beats, fits, sizes, covers, shares)
-    # each group's beat intervals, for the chart of those that alert
-    order = np.argsort(beats.seg, kind="stable")
-    bounds = np.searchsorted(beats.seg[order], np.arange(batch.n + 1))
     findings: list[Finding] = []
     for i in np.flatnonzero(fits.valid).tolist():
         findings.append(
@@ -466,7 +464,7 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
                 port=int(ports[i]),
                 timing=float(timing[i]),
                 jitter=round(float(fits.jitter[i]), 4),
-                intervals=beats.d[order[bounds[i] : bounds[i + 1]]],
+                intervals=beats.of(i),  # for the chart, if it alerts
                 scored=scored,
                 index=i,
             )
