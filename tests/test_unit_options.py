@@ -62,6 +62,23 @@ def test_botnet_check_runs_before_any_data_is_read(capsys):
     assert "-bn: 8.8.8.0/24 is outside the internal networks" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("beacon.strobe_connections=0", "beacon.strobe_connections: 0 must be at least 1"),
+        ("beacon.prefix_v4=40", "beacon.prefix_v4: 40 must be at most 32"),
+        ("dns.table_rows=-3", "dns.table_rows: -3 must be at least 0"),
+        ("scan.window_minutes=0", "scan.window_minutes: 0 must be at least 1"),
+    ],
+)
+def test_declared_bounds_are_usage_errors_before_any_data_is_read(capsys, setting, message):
+    # strobe_connections=0 once ended in "internal error: ZeroDivisionError"
+    status = cli.main(["--data", "/nonexistent.parquet", "--all", "--set", setting])
+    assert status == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
 def test_list_params_names_every_parameter(capsys):
     assert cli.main(["--list-params"]) == ExitStatus.OK
     out = capsys.readouterr().out

@@ -15,7 +15,8 @@ from sentinel.sources.base import ReadOptions
 
 
 def param(default: Any, doc: str, **extra: Any) -> Any:
-    """A documented detector/analysis parameter: the doc is shown in --help and the README."""
+    """A documented detector/analysis parameter: the doc is shown in --help and the README. `minimum` and
+    `maximum` in `extra` bound a number (checked before any data is read: units.check_params)."""
     return field(default=default, metadata={"doc": doc, **extra})
 
 

@@ -9,9 +9,10 @@ pipeline.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from sentinel.errors import ConfigError
 from sentinel.report.model import Alert, Section
 
 if TYPE_CHECKING:
@@ -70,8 +71,15 @@ class Detector:
 
 
 def check_params(unit: Unit, params: Any, config: Config) -> None:
-    """A unit's own check of its parameters against the run (e.g. -bn inside --internal), before any data is
-    read; units define `check(params, config)` where they need one."""
+    """The bounds parameters declare (`param(..., minimum=, maximum=)`), then a unit's own check of its
+    parameters against the run (e.g. -bn inside --internal), before any data is read; units define
+    `check(params, config)` where they need one."""
+    for f in fields(params):
+        value, low, high = getattr(params, f.name), f.metadata.get("minimum"), f.metadata.get("maximum")
+        if low is not None and value < low:
+            raise ConfigError(f"{unit.key}.{f.name}: {value} must be at least {low}")
+        if high is not None and value > high:
+            raise ConfigError(f"{unit.key}.{f.name}: {value} must be at most {high}")
     check = getattr(unit, "check", None)
     if check is not None:
         check(params, config)

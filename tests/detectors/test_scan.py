@@ -12,6 +12,7 @@ from sentinel.importer import import_flows
 from sentinel.registry import UNITS
 from sentinel.report.evidence import ScanEvidence
 from sentinel.report.evidence_charts import alert_chart
+from sentinel.units import check_params
 from tests.flows import config_for, flow, write_flows
 
 # Every test here runs on every engine (DuckDB, and Spark in the `spark` group): same flows, same results.
@@ -133,7 +134,7 @@ def test_bad_parameters_are_usage_errors():
     with pytest.raises(ConfigError, match=r"scan\.allow"):
         unit.check(scan.Params(allow="192.168.5.7/24"), None)
     with pytest.raises(ConfigError, match=r"scan\.min_hosts"):
-        unit.check(scan.Params(min_hosts=0), None)
+        check_params(unit, scan.Params(min_hosts=0), None)  # a declared bound
 
 
 def test_probe_predicate_uses_optional_columns():

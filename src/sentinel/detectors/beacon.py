@@ -59,13 +59,22 @@ from sentinel.units import Detector, Flag, UnitResult
 @dataclass(frozen=True)
 class Params:
     min_connections: int = param(
-        10, "connections from a source to a destination (or its /24 and AS) before their timing is scored"
+        10,
+        "connections from a source to a destination (or its /24 and AS) before their timing is scored",
+        minimum=1,
     )
-    min_pair_connections: int = param(3, "a destination the source reached fewer times than this joins no /24 group")
-    prefix_v4: int = param(24, "IPv4 destinations in one prefix of this length and one AS are one group (rotating C&C)")
-    prefix_v6: int = param(64, "the same for IPv6 destinations")
+    min_pair_connections: int = param(
+        3, "a destination the source reached fewer times than this joins no /24 group", minimum=1
+    )
+    prefix_v4: int = param(
+        24,
+        "IPv4 destinations in one prefix of this length and one AS are one group (rotating C&C)",
+        minimum=0,
+        maximum=32,
+    )
+    prefix_v6: int = param(64, "the same for IPv6 destinations", minimum=0, maximum=128)
     strobe_connections: int = param(
-        86_400, "a group with this many connections is a strobe (RITA's default: one a second for a day)"
+        86_400, "a group with this many connections is a strobe (RITA's default: one a second for a day)", minimum=1
     )
     long_connection_seconds: float = param(
         3600.0, "a session open this long is a long connection (needs the duration column)"
@@ -86,7 +95,7 @@ class Params:
         "scored (Poisson traffic: about 0.25)",
     )
     alert_score: float = param(0.5, "findings scoring this or more alert (0.5: medium); the others are only listed")
-    table_rows: int = param(25, "findings listed in the section table, by score")
+    table_rows: int = param(25, "findings listed in the section table, by score", minimum=0)
 
 
 @dataclass

@@ -66,7 +66,9 @@ class Params:
         3, "a host sending DNS to more rogue destinations than this is sweeping port 53 (a scan), not using them"
     )
     top_resolvers: int = param(5, "resolvers quoted per alert, by flows")
-    table_rows: int = param(25, "DNS destinations listed in the section table, most used first (the JSON has all)")
+    table_rows: int = param(
+        25, "DNS destinations listed in the section table, most used first (the JSON has all)", minimum=0
+    )
 
 
 def dns_pairs(ctx: Context) -> list[dict[str, Any]]:

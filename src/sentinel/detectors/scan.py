@@ -83,9 +83,12 @@ class Params:
         10,
         "a source that probes this many hosts on one port (horizontal), or this many internal hosts on any "
         "ports (sweep), within one window is a scanner",
+        minimum=1,
     )
-    min_ports: int = param(10, "a source that probes this many ports of one host within one window is a scanner")
-    window_minutes: int = param(60, "the window the probes are counted in (minutes, tumbling)")
+    min_ports: int = param(
+        10, "a source that probes this many ports of one host within one window is a scanner", minimum=1
+    )
+    window_minutes: int = param(60, "the window the probes are counted in (minutes, tumbling)", minimum=1)
     max_probe_bytes: int = param(200, "a probe sends at most this many bytes (a few SYNs at the IP level)")
     max_reply_bytes: int = param(60, "a probe gets at most this many bytes back (a reset or a SYN-ACK)")
     max_probe_packets: int = param(4, "where packet counts are known, a probe has at most this many each way")
@@ -98,7 +101,7 @@ class Params:
         "",
         "CIDR[,CIDR...] of sources that scan by design (a vulnerability scanner): listed as context, never alerted",
     )
-    top: int = param(10, "ports and hosts quoted per scanner")
+    top: int = param(10, "ports and hosts quoted per scanner", minimum=1)
 
 
 def allow_list(text: str) -> tuple[netclass.IPNetwork, ...]:
@@ -643,9 +646,6 @@ class Scan(Detector):
 
     def check(self, params: _Params, config: Config) -> None:
         allow_list(params.allow)
-        for name in ("min_hosts", "min_ports", "window_minutes", "top"):
-            if getattr(params, name) < 1:
-                raise ConfigError(f"scan.{name}: {getattr(params, name)} must be at least 1")
         if params.max_repeat <= 0:
             raise ConfigError(f"scan.max_repeat: {params.max_repeat} must be above 0")
 
