@@ -78,29 +78,42 @@ def connect_server(tmp_path_factory):
     import pyspark
 
     home = Path(pyspark.__file__).parent
-    logs = tmp_path_factory.mktemp("spark-connect")
-    port = _free_port()
-    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(logs), "SPARK_PID_DIR": str(logs)}
-    start = home / "sbin" / "start-connect-server.sh"
-    subprocess.run(
-        ["bash", str(start), "--master", "local[2]", "--conf", f"spark.connect.grpc.binding.port={port}"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    # The free port is found before the server binds it: another process may take it in between (seen in
+    # CI: BindException). Such an attempt is given up at once and the server started again on another port.
+    for _attempt in range(3):
+        logs = tmp_path_factory.mktemp("spark-connect")
+        port = _free_port()
+        env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(logs), "SPARK_PID_DIR": str(logs)}
+        start = home / "sbin" / "start-connect-server.sh"
+        subprocess.run(
+            ["bash", str(start), "--master", "local[2]", "--conf", f"spark.connect.grpc.binding.port={port}"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        if _listening(port, logs):
+            break
+        subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, timeout=120)
+    else:
+        pytest.fail(f"the Spark Connect server did not listen (three ports tried): see {logs}")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"the Spark Connect server did not listen on {port}: see {logs}")
         yield f"sc://127.0.0.1:{port}"
     finally:
         subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, timeout=120)
+
+
+def _listening(port: int, logs: Path) -> bool:
+    """Whether the server listens on `port` within 120 s; False at once when its log says the port was taken."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        if any("BindException" in f.read_text(errors="replace") for f in logs.glob("*.out")):
+            return False
+        time.sleep(0.5)
+    return False
 
 
 def test_spark_connect_gives_the_same_report(day, connect_server):
