@@ -57,10 +57,14 @@ def test_a_fleet_schedule_is_scored_down(tmp_path):
     fleet = [
         flow(h * 60 * S + i * 3600 * S, f"192.168.1.{20 + h}", "198.51.100.1") for h in range(10) for i in range(24)
     ]
-    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
+    path = write_flows(tmp_path / "f.parquet", fleet)
+    report = pipeline.run(config_for(path, "beacon", beacon=bc.Params(list_score=0.0)))
     assert report.alerts == []
     rows = report.section("beacon").json()["rows"]
-    assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.3 for r in rows)
+    assert len(rows) == 10 and all(r["sharing"] == 10 and r["score"] < 0.25 for r in rows)
+    # by default, schedules scored that low are counted, not listed
+    section = pipeline.run(config_for(path, "beacon")).section("beacon").json()
+    assert section["rows"] == [] and section["unlisted"] == 10
 
 
 def test_a_fleet_pinned_to_addresses_of_one_network_is_one_fleet(tmp_path):
@@ -71,7 +75,8 @@ def test_a_fleet_pinned_to_addresses_of_one_network_is_one_fleet(tmp_path):
         for h in range(6)
         for i in range(600)
     ]
-    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon"))
+    params = bc.Params(list_score=0.0)
+    report = pipeline.run(config_for(write_flows(tmp_path / "f.parquet", fleet), "beacon", beacon=params))
     assert report.alerts == []
     rows = report.section("beacon").json()["rows"]
     assert len(rows) == 6 and all(r["sharing"] == 6 for r in rows)

@@ -311,15 +311,13 @@ def confidence(beats: ArrayLike, full: int = 100) -> np.ndarray:
     return 0.5 + 0.5 * np.minimum(1.0, np.log1p(b) / np.log1p(full))
 
 
-def sharing_factor(hosts: int, fleet_hosts: int) -> float:
+def sharing_factor(hosts: ArrayLike, fleet_hosts: int) -> np.ndarray:
     """1 for a schedule no one else keeps; 0.85 when two keep it; from `fleet_hosts` on 0.5 * sqrt(fleet/hosts):
     the same schedule on many machines (or to many partners) is software deployed to a fleet (updates,
     telemetry, monitoring), not an infection."""
-    if hosts <= 1:
-        return 1.0
-    if hosts < fleet_hosts:
-        return 0.85
-    return float(0.5 * np.sqrt(fleet_hosts / hosts))
+    h = np.asarray(hosts, dtype=float)
+    fleet = 0.5 * np.sqrt(fleet_hosts / np.maximum(h, 1.0))
+    return np.where(h <= 1, 1.0, np.where(h < fleet_hosts, 0.85, fleet))
 
 
 def service_consistency(share: ArrayLike) -> np.ndarray:

@@ -28,14 +28,14 @@ internal host keeping the same period with `fleet_hosts` or more partners: a pol
 knocking on one server; 0.5 and less), times a rarity factor (1 for a destination only this host contacts,
 down to 0.85), times `service_factor` for protocols periodic by design (`periodic_services`, NTP).
 Strobes score 0.6 at the threshold and 0.85 at most; long connections 0.4 at an hour and 0.7 at most (a
-session open for a day is a lead, not proof). Findings from `alert_score` up alert; the others are listed.
+session open for a day is a lead, not proof). Findings from `alert_score` up alert; the others from
+`list_score` up are listed, and those under it only counted.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _beacon_stats as bs
+from sentinel.detectors._schedules import partners_keeping
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
@@ -95,6 +96,12 @@ class Params:
         "scored (Poisson traffic: about 0.25)",
     )
     alert_score: float = param(0.5, "findings scoring this or more alert (0.5: medium); the others are only listed")
+    list_score: float = param(
+        0.25,
+        "findings scoring under this (0.25: under low severity; schedules of a fleet, traffic with a period "
+        "by chance) are counted, not listed; 0 lists every series with a period",
+        minimum=0.0,
+    )
     table_rows: int = param(25, "findings listed in the section table, by score", minimum=0)
 
 
@@ -388,6 +395,9 @@ class Scored:
     sizes: bs.SizeFits
     covers: bs.Coverages
     shares: np.ndarray
+    base: np.ndarray  # the score before the sharing factor
+    codes: np.ndarray  # the main service's proto (a code into batch.protos) and port
+    ports: np.ndarray
 
     def evidence(self, i: int) -> dict[str, Any]:
         group, fit = self.batch.groups[i], self.fits.at(i)
@@ -429,7 +439,6 @@ class Finding:
     sharing: int = 1
     timing: float = 0.0  # the timing score of a periodic finding
     jitter: float | None = None  # a periodic finding's, rounded as in its evidence
-    intervals: np.ndarray | None = None  # a periodic finding's beat intervals, for its chart if it alerts
     scored: Scored | None = None
     index: int = -1  # a periodic finding's series in `scored`
 
@@ -440,9 +449,10 @@ class Finding:
         return {**(self.evidence or {}), "hosts_sharing_schedule": self.sharing}
 
 
-def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) -> list[Finding]:
-    """Score every group's series at once (timing, sizes, coverage: sentinel.detectors._beacon_stats) and
-    combine each group's figures into a finding; groups without a fit (fewer than two beats) give none."""
+def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) -> Scored:
+    """Score every group's series at once (timing, sizes, coverage: sentinel.detectors._beacon_stats); the
+    score before the sharing factor is `Scored.base` (meaningless for groups without a fit: fewer than two
+    beats)."""
     times = batch.ts / US_PER_SECOND
     beats = bs.beats_of(batch.seg, times, batch.n)
     fits = bs.fit_many(beats.d, beats.seg, batch.n)
@@ -450,8 +460,7 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
     covers = bs.coverage_many(times, batch.seg, batch.n, fits.period, *observed)
     codes, ports, shares = dominant_services(batch)
     prevalence = np.array([g.prevalence for g in batch.groups], dtype=float)
-    timing = fits.score
-    base = bs.periodic_score(timing, sizes.score, covers.score) * bs.confidence(fits.beats)
+    base = bs.periodic_score(fits.score, sizes.score, covers.score) * bs.confidence(fits.beats)
     base *= bs.service_consistency(shares)
     base *= bs.rarity_factor(prevalence)
     by_design = np.zeros(batch.n, dtype=bool)  # services periodic by design (NTP)
@@ -460,31 +469,10 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
         if proto in batch.protos and port.isdigit():
             by_design |= (codes == batch.protos.index(proto)) & (ports == int(port))
     base = np.where(by_design, base * params.service_factor, base)
-    scored = Scored(batch, beats, fits, sizes, covers, shares)
-    findings: list[Finding] = []
-    for i in np.flatnonzero(fits.valid).tolist():
-        findings.append(
-            Finding(
-                batch.groups[i],
-                "periodic",
-                float(base[i]),
-                period=float(fits.period[i]),
-                proto=batch.protos[int(codes[i])],
-                port=int(ports[i]),
-                timing=float(timing[i]),
-                jitter=round(float(fits.jitter[i]), 4),
-                intervals=beats.of(i),  # for the chart, if it alerts
-                scored=scored,
-                index=i,
-            )
-        )
-    return findings
+    return Scored(batch, beats, fits, sizes, covers, shares, base, codes, ports)
 
 
-def same_period(a: float, b: float, tolerance: float) -> bool:
-    return abs(a - b) <= tolerance * max(a, b)
-
-
+#: Only series that keep their period (timing score of at least this) make a fleet or a poller.
 SHARED_TIMING = 0.7
 
 
@@ -495,25 +483,71 @@ def remote_of(g: Group) -> str:
     return (g.network or g.key) if g.internal == g.src_ip else g.src_ip
 
 
-def apply_sharing(findings: list[Finding], params: Params) -> None:
-    """Score down schedules many hosts share: per finding, the internal hosts keeping the same period with the
-    same remote side (a fleet: updates, telemetry), or, for an internal source, the destinations it keeps the
-    same period with (a poller: monitoring); the larger count sets the factor."""
-    # Only series that keep their period (timing score of at least SHARED_TIMING) make a fleet or a poller.
-    periodic = [f for f in findings if f.kind == "periodic" and f.period is not None and f.timing >= SHARED_TIMING]
-    by_remote: dict[str, list[Finding]] = defaultdict(list)
-    by_source: dict[str, list[Finding]] = defaultdict(list)
-    for f in periodic:
-        by_remote[remote_of(f.group)].append(f)
-        if f.group.internal == f.group.src_ip:
-            by_source[f.group.src_ip].append(f)
-    for f in findings:
-        if f.kind == "periodic" and f.period is not None:
-            period, tol = f.period, params.period_tolerance
-            fleet = {o.group.internal for o in by_remote[remote_of(f.group)] if same_period(o.period or 0, period, tol)}
-            polled = {o.group.key for o in by_source.get(f.group.src_ip, []) if same_period(o.period or 0, period, tol)}
-            f.sharing = max(len(fleet), len(polled), 1)
-        f.score = round(min(1.0, max(0.0, float(f.base * bs.sharing_factor(f.sharing, params.fleet_hosts)))), 4)
+def _codes(values: list[str]) -> np.ndarray:
+    """Integer codes of strings (equal strings, equal codes)."""
+    return pc.dictionary_encode(pa.array(values, pa.string())).indices.to_numpy(zero_copy_only=False)
+
+
+def schedule_sharing(groups: list[Group], period: np.ndarray, timing: np.ndarray, params: Params) -> np.ndarray:
+    """How many keep each periodic series' schedule: the internal hosts keeping the same period with the same
+    remote side (a fleet: updates, telemetry), or, for an internal source, the destinations it keeps the same
+    period with (a poller: monitoring); the larger count, at least 1."""
+    members = timing >= SHARED_TIMING
+    outbound = np.array([g.internal == g.src_ip for g in groups], dtype=bool)
+    fleet = partners_keeping(
+        _codes([remote_of(g) for g in groups]),
+        _codes([g.internal for g in groups]),
+        period,
+        members,
+        params.period_tolerance,
+    )
+    polled = partners_keeping(
+        _codes([g.src_ip for g in groups]),
+        _codes([g.key for g in groups]),
+        period,
+        members & outbound,
+        params.period_tolerance,
+    )
+    return np.maximum(np.maximum(fleet, polled), 1)
+
+
+def final_score(base: float, sharing: int, params: Params) -> float:
+    return round(min(1.0, max(0.0, float(base * bs.sharing_factor(sharing, params.fleet_hosts)))), 4)
+
+
+def periodic_findings(scored: Scored, params: Params) -> tuple[list[Finding], int]:
+    """The periodic findings scoring list_score or more (each with its sharing count and final score), and how
+    many scored less: computed on whole arrays, so only the findings listed become objects."""
+    fits = scored.fits
+    index = np.flatnonzero(fits.valid)
+    groups = [scored.batch.groups[i] for i in index.tolist()]
+    period, timing = fits.period[index], fits.score[index]
+    sharing = schedule_sharing(groups, period, timing, params)
+    rough = np.clip(scored.base[index] * bs.sharing_factor(sharing, params.fleet_hosts), 0.0, 1.0)
+    findings: list[Finding] = []
+    # the rounded score decides (exactly as for one finding); the rough one only narrows who is looked at
+    for j in np.flatnonzero(rough >= params.list_score - 1e-3).tolist():
+        i = int(index[j])
+        score = final_score(float(scored.base[i]), int(sharing[j]), params)
+        if score < params.list_score:
+            continue
+        findings.append(
+            Finding(
+                groups[j],
+                "periodic",
+                float(scored.base[i]),
+                score=score,
+                period=float(period[j]),
+                proto=scored.batch.protos[int(scored.codes[i])],
+                port=int(scored.ports[i]),
+                sharing=int(sharing[j]),
+                timing=float(timing[j]),
+                jitter=round(float(fits.jitter[i]), 4),
+                scored=scored,
+                index=i,
+            )
+        )
+    return findings, index.size - len(findings)
 
 
 def strobes(groups: list[Group], params: Params) -> list[Finding]:
@@ -528,7 +562,7 @@ def strobes(groups: list[Group], params: Params) -> list[Finding]:
             "destination_count": len(g.dsts),
             "prevalence": g.prevalence,
         }
-        out.append(Finding(g, "strobe", base, evidence=evidence))
+        out.append(Finding(g, "strobe", base, score=final_score(base, 1, params), evidence=evidence))
     return out
 
 
@@ -575,7 +609,10 @@ def long_connections(ctx: Context, params: Params, next_gid: int) -> list[Findin
             "down_bytes": r["down_bytes"],
         }
         base = bs.long_connection_score(float(r["longest"]), params.long_connection_seconds)
-        out.append(Finding(g, "long_connection", base, evidence=evidence, proto=r["proto"], port=r["port"]))
+        score = final_score(base, 1, params)
+        out.append(
+            Finding(g, "long_connection", base, score=score, evidence=evidence, proto=r["proto"], port=r["port"])
+        )
     return out
 
 
@@ -616,10 +653,9 @@ EVIDENCE: dict[str, type[BeaconEvidence | StrobeEvidence | LongConnectionEvidenc
 def evidence_of(f: Finding) -> BeaconEvidence | StrobeEvidence | LongConnectionEvidence:
     """A finding's figures as its kind's evidence; a periodic one with its beat intervals, for the chart."""
     figures = f.figures()
-    if f.kind == "periodic" and f.intervals is not None and f.period:
-        return BeaconEvidence(
-            **figures, intervals=[float(i) for i in f.intervals], period=f.period, partner=f.group.key
-        )
+    if f.kind == "periodic" and f.scored is not None and f.period:
+        intervals = f.scored.beats.of(f.index)
+        return BeaconEvidence(**figures, intervals=[float(i) for i in intervals], period=f.period, partner=f.group.key)
     return EVIDENCE[f.kind](**figures)
 
 
@@ -669,10 +705,10 @@ class Beacon(Detector):
         first = (q.first_ts if q.first_ts is not None else 0) / US_PER_SECOND
         last = (q.last_ts if q.last_ts is not None else 0) / US_PER_SECOND
         regular = regular_series(ctx, periodic_groups, params.min_regular_share)
-        findings = score_periodic(regular, (first, last), params)
-        findings += strobes(strobe_groups, params)
-        findings += long_connections(ctx, params, len(groups))
-        apply_sharing(findings, params)
+        findings, unlisted = periodic_findings(score_periodic(regular, (first, last), params), params)
+        others = strobes(strobe_groups, params) + long_connections(ctx, params, len(groups))
+        unlisted += sum(1 for f in others if f.score < params.list_score)
+        findings += [f for f in others if f.score >= params.list_score]
         findings.sort(key=finding_order)
         alerts = [make_alert(ctx, f) for f in findings if f.score >= params.alert_score]
         rows = [
@@ -712,7 +748,8 @@ class Beacon(Detector):
                 "connections; "
                 f"{len(groups)} source/destination groups with at least {params.min_connections} "
                 f"({len(strobe_groups)} strobe(s)), of which {regular.n} with {params.min_regular_share:g} of "
-                f"their intervals within a factor of 2 scored; findings scoring {params.alert_score:g} or more alert."
+                f"their intervals within a factor of 2 scored; findings scoring {params.alert_score:g} or more alert, "
+                f"{unlisted} scoring under {params.list_score:g} are not listed."
             ),
         )
         section = Section(
@@ -727,6 +764,7 @@ class Beacon(Detector):
                 "groups": len(groups),
                 "scored_groups": regular.n,
                 "series_rows": int(regular.seg.size),
+                "unlisted": unlisted,
             },
         )
         return UnitResult(section, alerts)
