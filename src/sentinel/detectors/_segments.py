@@ -40,33 +40,28 @@ def sort_within(values: np.ndarray, seg: np.ndarray, n: int) -> tuple[np.ndarray
     """Each segment's values in ascending order, segment after segment; with the segments' counts and offsets.
 
     Segments are many and short, so instead of one sort of (segment, value) pairs over everything, the values
-    of segments of about the same length are laid out as the rows of a matrix (padded with +inf) and the rows
-    sorted at once: about three times faster than np.lexsort on a million values, and exact.
+    of segments of about the same length (the same power of two) are laid out as the rows of a matrix (padded
+    with +inf) and the rows sorted at once: several times faster than np.lexsort, and exact.
     """
     v, seg = np.asarray(values, dtype=float), np.asarray(seg, dtype=np.int64)
     c = counts(seg, n)
     offsets = np.concatenate(([0], np.cumsum(c)[:-1]))
     if seg.size == 0:
         return v, c, offsets
-    order = np.argsort(seg, kind="stable") if (np.diff(seg) < 0).any() else None
-    if order is not None:
-        v, seg = v[order], seg[order]
-    place = np.arange(seg.size) - offsets[seg]  # a value's place in its segment
+    if (np.diff(seg) < 0).any():
+        order = np.argsort(seg, kind="stable")
+        v = v[order]
     width = np.zeros(n, dtype=np.int64)  # segments are laid out in rows of the next power of two
     width[c > 0] = 1 << np.ceil(np.log2(c[c > 0])).astype(np.int64)
     out = np.empty_like(v)
-    row_width = width[seg]
-    by_width = np.argsort(row_width, kind="stable")
-    row_width = row_width[by_width]
-    bounds = np.flatnonzero(np.diff(row_width)) + 1
-    for part in np.split(by_width, bounds):
-        w = int(width[seg[part[0]]])
-        segments = np.unique(seg[part])
-        row = np.searchsorted(segments, seg[part])
+    for w in np.unique(width[c > 0]).tolist():
+        segments = np.flatnonzero(width == w)
+        inside = np.arange(w) < c[segments][:, None]  # the cells that hold a value
+        where = (offsets[segments][:, None] + np.arange(w))[inside]  # their values' positions, row by row
         matrix = np.full((segments.size, w), np.inf)
-        matrix[row, place[part]] = v[part]
+        matrix[inside] = v[where]
         matrix.sort(axis=1)
-        out[part] = matrix[row, place[part]]
+        out[where] = matrix[inside]
     return out, c, offsets
 
 
