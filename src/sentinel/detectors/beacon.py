@@ -34,7 +34,6 @@ session open for a day is a lead, not proof). Findings from `alert_score` up ale
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -191,13 +190,43 @@ def destination_keys(ctx: Context, destinations: pa.Array, internal: np.ndarray,
     return pc.if_else(pa.array(internal), destinations, key)
 
 
-def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> list[Group]:
+@dataclass(frozen=True)
+class Groups:
+    """The candidate groups as columns, in output order (sources by address, then keys); a group's gid is its
+    row. Hundreds of thousands of groups over a few days of a network: only the few that make findings become
+    `Group` objects."""
+
+    table: pa.Table  # src_ip, key, network, internal, dsts (list), connections, first_ts, last_ts, prevalence
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def column(self, name: str, rows: np.ndarray | None = None) -> pa.Array:
+        values = self.table[name].combine_chunks()
+        return values if rows is None else values.take(pa.array(rows, pa.int64()))
+
+    def group(self, gid: int) -> Group:
+        row = {name: self.table[name][gid].as_py() for name in self.table.column_names}
+        dsts = row["dsts"] if len(row["dsts"]) == 1 else sorted(row["dsts"], key=netclass.ip_sort_key)
+        return Group(
+            gid=gid,
+            src_ip=row["src_ip"],
+            key=row["key"],
+            internal=row["internal"],
+            dsts=dsts,
+            connections=row["connections"],
+            first_ts=row["first_ts"],
+            last_ts=row["last_ts"],
+            prevalence=row["prevalence"],
+            network=row["network"],
+        )
+
+
+def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> Groups:
     """Groups of pairs by (source, destination prefix and AS), with at least min_connections, in a fixed order.
 
     A group of one destination is keyed by the address; a group of several by "prefix AS". The grouping runs
     on whole columns (pyarrow), so millions of pairs cost seconds, not minutes."""
-    if pairs.num_rows == 0:
-        return []
     dim = ctx.ip_dim.table
     internal_ips = dim.filter(pc.equal(dim["class"], "internal"))["ip"]
     src_internal = pc.is_in(pairs["src_ip"], internal_ips)
@@ -229,8 +258,6 @@ def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> list[Group]:
         ]
     )
     grouped = grouped.filter(pc.greater_equal(grouped["n_sum"], params.min_connections))
-    if grouped.num_rows == 0:
-        return []
     # the order of the output: sources by address, then keys (ip_sort_key parses an address: once per source)
     sources = pc.unique(grouped["src_ip"]).to_pylist()
     rank = {ip: r for r, ip in enumerate(sorted(sources, key=netclass.ip_sort_key))}
@@ -238,48 +265,37 @@ def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> list[Group]:
     ranks = pc.take(src_rank, pc.index_in(grouped["src_ip"], pa.array(sources, pa.string())))
     grouped = grouped.append_column("src_rank", ranks)
     grouped = grouped.take(pc.sort_indices(grouped, [("src_rank", "ascending"), ("key", "ascending")]))
-    sort_key = functools.cache(netclass.ip_sort_key)
-    groups: list[Group] = []
-    columns = [
-        grouped[c].to_pylist()
-        for c in (
-            "src_ip",
-            "key",
-            "dst_ip_list",
-            "n_sum",
-            "first_ts_min",
-            "last_ts_max",
-            "prevalence_max",
-            "src_internal_max",
+    dsts = grouped["dst_ip_list"]
+    single = pc.equal(pc.list_value_length(dsts), 1)
+    # Groups of several destinations are outbound (an internal destination is a group of its own), so the
+    # internal host of a group is its source, or its only destination.
+    first_dst = pc.list_element(dsts, 0)
+    return Groups(
+        pa.table(
+            {
+                "src_ip": grouped["src_ip"],
+                "key": pc.if_else(single, first_dst, grouped["key"]),
+                "network": grouped["key"],
+                "internal": pc.if_else(grouped["src_internal_max"], grouped["src_ip"], first_dst),
+                "dsts": dsts,
+                "connections": grouped["n_sum"],
+                "first_ts": grouped["first_ts_min"],
+                "last_ts": grouped["last_ts_max"],
+                "prevalence": grouped["prevalence_max"],
+            }
         )
-    ]
-    for src, key, dsts, n, first, last, prevalence, from_inside in zip(*columns, strict=True):
-        if len(dsts) > 1:
-            dsts = sorted(dsts, key=sort_key)
-        groups.append(
-            Group(
-                gid=len(groups),
-                src_ip=src,
-                key=dsts[0] if len(dsts) == 1 else key,
-                internal=src if from_inside else dsts[0],
-                dsts=dsts,
-                connections=n,
-                first_ts=first,
-                last_ts=last,
-                prevalence=prevalence,
-                network=key,
-            )
-        )
-    return groups
+    )
 
 
-def register_pairs(ctx: Context, groups: list[Group]) -> None:
+def register_pairs(ctx: Context, groups: Groups, gids: np.ndarray) -> None:
     """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`."""
+    dsts = groups.column("dsts", gids)
+    parent = pc.list_parent_indices(dsts).to_numpy(zero_copy_only=False)
     pairs = pa.table(
         {
-            "gid": pa.array([g.gid for g in groups for _ in g.dsts], pa.int64()),
-            "src_ip": pa.array([g.src_ip for g in groups for _ in g.dsts], pa.string()),
-            "dst_ip": pa.array([d for g in groups for d in g.dsts], pa.string()),
+            "gid": pa.array(np.asarray(gids, dtype=np.int64)[parent], pa.int64()),
+            "src_ip": groups.column("src_ip", np.asarray(gids, dtype=np.int64)[parent]),
+            "dst_ip": pc.list_flatten(dsts),
         }
     )
     ctx.engine.register("beacon_pairs", pairs)
@@ -288,9 +304,10 @@ def register_pairs(ctx: Context, groups: list[Group]) -> None:
 @dataclass(frozen=True)
 class Batch:
     """The connections of many groups (rows sorted by group and start time) and what was computed for all of
-    them at once: `seg` numbers each row's group by its position in `groups`."""
+    them at once: `seg` numbers each row's group by its position in `gids`."""
 
-    groups: list[Group]
+    groups: Groups
+    gids: np.ndarray  # the groups whose series these are, in gid order
     seg: np.ndarray
     ts: np.ndarray  # µs
     up: np.ndarray
@@ -300,7 +317,10 @@ class Batch:
 
     @property
     def n(self) -> int:
-        return len(self.groups)
+        return len(self.gids)
+
+    def group(self, i: int) -> Group:
+        return self.groups.group(int(self.gids[i]))
 
     def rows(self) -> np.ndarray:
         return np.bincount(self.seg, minlength=self.n)
@@ -314,7 +334,7 @@ WINDOW_BUCKETS = 7
 BURST_BUCKETS = 23
 
 
-def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch:
+def regular_series(ctx: Context, groups: Groups, candidates: np.ndarray, min_share: float) -> Batch:
     """The connections (start µs, bytes up, proto, port) of the groups given whose series look regular,
     sorted by the engine.
 
@@ -323,7 +343,7 @@ def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch
     jitter and some missed beats, has most of its intervals in one such window; memoryless (Poisson) traffic
     about a quarter. The test runs in the engine, so the connections of what people do at random times, the
     bulk of the candidates, never leave it."""
-    register_pairs(ctx, groups)
+    register_pairs(ctx, groups, candidates)
     regular = ctx.engine.query(
         f"""
         WITH j AS (
@@ -344,9 +364,8 @@ def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch
         SELECT gid FROM w GROUP BY gid HAVING max(CAST(in_window AS DOUBLE) / above) >= {float(min_share)}
         """
     )
-    kept = set(regular["gid"].to_pylist())
-    groups = [g for g in groups if g.gid in kept]
-    register_pairs(ctx, groups)
+    gids = np.sort(regular["gid"].to_numpy(zero_copy_only=False).astype(np.int64))
+    register_pairs(ctx, groups, gids)
     table = ctx.engine.query(
         """
         SELECT c.gid, f.ts, f.up_bytes, f.proto, f.port
@@ -354,12 +373,13 @@ def regular_series(ctx: Context, groups: list[Group], min_share: float) -> Batch
         ORDER BY c.gid, f.ts
         """
     )
-    position = np.full(max((g.gid for g in groups), default=-1) + 1, -1, dtype=np.int64)
-    position[[g.gid for g in groups]] = np.arange(len(groups))
+    position = np.full(len(groups), -1, dtype=np.int64)
+    position[gids] = np.arange(gids.size)
     proto = pc.fill_null(table["proto"], "")
     protos = sorted(str(p) for p in pc.unique(proto).to_pylist())
     return Batch(
         groups=groups,
+        gids=gids,
         seg=position[table["gid"].to_numpy()],
         ts=table["ts"].to_numpy().astype(np.int64),
         up=table["up_bytes"].to_numpy(zero_copy_only=False).astype(float),
@@ -400,7 +420,7 @@ class Scored:
     ports: np.ndarray
 
     def evidence(self, i: int) -> dict[str, Any]:
-        group, fit = self.batch.groups[i], self.fits.at(i)
+        group, fit = self.batch.group(i), self.fits.at(i)
         size, cover = self.sizes.at(i), self.covers.at(i)
         assert fit is not None  # findings are made of series with a fit only
         return {
@@ -459,7 +479,7 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
     sizes = bs.sizes_many(batch.up, batch.seg, batch.n)
     covers = bs.coverage_many(times, batch.seg, batch.n, fits.period, *observed)
     codes, ports, shares = dominant_services(batch)
-    prevalence = np.array([g.prevalence for g in batch.groups], dtype=float)
+    prevalence = batch.groups.column("prevalence", batch.gids).to_numpy(zero_copy_only=False).astype(float)
     base = bs.periodic_score(fits.score, sizes.score, covers.score) * bs.confidence(fits.beats)
     base *= bs.service_consistency(shares)
     base *= bs.rarity_factor(prevalence)
@@ -476,36 +496,36 @@ def score_periodic(batch: Batch, observed: tuple[float, float], params: Params) 
 SHARED_TIMING = 0.7
 
 
-def remote_of(g: Group) -> str:
-    """The other side of a group: its destination network (prefix and AS) when the source is the internal host,
-    else the source. Clients of a CDN or a cloud service are pinned to different addresses of one network by
-    DNS load balancing: a fleet is the hosts keeping the period with one network, not one address."""
-    return (g.network or g.key) if g.internal == g.src_ip else g.src_ip
-
-
-def _codes(values: list[str]) -> np.ndarray:
+def _codes(values: pa.Array) -> np.ndarray:
     """Integer codes of strings (equal strings, equal codes)."""
-    return pc.dictionary_encode(pa.array(values, pa.string())).indices.to_numpy(zero_copy_only=False)
+    return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def schedule_sharing(groups: list[Group], period: np.ndarray, timing: np.ndarray, params: Params) -> np.ndarray:
+def schedule_sharing(
+    groups: Groups, gids: np.ndarray, period: np.ndarray, timing: np.ndarray, params: Params
+) -> np.ndarray:
     """How many keep each periodic series' schedule: the internal hosts keeping the same period with the same
     remote side (a fleet: updates, telemetry), or, for an internal source, the destinations it keeps the same
-    period with (a poller: monitoring); the larger count, at least 1."""
+    period with (a poller: monitoring); the larger count, at least 1.
+
+    The remote side is the destination network (prefix and AS) when the source is the internal host, else the
+    source: clients of a CDN or a cloud service are pinned to different addresses of one network by DNS load
+    balancing, so a fleet is the hosts keeping the period with one network, not one address."""
+    src, internal = groups.column("src_ip", gids), groups.column("internal", gids)
+    outbound = pc.equal(internal, src)
     members = timing >= SHARED_TIMING
-    outbound = np.array([g.internal == g.src_ip for g in groups], dtype=bool)
     fleet = partners_keeping(
-        _codes([remote_of(g) for g in groups]),
-        _codes([g.internal for g in groups]),
+        _codes(pc.if_else(outbound, groups.column("network", gids), src)),
+        _codes(internal),
         period,
         members,
         params.period_tolerance,
     )
     polled = partners_keeping(
-        _codes([g.src_ip for g in groups]),
-        _codes([g.key for g in groups]),
+        _codes(src),
+        _codes(groups.column("key", gids)),
         period,
-        members & outbound,
+        members & outbound.to_numpy(zero_copy_only=False),
         params.period_tolerance,
     )
     return np.maximum(np.maximum(fleet, polled), 1)
@@ -520,9 +540,9 @@ def periodic_findings(scored: Scored, params: Params) -> tuple[list[Finding], in
     many scored less: computed on whole arrays, so only the findings listed become objects."""
     fits = scored.fits
     index = np.flatnonzero(fits.valid)
-    groups = [scored.batch.groups[i] for i in index.tolist()]
+    batch = scored.batch
     period, timing = fits.period[index], fits.score[index]
-    sharing = schedule_sharing(groups, period, timing, params)
+    sharing = schedule_sharing(batch.groups, batch.gids[index], period, timing, params)
     rough = np.clip(scored.base[index] * bs.sharing_factor(sharing, params.fleet_hosts), 0.0, 1.0)
     findings: list[Finding] = []
     # the rounded score decides (exactly as for one finding); the rough one only narrows who is looked at
@@ -533,7 +553,7 @@ def periodic_findings(scored: Scored, params: Params) -> tuple[list[Finding], in
             continue
         findings.append(
             Finding(
-                groups[j],
+                batch.group(i),
                 "periodic",
                 float(scored.base[i]),
                 score=score,
@@ -699,12 +719,13 @@ class Beacon(Detector):
     def run(self, ctx: Context, params: _Params) -> UnitResult:
         pairs = pair_counts(ctx, params)
         groups = build_groups(ctx, pairs, params)
-        strobe_groups = [g for g in groups if g.connections >= params.strobe_connections]
-        periodic_groups = [g for g in groups if g.connections < params.strobe_connections]
+        connections = groups.column("connections").to_numpy(zero_copy_only=False)
+        is_strobe = connections >= params.strobe_connections
+        strobe_groups = [groups.group(gid) for gid in np.flatnonzero(is_strobe).tolist()]
         q = ctx.quality
         first = (q.first_ts if q.first_ts is not None else 0) / US_PER_SECOND
         last = (q.last_ts if q.last_ts is not None else 0) / US_PER_SECOND
-        regular = regular_series(ctx, periodic_groups, params.min_regular_share)
+        regular = regular_series(ctx, groups, np.flatnonzero(~is_strobe), params.min_regular_share)
         findings, unlisted = periodic_findings(score_periodic(regular, (first, last), params), params)
         others = strobes(strobe_groups, params) + long_connections(ctx, params, len(groups))
         unlisted += sum(1 for f in others if f.score < params.list_score)
