@@ -7,7 +7,9 @@ folder is absent, so a fresh clone's test command still passes; .ci/run requires
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The user cache (DB-IP files of `sentinel geoip update`, the reverse-DNS cache) must not change what tests
 # see: every test run gets an empty one of its own. Tests of the cache itself point it elsewhere.
+# It is removed when the run ends (each run left one behind in the temporary folder).
 os.environ["SENTINEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="sentinel-test-cache-")
+atexit.register(shutil.rmtree, os.environ["SENTINEL_CACHE_DIR"], ignore_errors=True)
 
 
 def shared_data_dir() -> Path:
