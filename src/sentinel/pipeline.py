@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from sentinel import __version__
@@ -18,7 +18,7 @@ from sentinel.enrich.ipdim import HostRow
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
-from sentinel.report.model import Column, HostInfo, InputSummary, Report, Section, Skipped
+from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Skipped
 from sentinel.sources.registry import open_sources
 from sentinel.units import check_params
 
@@ -29,11 +29,13 @@ def run(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_section: Callable[[Section], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_alerts: Callable[[Sequence[Alert]], None] | None = None,
 ) -> Report:
     """Analyse the inputs of `config.data` with the units in `config.units`; the Python API behind the CLI.
 
-    `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile); `on_step` is
-    told what the run starts doing next (the CLI shows it as progress).
+    `on_section` sees each section as soon as it is complete, and `on_alerts` each unit's alerts, numbered
+    (the CLI draws their charts meanwhile); `on_step` is told what the run starts doing next (the CLI shows
+    it as progress).
     """
     named = [(config.country_db, "-gi"), (config.org_db, "-gin"), *((p, "--geoip-db") for p in config.geoip_dbs)]
     for path, option in named:
@@ -80,13 +82,15 @@ def run(
             if on_section:
                 on_section(result.section)
             report.sections.append(result.section)
-            report.alerts.extend(result.alerts)
+            for alert in result.alerts:  # numbered as they come (post-steps add none): final ids for their charts
+                report.alerts.append(alert)
+                alert.id = len(report.alerts)
+            if on_alerts and result.alerts:
+                on_alerts(result.alerts)
         for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
             amend = getattr(UNITS[key], "amend", None)
             if amend is not None and report.section(key) is not None:
                 amend(ctx, params, report)
-        for number, alert in enumerate(report.alerts, start=1):
-            alert.id = number
         _annotate_addresses(ctx, report)
         if on_step:
             on_step("looking up the addresses alerts name")
