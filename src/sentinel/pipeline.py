@@ -91,10 +91,12 @@ def run(
             amend = getattr(UNITS[key], "amend", None)
             if amend is not None and report.section(key) is not None:
                 amend(ctx, params, report)
-        _annotate_addresses(ctx, report)
+        # One look-up for every address the report names: each scans the whole dimension (millions of rows).
+        known = ctx.ip_dim.lookup(sorted(_table_addresses(report) | set(_alert_addresses(report))))
+        _annotate_addresses(report, known)
         if on_step:
             on_step("looking up the addresses alerts name")
-        report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
+        report.hosts = _host_details(report, known, resolver or no_resolver, config.resolve_dns)
         report.notes.extend(_notes(ctx))
         return report
     except UnreadableData as exc:
@@ -158,21 +160,32 @@ def where(row: HostRow | None) -> str:
     return ", ".join(bits) if bits else f"({row.get('address_class') or 'unknown'})"
 
 
-def _annotate_addresses(ctx: Context, report: Report) -> None:
-    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
-    it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
-    tables = [t for s in report.sections for t in s.tables]
-    records = [r for a in report.alerts for r in a.evidence.records()]
+def _table_addresses(report: Report) -> set[str]:
+    """The addresses of the report's table columns of addresses and of its alerts' evidence records."""
     wanted: set[str] = set()
-    for table in tables:
+    for table in (t for s in report.sections for t in s.tables):
         for column in table.columns:
             if column.kind == "ip":
                 wanted.update(r[column.key] for r in table.shown if isinstance(r.get(column.key), str))
-    for record in records:
+    for record in (r for a in report.alerts for r in a.evidence.records()):
         wanted.update(v for k, v in record.items() if k.endswith("ip") and isinstance(v, str))
-    if not wanted:
-        return
-    known = ctx.ip_dim.lookup(sorted(wanted))
+    return wanted
+
+
+def _alert_addresses(report: Report) -> list[str]:
+    """The addresses alerts name (their hosts, source and destination), sorted, once each."""
+    named: list[str] = []
+    for alert in report.alerts:
+        named.extend(alert.hosts)
+        named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
+    return sorted(set(named), key=netclass.ip_sort_key)
+
+
+def _annotate_addresses(report: Report, known: dict[str, HostRow]) -> None:
+    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
+    it, and every evidence record naming an address a `<key>_where` field, from `known` (the dimension's rows)."""
+    tables = [t for s in report.sections for t in s.tables]
+    records = [r for a in report.alerts for r in a.evidence.records()]
     for table in tables:
         for column in [c for c in table.columns if c.kind == "ip"]:
             key = f"{column.key}_where"
@@ -194,14 +207,9 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
                 record[f"{k}_where"] = where(known[v])
 
 
-def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
+def _host_details(report: Report, known: dict[str, HostRow], resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
     """Country, AS organisation and (optionally) DNS name of every address an alert names."""
-    named: list[str] = []
-    for alert in report.alerts:
-        named.extend(alert.hosts)
-        named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
-    ips = sorted(set(named), key=netclass.ip_sort_key)
-    known = ctx.ip_dim.lookup(ips)
+    ips = _alert_addresses(report)
     listed: dict[str, list[str]] = {}
     for section in report.sections:  # units that match lists say which addresses they name (payload "listed")
         for ip, labels in (section.payload.get("listed") or {}).items():
