@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+import pyarrow as pa
+
 from sentinel import __version__
 from sentinel.config import Config
 from sentinel.context import Context
@@ -49,6 +52,7 @@ def run(
     geoip = pool.submit(
         lambda: open_stack(config.country_db, config.org_db, config.geoip_dbs, use_cache=config.geoip_cache)
     )
+    pool.submit(_warm_pyarrow)  # after the databases: their result is wanted first
     try:
         source = open_sources(engine, config.inputs, config.read_options, config.format)
         ctx = Context(engine, config, source, geoip.result)
@@ -102,8 +106,14 @@ def run(
     except UnreadableData as exc:
         raise InputError(", ".join(config.inputs), f"cannot be read: {exc}") from exc
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         engine.close()
+
+
+def _warm_pyarrow() -> None:
+    """pyarrow imports pandas (0.2-0.3 s) the first time it converts numpy data, which every run does (the IP
+    dimension first): done here, on the worker, while the engine's first pass leaves the GIL free."""
+    pa.array(np.zeros(1, np.uint8))
 
 
 def _input_summary(ctx: Context) -> InputSummary:
