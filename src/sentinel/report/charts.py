@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import queue
 import signal
 import sys
@@ -245,8 +244,8 @@ class _Drawer:
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self._conn), name="sentinel-charts", daemon=True)
-        self._process.start()
+        process = context.Process(target=_serve, args=(child, self._conn), name="sentinel-charts", daemon=True)
+        process.start()
         child.close()
 
     def draw(self, chart: Chart, fmt: str) -> bytes:
@@ -264,8 +263,6 @@ def _serve(conn: Connection, parents_end: Connection) -> None:
     """The child's loop: a (chart, format) in, (True, bytes) or (False, error text) out, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parents_end.close()  # its copy of the parent's end would keep the pipe open after the parent is gone
-    with open(os.devnull, "wb") as null:  # nor may it hold the run's stdout open (`sentinel --json - | jq`)
-        os.dup2(null.fileno(), 1)
     try:
         while True:
             chart, fmt = conn.recv()
@@ -336,24 +333,16 @@ class BackgroundCharts:
             self._drawer.close()  # nothing was drawn: the child ends now
 
     def _work(self) -> None:
+        draw = self._drawer.draw if self._drawer is not None else lambda chart, fmt: RENDER[fmt](chart)
         try:
             while (job := self._jobs.get()) is not None:
                 chart, fmt, future = job
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
-                    future.set_result(self._draw(chart, fmt))
+                    future.set_result(draw(chart, fmt))
                 except BaseException as exc:  # handed to whoever waits for the chart
                     future.set_exception(exc)
         finally:
             if self._drawer is not None:
                 self._drawer.close()  # the child sees the pipe close and ends
-
-    def _draw(self, chart: Chart, fmt: str) -> bytes:
-        if self._drawer is not None:
-            try:
-                return self._drawer.draw(chart, fmt)
-            except (EOFError, OSError):  # the child is gone (killed, out of memory): the thread draws instead
-                self._drawer.close()
-                self._drawer = None
-        return RENDER[fmt](chart)
