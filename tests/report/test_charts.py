@@ -1,7 +1,7 @@
 """Charts draw whatever the data hold: exact byte sums beyond 64 bits included."""
 
 from sentinel.report import charts
-from sentinel.report.model import Chart, Section, Series
+from sentinel.report.model import Chart, Series
 
 HUGE = 300 * 2**62  # 300 flows of 2^62 bytes each: an exact sum no int64 holds
 
@@ -47,7 +47,7 @@ def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
     real = dict(charts.RENDER)
     for fmt in real:
         monkeypatch.setitem(charts.RENDER, fmt, lambda c, f=fmt: drawn.append((c.key, f)) or real[f](c))
-    drawing = charts.BackgroundCharts(["png", "svg"], process=False)  # drawn here, where `drawn` sees it
+    drawing = charts.BackgroundCharts(["png", "svg"])
     try:
         drawing.submit_alerts([alert])
         png, svg = drawing.png(chart), drawing.image(chart, "svg")
@@ -55,23 +55,3 @@ def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
         drawing.close()
     assert sorted(drawn) == [("alert-4", "png"), ("alert-4", "svg")]  # drawn once each, on the worker
     assert png == real["png"](chart) and svg == real["svg"](chart)
-
-
-def test_charts_drawn_by_the_child_process_are_the_same_bytes_and_it_ends_with_them():
-    import multiprocessing
-
-    bars = Chart("bars", "Bars", ["a", "b"], [3, 1], "host", "flows")
-    heat = Chart("heat", "Heat", ["00", "01"], [], "hour", "host", kind="heatmap", rows=["h"], matrix=[[1, 0]])
-    before = set(multiprocessing.active_children())
-    drawing = charts.BackgroundCharts(["png", "svg"])
-    children = [c for c in multiprocessing.active_children() if c not in before and c.name == "sentinel-charts"]
-    assert len(children) == (1 if charts._fork_usable() else 0)
-    try:
-        drawing.submit(Section("s", "S", "", charts=[bars, heat]))
-        drawn = {(c.key, f): drawing.image(c, f) for c in (bars, heat) for f in ("png", "svg")}
-    finally:
-        drawing.close()
-    assert drawn == {(c.key, f): charts.RENDER[f](c) for c in (bars, heat) for f in ("png", "svg")}
-    for child in children:
-        child.join(timeout=10)
-        assert not child.is_alive()  # the pipe closed: it ended

@@ -13,16 +13,12 @@ the graph of a group of hosts. What every chart keeps:
 from __future__ import annotations
 
 import math
-import multiprocessing
 import queue
-import signal
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from io import BytesIO
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from sentinel import interrupt
@@ -235,71 +231,24 @@ def render_svg(chart: Chart) -> bytes:
 RENDER = {"png": render_png, "svg": render_svg}
 
 
-class _Drawer:
-    """A child process that draws charts, forked before the run starts its threads (the engine's, the GeoIP
-    worker's): matplotlib holds the GIL for ~0.1 s a chart, which a thread of this process took from the
-    run's own Python work (at 100M flows, the beacon detector's scoring ran beside 90 alert charts). The child
-    ignores Ctrl-C (the run decides) and ends when its pipe closes: with the run, whichever way it ends."""
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("fork")
-        self._conn, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, self._conn), name="sentinel-charts", daemon=True)
-        process.start()
-        child.close()
-
-    def draw(self, chart: Chart, fmt: str) -> bytes:
-        self._conn.send((chart, fmt))
-        ok, value = self._conn.recv()
-        if not ok:
-            raise RuntimeError(f"drawing chart {chart.key!r}: {value}")
-        return bytes(value)
-
-    def close(self) -> None:
-        self._conn.close()
-
-
-def _serve(conn: Connection, parents_end: Connection) -> None:
-    """The child's loop: a (chart, format) in, (True, bytes) or (False, error text) out, until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parents_end.close()  # its copy of the parent's end would keep the pipe open after the parent is gone
-    try:
-        while True:
-            chart, fmt = conn.recv()
-            try:
-                answer: tuple[bool, bytes | str] = (True, RENDER[fmt](chart))
-            except Exception as exc:  # the parent raises it where the chart is wanted
-                answer = (False, f"{type(exc).__name__}: {exc}")
-            conn.send(answer)
-    except (EOFError, OSError):  # the run is over (or gone)
-        return
-
-
-def _fork_usable() -> bool:
-    """Fork where it is the platform's way (Linux); elsewhere (macOS, Windows) charts are drawn on a thread."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-
-
 class BackgroundCharts:
-    """Renders charts beside the run while the engine computes the rest of the report.
+    """Renders charts on one worker thread while the engine computes the rest of the report.
 
-    Drawing happens in a child process (`_Drawer`, on Linux) fed by one worker thread of this process, so
-    that it runs on the other core instead of taking the GIL from the run's Python work; elsewhere, or with
-    `process=False`, on that worker thread itself, where it overlaps with the engine's passes (native code,
-    GIL released). The child is forked at once, before the run starts other threads, and imports matplotlib
-    (~0.4 s) while the run starts. Alerts' charts are submitted as each detector's alerts come (numbered:
-    their ids name the charts), not drawn one after another once the run is over (95 alerts of a
-    100M-flow day took 11 s there). Charts are drawn into memory only, in each of `formats` (png for
-    Markdown, svg for HTML); the report writer puts them in files together with the report. The worker is a
-    daemon and nobody waits for it past an interrupt: an interrupted run exits at once.
+    The engine runs in native code with the GIL released, so importing matplotlib (~0.4 s) and drawing
+    overlap with the heavier detector passes instead of following them. Nothing starts before the first
+    section arrives: earlier, the import would compete with start-up's own Python work for the GIL.
+    Alerts' charts are submitted as each detector's alerts come (numbered: their ids name the charts), not
+    drawn one after another once the run is over (95 alerts of a 100M-flow day took 11 s there).
+    Charts are drawn into memory only, in each of `formats` (png for Markdown, svg for HTML); the report
+    writer puts them in files together with the report. The worker is a daemon and nobody waits for it
+    past an interrupt: an interrupted run exits at once.
     """
 
-    def __init__(self, formats: Sequence[str] = ("png",), process: bool = True) -> None:
+    def __init__(self, formats: Sequence[str] = ("png",)) -> None:
         self._formats = tuple(formats)
         self._jobs: queue.SimpleQueue[tuple[Chart, str, Future[bytes]] | None] = queue.SimpleQueue()
         self._pending: dict[tuple[str, str], Future[bytes]] = {}
         self._worker: threading.Thread | None = None
-        self._drawer = _Drawer() if process and self._formats and _fork_usable() else None
 
     def submit(self, section: Section) -> None:
         self._submit(section.charts)
@@ -329,20 +278,13 @@ class BackgroundCharts:
         for future in self._pending.values():
             future.cancel()
         self._jobs.put(None)  # the worker ends after its current chart; no one waits for it
-        if self._worker is None and self._drawer is not None:
-            self._drawer.close()  # nothing was drawn: the child ends now
 
     def _work(self) -> None:
-        draw = self._drawer.draw if self._drawer is not None else lambda chart, fmt: RENDER[fmt](chart)
-        try:
-            while (job := self._jobs.get()) is not None:
-                chart, fmt, future = job
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(draw(chart, fmt))
-                except BaseException as exc:  # handed to whoever waits for the chart
-                    future.set_exception(exc)
-        finally:
-            if self._drawer is not None:
-                self._drawer.close()  # the child sees the pipe close and ends
+        while (job := self._jobs.get()) is not None:
+            chart, fmt, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(RENDER[fmt](chart))
+            except BaseException as exc:  # handed to whoever waits for the chart
+                future.set_exception(exc)
