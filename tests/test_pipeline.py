@@ -7,7 +7,7 @@ from sentinel import pipeline
 from sentinel.config import Config
 from sentinel.registry import UNITS, default_params
 from sentinel.report import console, json_report, markdown
-from sentinel.report.model import Section
+from sentinel.report.model import Alert, Section
 from sentinel.units import UnitResult
 from tests.flows import flow, write_flows
 
@@ -39,3 +39,30 @@ def test_a_unit_needing_a_column_the_input_lacks_is_skipped_and_said_everywhere(
     assert json_report.to_dict(report)["skipped"][0]["key"] == "long_sessions"
     assert "Long sessions: not run, the input has no duration column" in console.render(report)
     assert "Not run: the input has no duration column" in markdown.render(report, {})
+
+
+class _Raises:
+    """A detector that raises one alert per host of `hosts`."""
+
+    kind: ClassVar[str] = "detector"
+    Params: ClassVar[type] = _Params
+
+    def __init__(self, key: str, hosts: list[str]) -> None:
+        self.key, self.title, self.hosts = key, key, hosts
+
+    def run(self, ctx, params):
+        alerts = [Alert(self.key, "low", 0.1, [h], f"{self.key} {h}") for h in self.hosts]
+        return UnitResult(Section(self.key, self.title, "ran"), alerts)
+
+
+def test_alerts_are_numbered_in_report_order_as_each_unit_ends(tmp_path, monkeypatch):
+    monkeypatch.setitem(UNITS, "first", _Raises("first", ["192.168.1.2", "192.168.1.3"]))
+    monkeypatch.setitem(UNITS, "second", _Raises("second", ["192.168.1.4"]))
+    path = write_flows(tmp_path / "d.parquet", [flow(1, "192.168.1.2", "8.8.8.8")])
+    seen: list[list[tuple[str, int]]] = []
+    report = pipeline.run(
+        Config(data=path, units={"first": _Params(), "second": _Params()}),
+        on_alerts=lambda alerts: seen.append([(a.type, a.id) for a in alerts]),
+    )
+    assert seen == [[("first", 1), ("first", 2)], [("second", 3)]]  # final ids, given before the run ends
+    assert [(a.type, a.id) for a in report.alerts] == [("first", 1), ("first", 2), ("second", 3)]

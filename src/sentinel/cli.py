@@ -358,6 +358,7 @@ def run_analysis(argv: Sequence[str]) -> int:
             now=lambda: started,
             on_section=drawing.submit if drawing else None,
             on_step=progress.step,
+            on_alerts=drawing.submit_alerts if drawing else None,
         )
         progress.step("writing the reports")
         status = _render(args, report, drawing, files, progress)

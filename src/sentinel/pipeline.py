@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
 
 from sentinel import __version__
 from sentinel.config import Config
@@ -18,7 +21,7 @@ from sentinel.enrich.ipdim import HostRow
 from sentinel.enrich.rdns import Resolver, no_resolver
 from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
-from sentinel.report.model import Column, HostInfo, InputSummary, Report, Section, Skipped
+from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Skipped
 from sentinel.sources.registry import open_sources
 from sentinel.units import check_params
 
@@ -29,11 +32,13 @@ def run(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_section: Callable[[Section], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_alerts: Callable[[Sequence[Alert]], None] | None = None,
 ) -> Report:
     """Analyse the inputs of `config.data` with the units in `config.units`; the Python API behind the CLI.
 
-    `on_section` sees each section as soon as it is complete (the CLI draws charts meanwhile); `on_step` is
-    told what the run starts doing next (the CLI shows it as progress).
+    `on_section` sees each section as soon as it is complete, and `on_alerts` each unit's alerts, numbered
+    (the CLI draws their charts meanwhile); `on_step` is told what the run starts doing next (the CLI shows
+    it as progress).
     """
     named = [(config.country_db, "-gi"), (config.org_db, "-gin"), *((p, "--geoip-db") for p in config.geoip_dbs)]
     for path, option in named:
@@ -47,6 +52,7 @@ def run(
     geoip = pool.submit(
         lambda: open_stack(config.country_db, config.org_db, config.geoip_dbs, use_cache=config.geoip_cache)
     )
+    pool.submit(_warm_pyarrow)  # after the databases: their result is wanted first
     try:
         source = open_sources(engine, config.inputs, config.read_options, config.format)
         ctx = Context(engine, config, source, geoip.result)
@@ -80,24 +86,34 @@ def run(
             if on_section:
                 on_section(result.section)
             report.sections.append(result.section)
-            report.alerts.extend(result.alerts)
+            for alert in result.alerts:  # numbered as they come (post-steps add none): final ids for their charts
+                report.alerts.append(alert)
+                alert.id = len(report.alerts)
+            if on_alerts and result.alerts:
+                on_alerts(result.alerts)
         for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
             amend = getattr(UNITS[key], "amend", None)
             if amend is not None and report.section(key) is not None:
                 amend(ctx, params, report)
-        for number, alert in enumerate(report.alerts, start=1):
-            alert.id = number
-        _annotate_addresses(ctx, report)
+        # One look-up for every address the report names: each scans the whole dimension (millions of rows).
+        known = ctx.ip_dim.lookup(sorted(_table_addresses(report) | set(_alert_addresses(report))))
+        _annotate_addresses(report, known)
         if on_step:
             on_step("looking up the addresses alerts name")
-        report.hosts = _host_details(ctx, report, resolver or no_resolver, config.resolve_dns)
+        report.hosts = _host_details(report, known, resolver or no_resolver, config.resolve_dns)
         report.notes.extend(_notes(ctx))
         return report
     except UnreadableData as exc:
         raise InputError(", ".join(config.inputs), f"cannot be read: {exc}") from exc
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         engine.close()
+
+
+def _warm_pyarrow() -> None:
+    """pyarrow imports pandas (0.2-0.3 s) the first time it converts numpy data, which every run does (the IP
+    dimension first): done here, on the worker, while the engine's first pass leaves the GIL free."""
+    pa.array(np.zeros(1, np.uint8))
 
 
 def _input_summary(ctx: Context) -> InputSummary:
@@ -154,21 +170,32 @@ def where(row: HostRow | None) -> str:
     return ", ".join(bits) if bits else f"({row.get('address_class') or 'unknown'})"
 
 
-def _annotate_addresses(ctx: Context, report: Report) -> None:
-    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
-    it, and every evidence record naming an address a `<key>_where` field: one lookup for all of them."""
-    tables = [t for s in report.sections for t in s.tables]
-    records = [r for a in report.alerts for r in a.evidence.records()]
+def _table_addresses(report: Report) -> set[str]:
+    """The addresses of the report's table columns of addresses and of its alerts' evidence records."""
     wanted: set[str] = set()
-    for table in tables:
+    for table in (t for s in report.sections for t in s.tables):
         for column in table.columns:
             if column.kind == "ip":
                 wanted.update(r[column.key] for r in table.shown if isinstance(r.get(column.key), str))
-    for record in records:
+    for record in (r for a in report.alerts for r in a.evidence.records()):
         wanted.update(v for k, v in record.items() if k.endswith("ip") and isinstance(v, str))
-    if not wanted:
-        return
-    known = ctx.ip_dim.lookup(sorted(wanted))
+    return wanted
+
+
+def _alert_addresses(report: Report) -> list[str]:
+    """The addresses alerts name (their hosts, source and destination), sorted, once each."""
+    named: list[str] = []
+    for alert in report.alerts:
+        named.extend(alert.hosts)
+        named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
+    return sorted(set(named), key=netclass.ip_sort_key)
+
+
+def _annotate_addresses(report: Report, known: dict[str, HostRow]) -> None:
+    """Every table column of addresses (but those listing internal hosts only) gets a "country, AS" column beside
+    it, and every evidence record naming an address a `<key>_where` field, from `known` (the dimension's rows)."""
+    tables = [t for s in report.sections for t in s.tables]
+    records = [r for a in report.alerts for r in a.evidence.records()]
     for table in tables:
         for column in [c for c in table.columns if c.kind == "ip"]:
             key = f"{column.key}_where"
@@ -190,14 +217,9 @@ def _annotate_addresses(ctx: Context, report: Report) -> None:
                 record[f"{k}_where"] = where(known[v])
 
 
-def _host_details(ctx: Context, report: Report, resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
+def _host_details(report: Report, known: dict[str, HostRow], resolver: Resolver, resolve: bool) -> dict[str, HostInfo]:
     """Country, AS organisation and (optionally) DNS name of every address an alert names."""
-    named: list[str] = []
-    for alert in report.alerts:
-        named.extend(alert.hosts)
-        named.extend(ip for ip in (alert.src_ip, alert.dst_ip) if ip)
-    ips = sorted(set(named), key=netclass.ip_sort_key)
-    known = ctx.ip_dim.lookup(ips)
+    ips = _alert_addresses(report)
     listed: dict[str, list[str]] = {}
     for section in report.sections:  # units that match lists say which addresses they name (payload "listed")
         for ip, labels in (section.payload.get("listed") or {}).items():

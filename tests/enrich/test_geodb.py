@@ -229,3 +229,11 @@ def test_legacy_files_through_geoip_db_and_who_wins():
     got, chosen = lookup(stack, ["2.125.160.216", "8.8.8.8"])
     assert chosen.source["country"].tolist() == [1, 0]  # the mmdb for its network, GeoIP.dat for the rest
     assert got["2.125.160.216"][0] == "GB" and got["8.8.8.8"][0] == "US"
+
+
+def test_known_is_not_none_falsy_answers_included():
+    from sentinel.enrich.geodb import known
+
+    values = np.array([None, "", 0, "US", 15169, None], dtype=object)
+    assert known(values).tolist() == [False, True, True, True, True, False]
+    assert known(np.array([], dtype=object)).tolist() == []

@@ -297,3 +297,21 @@ def test_build_with_the_default_stack_has_as_for_ipv4_and_ipv6(engine):
     for ip in ("8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"):
         assert r[ip]["asn"] == 15169 and r[ip]["as_org"].startswith("AS15169 Google"), ip
     assert (r["10.0.0.1"]["asn"], r["10.0.0.1"]["as_org"], r["10.0.0.1"]["country"]) == (None, None, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.integers(0, 2**63 - 1),
+            st.none() | st.sampled_from(["", " ", "Google LLC", "AS7 Ünïcode", "x\ny"]) | st.text(max_size=5),
+        ),
+        max_size=20,
+    )
+)
+def test_as_org_texts_is_as_org_text_of_every_pair(pairs):
+    from sentinel.enrich.geodb import as_org_text
+
+    asn = pa.array([a for a, _ in pairs], pa.int64())
+    name = pa.array([n for _, n in pairs], pa.string())
+    assert ipdim.as_org_texts(asn, name).to_pylist() == [as_org_text(a, n) for a, n in pairs]

@@ -206,3 +206,11 @@ def test_address_classes_agree_with_the_coarse_class():
             c == "special" and f not in ("internal", "public")
         )
     assert set(fine) <= set(netclass.ADDRESS_CLASSES)
+
+
+def test_address_classes_v4_from_a_given_coarse_class_are_the_same():
+    ipv4 = np.array([int(ipaddress.ip_address(a)) for a in ["10.1.2.3", "8.8.8.8", "224.0.0.1", "0.0.0.0"]], np.uint32)
+    coarse = netclass.classify_v4(ipv4, INTERNAL)
+    assert netclass.address_classes_v4(ipv4, INTERNAL, coarse=coarse).tolist() == (
+        netclass.address_classes_v4(ipv4, INTERNAL).tolist()
+    )

@@ -21,3 +21,37 @@ def test_bars_and_heat_maps_beyond_int64_draw():
     for chart in (bars, heat):
         assert charts.render_png(chart).startswith(b"\x89PNG")
         assert b"<svg" in charts.render_svg(chart)
+
+
+def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
+    from sentinel.report.evidence import BotnetEvidence
+    from sentinel.report.evidence_charts import alert_chart
+    from sentinel.report.model import Alert
+
+    ev = BotnetEvidence(
+        members=["10.0.0.1", "10.0.0.2"],
+        ports=["tcp/6881"],
+        flows=3,
+        up_bytes=300,
+        down_bytes=300,
+        connected_pairs=1,
+        density=1.0,
+        reciprocity=0.0,
+        rate_per_second=None,
+        edges=[("10.0.0.1", "10.0.0.2", 3)],
+    )
+    alert = Alert("botnet", "high", 0.8, ["10.0.0.1"], "s", id=4, evidence=ev)
+    chart = alert_chart(alert)
+    assert chart is not None and chart.key == "alert-4"
+    drawn: list[tuple[str, str]] = []
+    real = dict(charts.RENDER)
+    for fmt in real:
+        monkeypatch.setitem(charts.RENDER, fmt, lambda c, f=fmt: drawn.append((c.key, f)) or real[f](c))
+    drawing = charts.BackgroundCharts(["png", "svg"])
+    try:
+        drawing.submit_alerts([alert])
+        png, svg = drawing.png(chart), drawing.image(chart, "svg")
+    finally:
+        drawing.close()
+    assert sorted(drawn) == [("alert-4", "png"), ("alert-4", "svg")]  # drawn once each, on the worker
+    assert png == real["png"](chart) and svg == real["svg"](chart)

@@ -193,9 +193,11 @@ def _refine_v4(ipv4: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     return out
 
 
-def address_classes_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:
-    """Fine class of each IPv4 address (ADDRESS_CLASSES): internal, public, or what a special range is for."""
-    return _refine_v4(ipv4, classify_v4(ipv4, internal))
+def address_classes_v4(ipv4: np.ndarray, internal: Sequence[IPNetwork], coarse: np.ndarray | None = None) -> np.ndarray:
+    """Fine class of each IPv4 address (ADDRESS_CLASSES): internal, public, or what a special range is for.
+
+    `coarse`: `classify_v4` of the same addresses where the caller has it already (not computed twice)."""
+    return _refine_v4(ipv4, classify_v4(ipv4, internal) if coarse is None else coarse)
 
 
 def address_classes_v6(hi: np.ndarray, lo: np.ndarray, internal: Sequence[IPNetwork]) -> np.ndarray:

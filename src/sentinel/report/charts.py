@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from sentinel import interrupt
 from sentinel.report.escape import visible
-from sentinel.report.model import Chart, Section
+from sentinel.report.evidence_charts import alert_chart
+from sentinel.report.model import Alert, Chart, Section
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -236,6 +237,8 @@ class BackgroundCharts:
     The engine runs in native code with the GIL released, so importing matplotlib (~0.4 s) and drawing
     overlap with the heavier detector passes instead of following them. Nothing starts before the first
     section arrives: earlier, the import would compete with start-up's own Python work for the GIL.
+    Alerts' charts are submitted as each detector's alerts come (numbered: their ids name the charts), not
+    drawn one after another once the run is over (95 alerts of a 100M-flow day took 11 s there).
     Charts are drawn into memory only, in each of `formats` (png for Markdown, svg for HTML); the report
     writer puts them in files together with the report. The worker is a daemon and nobody waits for it
     past an interrupt: an interrupted run exits at once.
@@ -248,7 +251,14 @@ class BackgroundCharts:
         self._worker: threading.Thread | None = None
 
     def submit(self, section: Section) -> None:
-        for chart in section.charts:
+        self._submit(section.charts)
+
+    def submit_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Draw the evidence charts of `alerts`; their ids must be final (the chart's key is made of it)."""
+        self._submit([c for c in map(alert_chart, alerts) if c is not None])
+
+    def _submit(self, charts: Sequence[Chart]) -> None:
+        for chart in charts:
             for fmt in self._formats:
                 future: Future[bytes] = Future()
                 self._pending[(chart.key, fmt)] = future

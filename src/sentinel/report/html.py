@@ -298,7 +298,7 @@ def _alert(alert: Alert, report: Report, ids: _Ids, rendered: charts.BackgroundC
     out.append('<div class="why"><h4>Why</h4>')
     chart = alert_chart(alert)
     if chart is not None:
-        out.append(_chart(chart, None, small=chart.kind == "graph"))
+        out.append(_chart(chart, rendered, small=chart.kind == "graph"))
     evidence = alert.evidence.figures()
     service = f"{alert.proto or '-'}/{alert.port}" if alert.port is not None else alert.proto
     figures = [
