@@ -309,9 +309,15 @@ def test_build_with_the_default_stack_has_as_for_ipv4_and_ipv6(engine):
         max_size=20,
     )
 )
-def test_as_org_texts_is_as_org_text_of_every_pair(pairs):
-    from sentinel.enrich.geodb import as_org_text
+def test_as_org_texts_is_the_legacy_form_of_every_pair(pairs):
+    from sentinel.enrich.geodb import as_org_text, as_org_texts
+
+    def one(asn, name):  # the legacy GeoIPASNum form, one pair at a time, as it was first written
+        if asn is None:
+            return name
+        return f"AS{asn} {name}" if name else f"AS{asn}"
 
     asn = pa.array([a for a, _ in pairs], pa.int64())
     name = pa.array([n for _, n in pairs], pa.string())
-    assert ipdim.as_org_texts(asn, name).to_pylist() == [as_org_text(a, n) for a, n in pairs]
+    assert as_org_texts(asn, name).to_pylist() == [one(a, n) for a, n in pairs]
+    assert [as_org_text(a, n) for a, n in pairs] == [one(a, n) for a, n in pairs]

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from sentinel.engines.base import Engine
 from sentinel.enrich import netclass
 from sentinel.enrich.geo import CountryProvider, OrgProvider
-from sentinel.enrich.geodb import Answers, GeoDatabase, GeoStack
+from sentinel.enrich.geodb import Answers, GeoDatabase, GeoStack, as_org_texts
 
 TABLE = "ip_dim"
 _DISTINCT = "distinct_ips"
@@ -281,14 +281,6 @@ def build(
     # The engine gets what its queries join on (Spark takes no unsigned columns; less to broadcast).
     engine.register(TABLE, table.select(list(ENGINE_COLUMNS)))
     return IpDimension(table=table, bad=bad, aliases=aliases)
-
-
-def as_org_texts(asn: pa.Array, name: pa.Array) -> pa.Array:
-    """`geodb.as_org_text` of every (asn, name) pair at once ('AS15169 Google LLC', 'AS15169', the name
-    alone, or null): millions of addresses, no Python per address."""
-    number = pc.binary_join_element_wise("AS", pc.cast(asn, pa.string()), "")  # null without a number
-    named = pc.if_else(pc.equal(name, ""), pa.scalar(None, pa.string()), name)  # "" adds no name
-    return pc.coalesce(pc.binary_join_element_wise(number, named, " "), number, name)
 
 
 def _aliased(p: Parsed) -> np.ndarray:
