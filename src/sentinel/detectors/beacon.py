@@ -290,11 +290,12 @@ def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> Groups:
 def register_pairs(ctx: Context, groups: Groups, gids: np.ndarray) -> None:
     """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`."""
     dsts = groups.column("dsts", gids)
-    parent = pc.list_parent_indices(dsts).to_numpy(zero_copy_only=False)
+    # each destination's group
+    of_pair = np.asarray(gids, dtype=np.int64)[pc.list_parent_indices(dsts).to_numpy(zero_copy_only=False)]
     pairs = pa.table(
         {
-            "gid": pa.array(np.asarray(gids, dtype=np.int64)[parent], pa.int64()),
-            "src_ip": groups.column("src_ip", np.asarray(gids, dtype=np.int64)[parent]),
+            "gid": pa.array(of_pair, pa.int64()),
+            "src_ip": groups.column("src_ip", of_pair),
             "dst_ip": pc.list_flatten(dsts),
         }
     )
@@ -558,7 +559,7 @@ def periodic_findings(scored: Scored, params: Params) -> tuple[list[Finding], in
                 float(scored.base[i]),
                 score=score,
                 period=float(period[j]),
-                proto=scored.batch.protos[int(scored.codes[i])],
+                proto=batch.protos[int(scored.codes[i])],
                 port=int(scored.ports[i]),
                 sharing=int(sharing[j]),
                 timing=float(timing[j]),
