@@ -6,19 +6,21 @@ for it instead of scanning again, which keeps a run near the cost of a bare scan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sentinel.config import Config
 from sentinel.engines.base import Engine
 from sentinel.enrich import ipdim
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError
-from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo
+from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo, sql_string
+from sentinel.sources.dataset import ADDRESS_SCHEMA
 from sentinel.timefmt import Instant
 
 #: Malformed-row examples quoted in reports (file:line and reason).
@@ -39,6 +41,25 @@ class InputQuality:
 _REASON_COLUMNS = {reason: f"bad_{i}" for i, reason in enumerate(MALFORMED)}
 
 
+@dataclass(frozen=True)
+class AddressKeys:
+    """The columns queries group and join flows on: the integer ids of an imported dataset (flows' src_id and
+    dst_id, ip_dim's id), else the address texts (src_ip, dst_ip, ip). Results carry texts either way: a query
+    keyed by ids turns them back into texts through ip_dim, on its few result rows."""
+
+    src: str
+    dst: str
+    dim: str  # ip_dim's column holding the same key
+
+    @property
+    def ids(self) -> bool:
+        return self.dim == "id"
+
+
+TEXT_KEYS = AddressKeys("src_ip", "dst_ip", "ip")
+ID_KEYS = AddressKeys("src_id", "dst_id", "id")
+
+
 class Context:
     def __init__(
         self,
@@ -55,6 +76,12 @@ class Context:
         self._bad_address_rows = 0
         self._predicate = WELL_FORMED_SQL
         self.notes: list[str] = []  # what the preparation found that a reader of the report must know
+        self.keys = TEXT_KEYS
+        if source.address_table is not None:
+            # The dataset's address table, for the first pass to name its destinations (ip_dim later).
+            self._addresses = pq.read_table(source.address_table, schema=ADDRESS_SCHEMA)
+            self.engine.register("addresses", self._addresses)
+            self.keys = ID_KEYS
         self._prepare(geoip)
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
@@ -62,13 +89,19 @@ class Context:
         validate = not self.source.proven_clean or not self._protocols_valid()
         by_dst = self._destination_pass(validate=validate)
         self.geo = geoip()
+        sources = (
+            "SELECT a.ip FROM (SELECT DISTINCT src_id FROM raw_flows) s JOIN addresses a ON a.id = s.src_id"
+            if self.keys.ids
+            else "SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''"
+        )
         self.ip_dim = ipdim.build(
             self.engine,
-            "SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' "
-            "UNION SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''",
+            f"SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' UNION {sources}",
             self.config.internal,
             self.geo,
         )
+        if self.keys.ids and (self.ip_dim.bad or self.ip_dim.aliases):
+            self.keys = TEXT_KEYS  # files not as the importer wrote them: the texts decide, the rare path
         if self.ip_dim.bad:
             # Rare path: rows naming a non-address are set aside too, and the totals redone without them.
             self.engine.register("bad_ips", pa.table({"ip": pa.array(self.ip_dim.bad, pa.string())}))
@@ -80,6 +113,8 @@ class Context:
             by_dst = self._destination_pass(validate=True)
         if self.ip_dim.aliases:
             by_dst = self._canonicalise(self.ip_dim.aliases)
+        if self.keys.ids:
+            self._add_ids()
         self._quality = self._summarise(by_dst)
         if self._quality.rejected_rows and self.config.strict:
             first = self._quality.examples[0] if self._quality.examples else "?"
@@ -92,6 +127,12 @@ class Context:
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
         self.engine.create_view("flows", f"SELECT * FROM raw_flows{where}")
+
+    def _add_ids(self) -> None:
+        """ip_dim in the engine gets each address's id, so that queries keyed by ids join it directly."""
+        dim = self.ip_dim.table
+        self._ids = pc.take(self._addresses["id"], pc.index_in(dim["ip"], self._addresses["ip"]))
+        self.engine.register(ipdim.TABLE, dim.select(list(ipdim.ENGINE_COLUMNS)).append_column("id", self._ids))
 
     def _canonicalise(self, aliases: Mapping[str, str]) -> pa.Table:
         """Rare path: one host spelled several ways (FC00::1, fc00::1, 192.168.001.010) counts once, under its
@@ -123,20 +164,34 @@ class Context:
         """
         if not validate:
             table = self.engine.query(
-                "SELECT dst_ip, count(*) AS flows, sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes "
-                "FROM raw_flows GROUP BY dst_ip"
+                self.with_texts(
+                    f"SELECT {self.keys.dst} AS dst, count(*) AS flows, sum(up_bytes) AS up_bytes, "
+                    f"sum(down_bytes) AS down_bytes FROM raw_flows GROUP BY {self.keys.dst}",
+                    {"dst": "dst_ip"},
+                    ["flows", "up_bytes", "down_bytes"],
+                    lookup="addresses",
+                )
             )
             self.engine.register("dst_totals", table)
             return table
-        reasons = ", ".join(f"count(*) FILTER (WHERE {sql}) AS {_REASON_COLUMNS[r]}" for r, sql in MALFORMED.items())
+        reasons = {_REASON_COLUMNS[r]: f"count(*) FILTER (WHERE {sql})" for r, sql in MALFORMED.items()}
         ok = f"FILTER (WHERE {self._predicate})"
+        figures = {
+            "all_rows": "count(*)",
+            "flows": f"count(*) {ok}",
+            "up_bytes": f"sum(up_bytes) {ok}",
+            "down_bytes": f"sum(down_bytes) {ok}",
+            "first_ts": f"min(ts) {ok}",
+            "last_ts": f"max(ts) {ok}",
+        } | reasons
+        sums = ", ".join(f"{sql} AS {name}" for name, sql in figures.items())
         table = self.engine.query(
-            f"""
-            SELECT dst_ip, count(*) AS all_rows, count(*) {ok} AS flows, sum(up_bytes) {ok} AS up_bytes,
-                   sum(down_bytes) {ok} AS down_bytes, min(ts) {ok} AS first_ts,
-                   max(ts) {ok} AS last_ts, {reasons}
-            FROM raw_flows GROUP BY dst_ip
-            """
+            self.with_texts(
+                f"SELECT {self.keys.dst} AS dst, {sums} FROM raw_flows GROUP BY {self.keys.dst}",
+                {"dst": "dst_ip"},
+                list(figures),
+                lookup="addresses",
+            )
         )
         ok_rows = table.filter(pc.greater(table["flows"], 0))
         self.engine.register("dst_totals", ok_rows.select(["dst_ip", "flows", "up_bytes", "down_bytes"]))
@@ -232,33 +287,67 @@ class Context:
         material of transfers out; the rest collapses to one row per host. So the table stays small while host totals,
         internal edges and transfer candidates all come from it, and the flows are read once for them.
         """
-        internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
-        not_public = "SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+        k = self.keys
+        internal = f"SELECT {k.dim} FROM ip_dim WHERE class = 'internal'"
+        not_public = f"SELECT {k.dim} FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
+        # Keyed by ids, the texts come from ip_dim after aggregation (s: the source's row).
+        src_text, src_join = ("s.ip", f"JOIN ip_dim s ON g.src = s.{k.dim} ") if k.ids else ("g.src", "")
         # One membership test per flow (the small set of non-public addresses); which of internal or other
         # a kept destination is, the join below tells after aggregation, on a few thousand rows.
         return self.engine.query(
             f"""
             WITH f AS (
-                SELECT src_ip, dst_ip, proto, port, ts, up_bytes, down_bytes,
-                       dst_ip IN ({not_public}) AS non_public
-                FROM flows WHERE src_ip IN ({internal})
+                SELECT {k.src} AS src, {k.dst} AS dst, proto, port, ts, up_bytes, down_bytes,
+                       {k.dst} IN ({not_public}) AS non_public
+                FROM flows WHERE {k.src} IN ({internal})
             ), g AS (
-                SELECT src_ip, non_public,
-                       CASE WHEN non_public OR up_bytes > down_bytes THEN dst_ip END AS dst_ip,
+                SELECT src, non_public,
+                       CASE WHEN non_public OR up_bytes > down_bytes THEN dst END AS dst,
                        CASE WHEN non_public THEN proto END AS proto,
                        CASE WHEN non_public THEN port END AS port,
                        count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, sum(down_bytes)::HUGEINT AS down_bytes,
                        min(ts) AS first_ts, max(ts) AS last_ts
                 FROM f GROUP BY ALL
             )
-            SELECT g.src_ip,
+            SELECT {src_text} AS src_ip,
                    CASE WHEN NOT g.non_public THEN 'external' WHEN d.class = 'internal' THEN 'internal'
                         ELSE 'other' END AS scope,
-                   g.dst_ip, g.proto, g.port, g.flows, g.up_bytes, g.down_bytes, g.first_ts, g.last_ts
-            FROM g LEFT JOIN ip_dim d ON g.dst_ip = d.ip
-            ORDER BY g.src_ip, scope, g.dst_ip NULLS FIRST, g.proto NULLS FIRST, g.port NULLS FIRST
+                   {"d.ip" if k.ids else "g.dst"} AS dst_ip, g.proto, g.port, g.flows, g.up_bytes, g.down_bytes,
+                   g.first_ts, g.last_ts
+            FROM g LEFT JOIN ip_dim d ON g.dst = d.{k.dim} {src_join}
+            ORDER BY src_ip, scope, dst_ip NULLS FIRST, g.proto NULLS FIRST, g.port NULLS FIRST
             """
         )
+
+    def with_texts(self, sql: str, keys: Mapping[str, str], columns: Sequence[str], lookup: str = "ip_dim") -> str:
+        """A SELECT of `sql`'s rows, which carry address keys (`keys`: key column -> name of its text), giving
+        the texts and then `columns`: keyed by ids, the texts are looked up in `lookup` (ip_dim, or before it
+        exists the dataset's address table), on the result rows only."""
+        picks = [f"t.{c}" for c in columns]
+        if not self.keys.ids:
+            return f"SELECT {', '.join([f't.{k} AS {name}' for k, name in keys.items()] + picks)} FROM ({sql}) t"
+        texts = [f"k{i}.ip AS {name}" for i, name in enumerate(keys.values())]
+        joins = " ".join(f"LEFT JOIN {lookup} k{i} ON k{i}.id = t.{k}" for i, k in enumerate(keys))
+        return f"SELECT {', '.join(texts + picks)} FROM ({sql}) t {joins}"
+
+    def key_literals(self, ips: Sequence[str]) -> list[str]:
+        """The keys of a few addresses as SQL literals, to compare with the flows' `self.keys` columns."""
+        if not self.keys.ids:
+            return [sql_string(ip) for ip in ips]
+        found = pc.take(self._ids, pc.index_in(pa.array(list(ips), pa.string()), self.ip_dim.table["ip"]))
+        return ["NULL" if i is None else str(i) for i in found.to_pylist()]
+
+    def register_keyed(self, name: str, table: pa.Table, columns: Mapping[str, str]) -> None:
+        """Register `table` (addresses as text) as `name`, with, for each of its address `columns` (text column
+        -> new name), the key flows are joined on (`self.keys`): a detector registers the few hosts or pairs it
+        wants, and joins them to the flows by key. The keys are looked up here, so that the engine joins the
+        flows to a small table of known size."""
+        for column, key in columns.items():
+            values = table[column]
+            if self.keys.ids:
+                values = pc.take(self._ids, pc.index_in(values, self.ip_dim.table["ip"]))
+            table = table.append_column(key, values)
+        self.engine.register(name, table)
 
     def instant(self, us: int | None) -> Instant | None:
         """A raw time of this input, as results carry it (renderers format it)."""

@@ -6,8 +6,11 @@ files sorted by time. Layout (Hive style, readable by DuckDB, Spark, pandas):
 
     DATASET/day=2024-04-19/part-<id>-0.parquet   canonical columns, zstd, sorted by ts
     DATASET/_sentinel/import-<id>.json           what each import read and set aside (malformed rows)
+    DATASET/_sentinel/addresses.parquet          the dataset's address ids (src_id, dst_id in the files)
 
-Only well-formed rows are written; the accounting of the others stays beside the data.
+Only well-formed rows are written; the accounting of the others stays beside the data. Each flow also gets
+integer ids for its two addresses (sentinel.sources.dataset), so that runs on the dataset group and join
+on integers instead of text.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from sentinel import schema
 from sentinel.config import Config
 from sentinel.context import Context
@@ -27,11 +35,11 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
+from sentinel.sources.dataset import ADDRESS_SCHEMA, META_DIR, address_table_path
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY
 from sentinel.sources.registry import open_sources
 from sentinel.timefmt import Instant
 
-META_DIR = "_sentinel"
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 
@@ -54,6 +62,7 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
     (build a new dataset beside it, then swap: the old one stays intact until the new one is complete).
     """
     _check_target(target, mode)
+    with_ids = _takes_ids(target, mode)
     # Sorting a capture by time holds it in memory unless told otherwise: 4 GB by default (DuckDB spills the
     # rest to disk), so that importing 100M flows does not take most of the machine.
     engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit or DEFAULT_MEMORY_LIMIT)
@@ -67,11 +76,20 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
         columns = [*schema.REQUIRED_NAMES, *sorted(source.optional, key=schema.OPTIONAL_NAMES.index)]
         day = f"strftime(make_timestamp({schema.TS}), '%Y-%m-%d')"
         build.mkdir(parents=True, exist_ok=True)
+        ids = ""
+        joins = ""
+        if with_ids:
+            engine.register("addresses", _extend_addresses(build, ctx.ip_dim.table))
+            ids = ", s.id AS src_id, d.id AS dst_id"
+            joins = " JOIN addresses s ON f.src_ip = s.ip JOIN addresses d ON f.dst_ip = d.ip"
         relative = "true" if source.relative_time else "false"
         unknown = "true" if source.bytes_unknown else "false"
         engine.execute(
             f"""
-            COPY (SELECT {", ".join(columns)}, {day} AS day FROM flows ORDER BY {schema.TS})
+            COPY (
+                SELECT {", ".join(f"f.{c}" for c in columns)}{ids}, {day} AS day FROM flows f{joins}
+                ORDER BY f.{schema.TS}
+            )
             TO {sql_string(str(build))} (
                 FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), APPEND,
                 FILENAME_PATTERN 'part-{import_id}-{{uuid}}',
@@ -98,6 +116,7 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             "optional_columns": sorted(source.optional),
             "bytes_unknown": source.bytes_unknown,
             "notes": list(source.notes),
+            "address_ids": with_ids,
         }
         accounting.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if mode != "append":
@@ -110,6 +129,35 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
         engine.close()
         if mode != "append" and build.exists():
             shutil.rmtree(build, ignore_errors=True)  # a failed or interrupted import leaves nothing behind
+
+
+def _takes_ids(target: Path, mode: str) -> bool:
+    """Whether this import writes address ids: always, except when it appends to a dataset imported before
+    ids existed (its files have none; one dataset keeps one layout, and runs read it by text)."""
+    if mode != "append" or address_table_path(target).is_file():
+        return True
+    return not any(target.glob("day=*/*.parquet"))
+
+
+def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
+    """The dataset's address table with this import's new addresses added (the next free ids, in text order),
+    written in place of the old one: old ids are never renumbered. Every canonical spelling of the run's
+    address dimension is in it, so every flow written finds its two ids."""
+    path = address_table_path(build)
+    old = pq.read_table(path, schema=ADDRESS_SCHEMA) if path.is_file() else ADDRESS_SCHEMA.empty_table()
+    canonical = dim.filter(pc.equal(dim["canonical"], dim["ip"]))["ip"].combine_chunks()
+    new = canonical.filter(pc.invert(pc.is_in(canonical, old["ip"])))
+    new = new.take(pc.sort_indices(new))
+    start = int(pc.max(old["id"]).as_py()) + 1 if old.num_rows else 0
+    if start + len(new) > np.iinfo(np.int32).max:
+        raise OutputError(f"{build}: more than {np.iinfo(np.int32).max} distinct addresses in one dataset")
+    added = pa.table({"id": pa.array(np.arange(start, start + len(new), dtype=np.int32)), "ip": new}, ADDRESS_SCHEMA)
+    table = pa.concat_tables([old, added])
+    path.parent.mkdir(exist_ok=True)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    pq.write_table(table, partial, compression="zstd")
+    os.replace(partial, path)  # a reader never sees half a table
+    return table
 
 
 def _text(us: int | None, relative: bool) -> str | None:

@@ -70,6 +70,13 @@ BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 #: The column a reader adds to name the file each row came from (malformed-row examples cite it).
 FILE = "_file"
 
+#: Integer address ids that `sentinel import` writes beside the address texts, keys of the dataset's address
+#: table (sentinel.sources.dataset). Queries group and join on them where a run has them: a hash on a 32-bit
+#: integer instead of on text (bench/bench_address_encoding.py measures the difference).
+SRC_ID = "src_id"
+DST_ID = "dst_id"
+ADDRESS_IDS: tuple[str, ...] = (SRC_ID, DST_ID)
+
 
 def arrow_schema(optional: tuple[str, ...] = ()) -> pa.Schema:
     """The canonical columns as Arrow, with the given optional ones (an imported dataset's schema)."""

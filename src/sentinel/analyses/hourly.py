@@ -46,16 +46,21 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
     and with `per_host` per internal source too (`src_ip`; NULL on the rows of all other sources): one pass
     gives both the hours' totals and the busiest hosts' hours."""
     hours, where, args = _hours_sql(ctx.config.timezone)
+    k = ctx.keys
     source = (
-        "CASE WHEN src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal') THEN src_ip END"
+        f"CASE WHEN {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal') THEN {k.src} END"
         if per_host
         else "CAST(NULL AS VARCHAR)"
     )
-    table = ctx.engine.query(
-        f"SELECT {source} AS src_ip, {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
-        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1, 2",
-        args,
+    sql = (
+        f"SELECT {source} AS src, {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
+        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1, 2"
     )
+    if per_host:
+        sql = ctx.with_texts(sql, {"src": "src_ip"}, ["h", "flows", "up_bytes", "down_bytes"])
+    else:
+        sql = f"SELECT src AS src_ip, h, flows, up_bytes, down_bytes FROM ({sql}) t"
+    table = ctx.engine.query(sql, args)
     return pylist(table)
 
 

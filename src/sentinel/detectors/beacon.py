@@ -140,25 +140,27 @@ def prefix_of(ip: str, v4: int, v6: int) -> str:
 
 def pair_counts(ctx: Context, params: Params) -> pa.Table:
     """Per (source, destination) pair with an internal endpoint: connections, first/last, the destination's
-    sources; only pairs with at least min_pair_connections leave the engine."""
-    internal = "SELECT ip FROM ip_dim WHERE class = 'internal'"
-    return ctx.engine.query(
-        f"""
+    sources; only pairs with at least min_pair_connections leave the engine (their texts looked up then, where
+    the flows are keyed by address ids)."""
+    k = ctx.keys
+    internal = f"SELECT {k.dim} FROM ip_dim WHERE class = 'internal'"
+    pairs = f"""
         WITH a AS (
-            SELECT src_ip, dst_ip, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
-            FROM flows GROUP BY src_ip, dst_ip
+            SELECT {k.src} AS src, {k.dst} AS dst, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
+            FROM flows GROUP BY {k.src}, {k.dst}
         ), p AS (
-            SELECT * FROM a WHERE src_ip IN ({internal}) OR dst_ip IN ({internal})
+            SELECT * FROM a WHERE src IN ({internal}) OR dst IN ({internal})
         ), d AS (
-            SELECT dst_ip, count(*) AS dst_sources FROM p GROUP BY dst_ip
+            SELECT dst, count(*) AS dst_sources FROM p GROUP BY dst
         ), s AS (
-            SELECT src_ip, count(*) AS src_destinations FROM p GROUP BY src_ip
+            SELECT src, count(*) AS src_destinations FROM p GROUP BY src
         )
-        SELECT p.src_ip, p.dst_ip, p.n, p.first_ts, p.last_ts, d.dst_sources, s.src_destinations
-        FROM p JOIN d ON p.dst_ip = d.dst_ip JOIN s ON p.src_ip = s.src_ip
+        SELECT p.src, p.dst, p.n, p.first_ts, p.last_ts, d.dst_sources, s.src_destinations
+        FROM p JOIN d ON p.dst = d.dst JOIN s ON p.src = s.src
         WHERE p.n >= {int(params.min_pair_connections)}
         """
-    ).combine_chunks()
+    figures = ["n", "first_ts", "last_ts", "dst_sources", "src_destinations"]
+    return ctx.engine.query(ctx.with_texts(pairs, {"src": "src_ip", "dst": "dst_ip"}, figures)).combine_chunks()
 
 
 def _v4_text(values: np.ndarray) -> pa.Array:
@@ -288,7 +290,8 @@ def build_groups(ctx: Context, pairs: pa.Table, params: Params) -> Groups:
 
 
 def register_pairs(ctx: Context, groups: Groups, gids: np.ndarray) -> None:
-    """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`."""
+    """The (gid, source, destination) pairs of the groups given, as the engine table `beacon_pairs`; read them
+    with `src` and `dst`, the keys that join them to the flows (`ctx.keys`)."""
     dsts = groups.column("dsts", gids)
     # each destination's group
     of_pair = np.asarray(gids, dtype=np.int64)[pc.list_parent_indices(dsts).to_numpy(zero_copy_only=False)]
@@ -299,7 +302,7 @@ def register_pairs(ctx: Context, groups: Groups, gids: np.ndarray) -> None:
             "dst_ip": pc.list_flatten(dsts),
         }
     )
-    ctx.engine.register("beacon_pairs", pairs)
+    ctx.register_keyed("beacon_pairs", pairs, {"src_ip": "src", "dst_ip": "dst"})
 
 
 @dataclass(frozen=True)
@@ -348,7 +351,7 @@ def regular_series(ctx: Context, groups: Groups, candidates: np.ndarray, min_sha
     regular = ctx.engine.query(
         f"""
         WITH j AS (
-            SELECT c.gid, f.ts FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
+            SELECT c.gid, f.ts FROM flows f JOIN beacon_pairs c ON f.{ctx.keys.src} = c.src AND f.{ctx.keys.dst} = c.dst
         ), i AS (
             SELECT gid, (ts - LAG(ts) OVER (PARTITION BY gid ORDER BY ts)) / {float(US_PER_SECOND)} AS d FROM j
         ), b AS (
@@ -368,9 +371,9 @@ def regular_series(ctx: Context, groups: Groups, candidates: np.ndarray, min_sha
     gids = np.sort(regular["gid"].to_numpy(zero_copy_only=False).astype(np.int64))
     register_pairs(ctx, groups, gids)
     table = ctx.engine.query(
-        """
+        f"""
         SELECT c.gid, f.ts, f.up_bytes, f.proto, f.port
-        FROM flows f JOIN beacon_pairs c ON f.src_ip = c.src_ip AND f.dst_ip = c.dst_ip
+        FROM flows f JOIN beacon_pairs c ON f.{ctx.keys.src} = c.src AND f.{ctx.keys.dst} = c.dst
         ORDER BY c.gid, f.ts
         """
     )

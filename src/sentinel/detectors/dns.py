@@ -74,16 +74,21 @@ class Params:
 def dns_pairs(ctx: Context) -> list[dict[str, Any]]:
     """Internal hosts' DNS per (host, resolver): one pass over the flows, aggregated in the engine."""
     ports = ", ".join(str(p) for p in DNS_PORTS)
+    k = ctx.keys
     return pylist(
         ctx.engine.query(
-            f"""
-            SELECT src_ip, dst_ip, count(*) AS flows, sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes,
-                   min(ts) AS first_ts, max(ts) AS last_ts
-            FROM flows
-            WHERE port IN ({ports}) AND proto IN ('udp', 'tcp') AND src_ip <> dst_ip
-              AND src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')
-            GROUP BY src_ip, dst_ip
-            """
+            ctx.with_texts(
+                f"""
+                SELECT {k.src} AS src, {k.dst} AS dst, count(*) AS flows, sum(up_bytes) AS up_bytes,
+                       sum(down_bytes) AS down_bytes, min(ts) AS first_ts, max(ts) AS last_ts
+                FROM flows
+                WHERE port IN ({ports}) AND proto IN ('udp', 'tcp') AND {k.src} <> {k.dst}
+                  AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
+                GROUP BY {k.src}, {k.dst}
+                """,
+                {"src": "src_ip", "dst": "dst_ip"},
+                ["flows", "up_bytes", "down_bytes", "first_ts", "last_ts"],
+            )
         )
     )
 
@@ -180,14 +185,14 @@ def hourly_up(ctx: Context, hosts: list[str]) -> dict[str, dict[int, int]]:
     """DNS bytes sent up per hour by each of a few alerting hosts (their charts)."""
     if not hosts:
         return {}
-    ctx.engine.register("dns_alert_hosts", pa.table({"ip": pa.array(hosts, pa.string())}))
+    ctx.register_keyed("dns_alert_hosts", pa.table({"ip": pa.array(hosts, pa.string())}), {"ip": "src"})
     ports = ", ".join(str(p) for p in DNS_PORTS)
     rows = pylist(
         ctx.engine.query(
             f"""
-            SELECT src_ip, {HOUR_SQL} AS hour, sum(up_bytes) AS up_bytes
-            FROM flows
-            WHERE port IN ({ports}) AND proto IN ('udp', 'tcp') AND src_ip IN (SELECT ip FROM dns_alert_hosts)
+            SELECT h.ip AS src_ip, {HOUR_SQL} AS hour, sum(f.up_bytes) AS up_bytes
+            FROM flows f JOIN dns_alert_hosts h ON f.{ctx.keys.src} = h.src
+            WHERE f.port IN ({ports}) AND f.proto IN ('udp', 'tcp')
             GROUP BY 1, 2
             """
         )

@@ -181,14 +181,14 @@ def pair_totals(ctx: Context, candidates: pa.Table) -> list[dict[str, Any]]:
         (rows if r.pop("complete") else pending).append(r)
     if pending:
         pairs = pa.table({k: [r[k] for r in pending] for k in ("src_ip", "dst_ip")}, schema=_PAIR_SCHEMA)
-        ctx.engine.register("exfil_pairs", pairs)
+        ctx.register_keyed("exfil_pairs", pairs, {"src_ip": "src", "dst_ip": "dst"})
         rows += pylist(
             ctx.engine.query(
-                """
-            SELECT f.src_ip, f.dst_ip, count(*) AS flows, sum(f.up_bytes)::HUGEINT AS up_bytes,
+                f"""
+            SELECT p.src_ip, p.dst_ip, count(*) AS flows, sum(f.up_bytes)::HUGEINT AS up_bytes,
                    sum(f.down_bytes)::HUGEINT AS down_bytes, min(f.ts) AS first_ts, max(f.ts) AS last_ts
-            FROM flows f JOIN exfil_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
-            GROUP BY f.src_ip, f.dst_ip
+            FROM flows f JOIN exfil_pairs p ON f.{ctx.keys.src} = p.src AND f.{ctx.keys.dst} = p.dst
+            GROUP BY p.src_ip, p.dst_ip
             """
             )
         )
@@ -366,20 +366,20 @@ def hourly_activity(
         },
         schema=_PAIR_SCHEMA.append(pa.field("quoted", pa.bool_())),
     )
-    ctx.engine.register("exfil_out_pairs", table)
+    ctx.register_keyed("exfil_out_pairs", table, {"src_ip": "src", "dst_ip": "dst"})
     hosts = pa.table({"ip": pa.array(sorted(sent), pa.string())})
-    ctx.engine.register("exfil_hosts", hosts)
+    ctx.register_keyed("exfil_hosts", hosts, {"ip": "src"})
     rows = pylist(
         ctx.engine.query(
             f"""
-            SELECT f.src_ip, {hour_sql("f.ts")} AS hour,
+            SELECT h.ip AS src_ip, {hour_sql("f.ts")} AS hour,
                    count(*) FILTER (WHERE p.dst_ip IS NULL) AS other_flows,
                    coalesce(sum(f.up_bytes) FILTER (WHERE p.dst_ip IS NOT NULL), 0) AS out_bytes,
                    count(*) FILTER (WHERE p.quoted) AS quoted_flows,
                    (sum(f.up_bytes) FILTER (WHERE p.quoted))::HUGEINT AS quoted_up_bytes,
                    (sum(f.down_bytes) FILTER (WHERE p.quoted))::HUGEINT AS quoted_down_bytes
-            FROM flows f LEFT JOIN exfil_out_pairs p ON f.src_ip = p.src_ip AND f.dst_ip = p.dst_ip
-            WHERE f.src_ip IN (SELECT ip FROM exfil_hosts)
+            FROM flows f JOIN exfil_hosts h ON f.{ctx.keys.src} = h.src
+            LEFT JOIN exfil_out_pairs p ON f.{ctx.keys.src} = p.src AND f.{ctx.keys.dst} = p.dst
             GROUP BY 1, 2
             """
         )

@@ -60,7 +60,6 @@ from sentinel.exact import pylist
 from sentinel.report.evidence import ScanEvidence
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_SECOND
-from sentinel.sources.base import sql_string
 from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
 
@@ -362,12 +361,17 @@ def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, i
     if not spans:
         return {}
     if len(spans) <= LITERAL_SPANS:
-        sources = ", ".join(sql_string(src) for src, _, _ in spans)
-        each = " OR ".join(f"(src_ip = {sql_string(src)} AND ts BETWEEN {a} AND {b})" for src, a, b in spans)
+        src = ctx.keys.src
+        keys = ctx.key_literals([s for s, _, _ in spans])
+        each = " OR ".join(
+            f"({src} = {key} AND ts BETWEEN {a} AND {b})" for key, (_, a, b) in zip(keys, spans, strict=True)
+        )
         low, high = min(a for _, a, _ in spans), max(b for _, _, b in spans)
-        sql = (
-            f"SELECT src_ip, count(*) AS flows FROM flows WHERE src_ip IN ({sources}) "
-            f"AND ts BETWEEN {low} AND {high} AND ({each}) GROUP BY src_ip"
+        sql = ctx.with_texts(
+            f"SELECT {src} AS src, count(*) AS flows FROM flows WHERE {src} IN ({', '.join(keys)}) "
+            f"AND ts BETWEEN {low} AND {high} AND ({each}) GROUP BY {src}",
+            {"src": "src_ip"},
+            ["flows"],
         )
     else:
         table = pa.table(
@@ -377,11 +381,11 @@ def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, i
                 "last_ts": pa.array([b for _, _, b in spans], pa.int64()),
             }
         )
-        ctx.engine.register(SPANS, table)
+        ctx.register_keyed(SPANS, table, {"src_ip": "src"})
         sql = f"""
-            SELECT f.src_ip, count(*) AS flows FROM flows f
-            JOIN {SPANS} s ON f.src_ip = s.src_ip AND f.ts >= s.first_ts AND f.ts <= s.last_ts
-            GROUP BY f.src_ip
+            SELECT s.src_ip, count(*) AS flows FROM flows f
+            JOIN {SPANS} s ON f.{ctx.keys.src} = s.src AND f.ts >= s.first_ts AND f.ts <= s.last_ts
+            GROUP BY s.src_ip
             """
     return {r["src_ip"]: int(r["flows"]) for r in pylist(ctx.engine.query(sql))}
 

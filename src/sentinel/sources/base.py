@@ -72,6 +72,7 @@ class Scan:
     notes: tuple[str, ...] = ()  # what the report must say about how these files were read
     line_numbers: str = "line"  # "line" (text: header + data row) or "row" (Parquet row index, from 1)
     bytes_known: bool = True  # False: the files carry no byte counts; their flows read 0 bytes each way
+    address_table: str | None = None  # the files' address ids (src_id, dst_id) are keys of this table
 
 
 class Reader(Protocol):
@@ -147,7 +148,7 @@ def projection(columns: dict[str, str], integer_sources: frozenset[str] = frozen
     """
     parts = []
     for name, expr in columns.items():
-        if name == schema.FILE:
+        if name == schema.FILE or name in schema.ADDRESS_IDS:  # ids: as the importer wrote them (int32)
             parts.append(f"{expr} AS {name}")
             continue
         col = schema.BY_NAME[name]
@@ -177,6 +178,9 @@ class SourceInfo:
     #: Some inputs carry no byte counts (Argus files without SrcBytes): their flows read 0 bytes each way,
     #: which detectors must not take for empty flows (a real flow carries at least its headers).
     bytes_unknown: bool = False
+    #: Every input is one imported dataset whose files carry address ids: `raw_flows` has src_id and dst_id,
+    #: keys of this table (sentinel.sources.dataset).
+    address_table: str | None = None
 
     @property
     def format(self) -> str:
@@ -184,9 +188,11 @@ class SourceInfo:
 
     @property
     def columns(self) -> list[str]:
-        return view_columns(self.optional)
+        return view_columns(self.optional, self.address_table is not None)
 
 
-def view_columns(optional: frozenset[str]) -> list[str]:
-    """The columns of the `raw_flows` view, in order: required, the optional ones given, `_file`."""
-    return [*schema.REQUIRED_NAMES, *sorted(optional, key=schema.OPTIONAL_NAMES.index), schema.FILE]
+def view_columns(optional: frozenset[str], address_ids: bool = False) -> list[str]:
+    """The columns of the `raw_flows` view, in order: required, the optional ones given, the address ids
+    (where the input has them), `_file`."""
+    ids = list(schema.ADDRESS_IDS) if address_ids else []
+    return [*schema.REQUIRED_NAMES, *sorted(optional, key=schema.OPTIONAL_NAMES.index), *ids, schema.FILE]

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from sentinel import schema
 from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
+from sentinel.sources.dataset import shared_address_table
 
 PARQUET_MAGIC = b"PAR1"
 #: Parquet key-value metadata that `sentinel import` writes: "true" where times are of an unknown day.
@@ -350,7 +351,8 @@ class CanonicalParquet:
         file_schema = read_schema(sample.path)
         optional = tuple(n for n in schema.OPTIONAL_NAMES if n in file_schema.names)
         metadata = file_schema.metadata or {}
-        return optional, metadata.get(RELATIVE_KEY), metadata.get(BYTES_UNKNOWN_KEY)
+        ids = set(schema.ADDRESS_IDS) <= set(file_schema.names)
+        return optional, metadata.get(RELATIVE_KEY), metadata.get(BYTES_UNKNOWN_KEY), ids
 
     def scan(self, samples: Sequence[Sample], options: ReadOptions) -> Scan:
         paths = [s.path for s in samples]
@@ -359,7 +361,14 @@ class CanonicalParquet:
         for path in paths:
             check_types(path, read_schema(path), {n: schema.BY_NAME[n].sql_type for n in present})
         rows = sum(_metadata(p).num_rows for p in paths)
-        columns = {n: n for n in present} | {schema.FILE: schema.FILE}
+        columns = {n: n for n in present}
+        # Address ids count only with the one address table of the files' dataset (group_key keeps files with
+        # and without ids apart).
+        has_ids = set(schema.ADDRESS_IDS) <= set(file_schema.names)
+        address_table = shared_address_table(paths) if has_ids else None
+        if address_table is not None:
+            columns |= {n: n for n in schema.ADDRESS_IDS}
+        columns |= {schema.FILE: schema.FILE}
         # `sentinel import` marks course times of an unknown day, so that they read back day-relative.
         relative = (file_schema.metadata or {}).get(RELATIVE_KEY) == b"true"
         bytes_unknown = (file_schema.metadata or {}).get(BYTES_UNKNOWN_KEY) == b"true"
@@ -379,4 +388,5 @@ class CanonicalParquet:
             last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
             line_numbers="row",
             bytes_known=not bytes_unknown,
+            address_table=address_table,
         )

@@ -129,7 +129,9 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
     """Define the `raw_flows` view over every input (nothing is read yet: the engine scans lazily)."""
     scans, notes = plan(data, options, forced, engine)
     optional = frozenset.intersection(*(s.optional for s in scans))
-    wanted = view_columns(optional)
+    tables = {s.address_table for s in scans}
+    address_table = tables.pop() if len(tables) == 1 else None  # ids of one dataset only
+    wanted = view_columns(optional, address_table is not None)
     period = period_sql(options)
     where = f" WHERE {period}" if period else ""
     parts = [f"SELECT {', '.join(wanted)} FROM ({s.sql}){where}" for s in scans]
@@ -163,4 +165,5 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
         notes=tuple(notes) + tuple(n for s in scans for n in s.notes),
         scans=tuple(scans),
         bytes_unknown=not all(s.bytes_known for s in scans),
+        address_table=address_table,
     )

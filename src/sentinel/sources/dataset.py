@@ -1,0 +1,49 @@
+"""The layout of a dataset written by `sentinel import`, shared by the importer and the reader.
+
+    DATASET/day=2024-04-19/part-<id>-0.parquet   canonical columns (+ src_id, dst_id), zstd, sorted by ts
+    DATASET/_sentinel/import-<id>.json           what each import read and set aside (malformed rows)
+    DATASET/_sentinel/addresses.parquet          id (int32), ip (text): one row per address of the dataset
+
+Address ids are the dataset's own: an import that appends gives new addresses the next free ids and never
+renumbers old ones, so files of every import share one address table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+META_DIR = "_sentinel"
+ADDRESS_TABLE = "addresses.parquet"
+ADDRESS_SCHEMA = pa.schema([pa.field("id", pa.int32(), nullable=False), pa.field("ip", pa.string(), nullable=False)])
+
+_DAY_DIR = re.compile(r"^day=\d{4}-\d{2}-\d{2}$")
+
+
+def address_table_path(root: Path) -> Path:
+    return root / META_DIR / ADDRESS_TABLE
+
+
+def root_of(path: str) -> str | None:
+    """The dataset folder of a file in one of its day partitions (".../DATASET/day=YYYY-MM-DD/part.parquet")."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not _DAY_DIR.match(os.path.basename(parent)):
+        return None
+    return os.path.dirname(parent)
+
+
+def shared_address_table(paths: Sequence[str]) -> str | None:
+    """The address table every one of `paths` belongs to, or None when they do not share one (files of
+    several datasets, files moved out of their dataset, a dataset imported before ids existed)."""
+    roots = {root_of(p) for p in paths}
+    if len(roots) != 1:
+        return None
+    (root,) = roots
+    if root is None:
+        return None
+    table = address_table_path(Path(root))
+    return str(table) if table.is_file() else None
