@@ -71,3 +71,28 @@ def test_summary_line_and_progress():
     time.sleep(0.1)
     progress.close()
     assert piped.getvalue() == ""  # never on a pipe or file
+
+
+def test_a_cut_table_says_how_many_rows_are_shown_and_where_the_rest_are():
+    from tests.report.cut import CUT_LINE, cut_report
+
+    text = console.render(cut_report())
+    assert "limited024" in text and "limited025" not in text
+    assert CUT_LINE in text
+    assert "Read me." in text  # the table's note, as the Markdown and HTML reports print it
+    assert "25 of 30 rows shown; all 30 are in the reports (-o, --html, --json, --csv-dir)" in text
+    assert "long024" in text and "long025" not in text
+    assert "short004" in text and text.count("rows shown") == 2  # the short table: every row, no line
+    assert "more rows" not in text
+
+
+def test_the_consoles_own_cut_under_a_limit_names_both():
+    from tests.report.cut import table
+
+    text = console.render_table(table("limited", 38, limit=25), max_rows=10)
+    assert "limited009" in text and "limited010" not in text
+    assert (
+        "10 of 38 rows shown (25 in the Markdown and HTML reports); all 38 are in the JSON report (--json) and the "
+        "CSV files (--csv-dir)" in " ".join(text.split())  # rich may wrap the line
+    )
+    assert "rows shown" not in console.render_table(table("short", 5, limit=25), max_rows=10)

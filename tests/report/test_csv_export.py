@@ -42,3 +42,13 @@ def test_one_file_per_table_and_the_alerts():
     assert row[0] == HOSTILE  # the data as it is (CSV quotes the newline): a program reads it back exactly
     [_, alert] = _rows(files["alerts.csv"])
     assert alert[:4] == ["1", "exfiltration", "high", "0.9"]
+
+
+def test_a_table_has_every_row_past_its_limit_as_the_json_does():
+    from tests.report.cut import table
+
+    limited = table("limited", 38, limit=25)
+    header, *rows = _rows(csv_export.table_csv(limited))
+    assert header == ["name", "flows"]
+    assert [r[0] for r in rows] == [row["name"] for row in limited.json_rows()]
+    assert len(rows) == 38

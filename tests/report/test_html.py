@@ -143,3 +143,13 @@ def test_a_hostile_file_name_through_a_whole_run(tmp_path):
     assert [t for t, a in parsed.tags if t == "img" and not a["src"].startswith("data:")] == []
     assert [a for _, a in parsed.tags if any(k.startswith("on") for k in a)] == []
     assert f"{IMG}.parquet" in "".join(parsed.text) and "\x1b" not in page
+
+
+def test_a_table_cut_by_its_limit_says_so_under_it():
+    from tests.report.cut import CUT_LINE, cut_report
+
+    page = html.render(cut_report())
+    assert "limited024" in page and "limited025" not in page
+    assert f'</table></div><p class="note">{CUT_LINE}</p><p class="note">Read me.</p>' in page.replace("\n", "")
+    assert "long029" in page and "short004" in page  # no limit: every row, and no line
+    assert page.count("rows shown") == 1

@@ -73,3 +73,13 @@ def test_control_characters_never_reach_the_document():
     text = markdown.render(hostile_report(), {})
     assert not any(c in text for c in CONTROLS)
     assert "\\\\x1b\\[31mred\\\\x07bell" in text and "\\\\u202eevil next" in text
+
+
+def test_a_table_cut_by_its_limit_says_so_under_it():
+    from tests.report.cut import CUT_LINE, cut_report
+
+    text = markdown.render(cut_report(), {})
+    assert "| limited024 |" in text and "limited025" not in text
+    assert f"\n*{CUT_LINE}*\n\n*Read me.*\n" in text  # the count first, then the table's own note
+    assert "| long029 |" in text and "short004" in text  # no limit: every row, and no line
+    assert text.count("rows shown") == 1

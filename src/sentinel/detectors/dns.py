@@ -67,7 +67,7 @@ class Params:
     )
     top_resolvers: int = param(5, "resolvers quoted per alert, by flows")
     table_rows: int = param(
-        25, "DNS destinations listed in the section table, most used first (the JSON has all)", minimum=0
+        25, "DNS destinations listed in the section table, most used first (the JSON and CSV have all)", minimum=0
     )
 
 
@@ -365,10 +365,6 @@ class Dns(Detector):
             rows=resolver_rows,
             limit=params.table_rows,  # a sweep scan makes every host a DNS destination: hundreds of rows
             json_key="resolvers",
-            note=f"The {params.table_rows} most used of {len(resolver_rows)} DNS destinations; the JSON report lists "
-            "them all."
-            if len(resolver_rows) > params.table_rows
-            else "",
         )
         section = Section(
             key=self.key,

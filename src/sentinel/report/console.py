@@ -17,7 +17,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 from sentinel.report.escape import visible
-from sentinel.report.formatting import cell, is_numeric
+from sentinel.report.formatting import cell, cut_line, is_numeric
 from sentinel.report.model import SEVERITIES, Report, Table
 from sentinel.timefmt import span_text
 
@@ -84,9 +84,18 @@ def render_table(table: Table, max_rows: int | None = None, width: int = PLAIN_W
     buffer = io.StringIO()
     console = _console(buffer, width, colour)
     console.print(_rich_table(table, max_rows, title=False))
-    if max_rows is not None and len(table.shown) > max_rows:
-        console.print(f"... {len(table.shown) - max_rows} more rows in the reports")
+    _print_under(console, table, max_rows)
     return buffer.getvalue()
+
+
+def _print_under(console: Console, table: Table, max_rows: int | None) -> None:
+    """Dim lines under a table: how many rows it shows and where the rest are, then its note (how to read it,
+    as the Markdown and HTML reports print it)."""
+    from rich.text import Text
+
+    for line in (cut_line(table, max_rows), table.note):
+        if line:
+            console.print(Text(visible(line), style="dim"))
 
 
 def render(report: Report, max_rows: int = 25, width: int = PLAIN_WIDTH, colour: bool = False) -> str:
@@ -111,8 +120,7 @@ def render(report: Report, max_rows: int = 25, width: int = PLAIN_WIDTH, colour:
         for table in section.tables:
             console.print()
             console.print(_rich_table(table, max_rows, title=len(section.tables) > 1))
-            if max_rows is not None and len(table.shown) > max_rows:
-                console.print(Text(f"... {len(table.shown) - max_rows} more rows in the reports", style="dim"))
+            _print_under(console, table, max_rows)
     for skipped in report.skipped:
         console.print()
         console.print(Text(f"[-] {visible(skipped.title)}: not run, {visible(skipped.reason)}"))

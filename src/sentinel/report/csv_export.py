@@ -1,5 +1,8 @@
 """Every table of a report as CSV (`--csv-dir`): one file per table, plus the alerts.
 
+A data export for spreadsheets and SIEMs, not a reading view: a table's file has every row, as the JSON
+report has, including those past `Table.limit` that the console, Markdown and HTML reports leave out.
+
 Values are raw, for programs: whole numbers without separators, ratios as decimals (a share of 0.25, not
 25%), times as RFC 3339 UTC (day-relative text where the day is unknown), lists joined with "; ", nothing
 as an empty cell. The header is the column keys of the JSON report.
@@ -54,7 +57,7 @@ def _render(columns: list[str], rows: list[list[str]]) -> bytes:
 def table_csv(table: Table) -> bytes:
     return _render(
         [c.key for c in table.columns],
-        [[cell(row.get(c.key)) for c in table.columns] for row in table.shown],
+        [[cell(row.get(c.key)) for c in table.columns] for row in table.rows],
     )
 
 

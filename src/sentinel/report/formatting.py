@@ -1,10 +1,11 @@
-"""Cell formatting shared by the console and Markdown renderers, by column kind."""
+"""Text shared by the reading renderers (console, Markdown, HTML): cells by column kind, and the line under a
+table that shows fewer than all its rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sentinel.report.model import Column
+from sentinel.report.model import Column, Table
 from sentinel.timefmt import Instant
 
 
@@ -27,6 +28,25 @@ def cell(value: Any, column: Column) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def cut_line(table: Table, max_rows: int | None = None) -> str:
+    """How many of a table's rows a renderer shows and where all of them are; "" when it shows them all.
+    `max_rows` is the renderer's own cut on top of `table.limit` (the console's). The CSV files carry every
+    row, the JSON report too (where the table has a `json_key`), the Markdown and HTML reports the first
+    `limit`."""
+    total = len(table.rows)
+    kept = len(table.shown)
+    here = kept if max_rows is None else min(kept, max_rows)
+    if here >= total:
+        return ""
+    shown = f"{here:,} of {total:,} rows shown"
+    json = table.json_key is not None
+    if kept == total:  # only the renderer's own cut: every written report has them all
+        return f"{shown}; all {total:,} are in the reports (-o, --html{', --json' if json else ''}, --csv-dir)"
+    also = f" ({kept:,} in the Markdown and HTML reports)" if here < kept else ""
+    where = "the JSON report (--json) and the CSV files" if json else "the CSV files"
+    return f"{shown}{also}; all {total:,} are in {where} (--csv-dir)"
 
 
 def is_numeric(column: Column) -> bool:

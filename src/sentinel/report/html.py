@@ -24,7 +24,7 @@ from typing import Any
 from sentinel.report import charts
 from sentinel.report.escape import visible
 from sentinel.report.evidence_charts import alert_chart
-from sentinel.report.formatting import cell, is_numeric
+from sentinel.report.formatting import cell, cut_line, is_numeric
 from sentinel.report.model import SEVERITIES, Alert, Chart, Column, Report, Section, Table
 from sentinel.timefmt import Instant, span_text
 
@@ -236,8 +236,7 @@ def _table(table: Table, ids: _Ids, title: bool = True, html_cells: dict[str, Ce
     if not table.shown:
         out.append(f'<tr data-i="0"><td colspan="{len(table.columns)}" class="muted">(none)</td></tr>')
     out.append("</tbody></table></div>")
-    if table.note:
-        out.append(f'<p class="note">{text(table.note)}</p>')
+    out += [f'<p class="note">{text(line)}</p>' for line in (cut_line(table), table.note) if line]
     return out
 
 

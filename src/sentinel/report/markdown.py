@@ -6,7 +6,7 @@ from typing import Any
 
 from sentinel.report.escape import md_link_target, md_para, md_text
 from sentinel.report.evidence_charts import alert_chart, chart_key
-from sentinel.report.formatting import cell, is_numeric
+from sentinel.report.formatting import cell, cut_line, is_numeric
 from sentinel.report.model import Alert, Report, Table
 from sentinel.timefmt import Instant, span_text
 
@@ -151,8 +151,9 @@ def render(report: Report, chart_files: dict[str, str]) -> str:
                 lines += [f"### {md_text(table.title)}", ""]
             lines += _table(table)
             lines.append("")
-            if table.note:
-                lines += [f"*{md_text(table.note)}*", ""]
+            for line in (cut_line(table), table.note):
+                if line:
+                    lines += [f"*{md_text(line)}*", ""]
     for skipped in report.skipped:
         lines += [f"## {md_text(skipped.title)}", "", f"Not run: {md_text(skipped.reason)}.", ""]
     lines += ["## Alerts", ""]

@@ -32,7 +32,7 @@ class Table:
     note: str = ""  # how to read it: definitions, what was cut
     json_key: str | None = None  # where the rows go in the section's JSON; None: in no JSON list
     json_fields: tuple[str, ...] | None = None  # the keys of a row the JSON carries, in order; None: all
-    limit: int | None = None  # rows the reading renderers show (console, Markdown, HTML, CSV); the JSON has all
+    limit: int | None = None  # rows the reading renderers show (console, Markdown, HTML); JSON and CSV have all
 
     @property
     def shown(self) -> list[dict[str, Any]]:
