@@ -1,5 +1,6 @@
 """The pipeline: units that need optional columns are skipped, with the reason, where the input lacks them."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -66,3 +67,17 @@ def test_alerts_are_numbered_in_report_order_as_each_unit_ends(tmp_path, monkeyp
     )
     assert seen == [[("first", 1), ("first", 2)], [("second", 3)]]  # final ids, given before the run ends
     assert [(a.type, a.id) for a in report.alerts] == [("first", 1), ("first", 2), ("second", 3)]
+
+
+def test_rows_past_a_tables_limit_get_their_country_and_as_too(tmp_path):
+    """The JSON and CSV have every row of a table cut for reading: each gets its "country, AS" field."""
+    rows = [
+        flow(i, f"192.168.1.{2 + i % 3}", resolver, port=53, proto="udp")
+        for i in range(30)
+        for resolver in ("8.8.8.8", "9.9.9.9", "1.1.1.1")
+    ]
+    params = dataclasses.replace(default_params("dns"), table_rows=1)
+    report = pipeline.run(Config(data=write_flows(tmp_path / "f.parquet", rows), units={"dns": params}))
+    table = next(t for s in report.sections for t in s.tables if t.json_key == "resolvers")
+    assert table.limit == 1 and len(table.rows) == 3
+    assert all("resolver_where" in row for row in table.rows)

@@ -176,7 +176,7 @@ def _table_addresses(report: Report) -> set[str]:
     for table in (t for s in report.sections for t in s.tables):
         for column in table.columns:
             if column.kind == "ip":
-                wanted.update(r[column.key] for r in table.shown if isinstance(r.get(column.key), str))
+                wanted.update(r[column.key] for r in table.rows if isinstance(r.get(column.key), str))
     for record in (r for a in report.alerts for r in a.evidence.records()):
         wanted.update(v for k, v in record.items() if k.endswith("ip") and isinstance(v, str))
     return wanted
@@ -201,12 +201,12 @@ def _annotate_addresses(report: Report, known: dict[str, HostRow]) -> None:
             key = f"{column.key}_where"
             if any(c.key == key for c in table.columns):
                 continue
-            values = [row.get(column.key) for row in table.shown]
+            values = [row.get(column.key) for row in table.rows]  # all rows: the JSON and CSV have them all
             rows = [known.get(v) for v in values if isinstance(v, str)]
             if all(r is None or r.get("class") == netclass.INTERNAL for r in rows):
                 continue  # a column of internal hosts only (exfiltration's, the servers'): nothing to add
             table.columns.insert(table.columns.index(column) + 1, Column(key, "country, AS"))
-            for row in table.shown:
+            for row in table.rows:
                 if isinstance(row.get(column.key), str) and row[column.key] in known:
                     row[key] = where(known[row[column.key]])
     for record in records:
