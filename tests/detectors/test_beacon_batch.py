@@ -98,3 +98,36 @@ def test_a_series_alone_and_among_others_scores_the_same() -> None:
     assert alone is not None and among is not None
     assert dataclasses.astuple(among) == pytest.approx(dataclasses.astuple(alone))
     assert 250 < among.period < 350
+
+
+def _dominant_by_counting(seg: np.ndarray, proto: np.ndarray, port: np.ndarray, n: int) -> list[tuple]:
+    """Each group's most frequent (proto, port), ties to the lowest, and its share: one group at a time."""
+    from collections import Counter
+
+    out: list[tuple] = []
+    for g in range(n):
+        counts = Counter((int(a), int(b)) for s, a, b in zip(seg, proto, port, strict=True) if s == g)
+        top = max(counts.values(), default=0)
+        best = min((k for k, v in counts.items() if v == top), default=(0, 0))
+        out.append((*best, top / sum(counts.values()) if counts else 0.0))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.sampled_from([22, 53, 443, 65535])), max_size=60),
+    st.integers(0, 3),
+)
+def test_dominant_services_equal_counting_group_by_group(rows: list[tuple[int, int, int]], empty: int) -> None:
+    from sentinel.detectors.beacon import Batch, dominant_services
+
+    rows.sort(key=lambda r: r[0])  # a batch's rows are in group order
+    n = max((r[0] for r in rows), default=-1) + 1 + empty
+    seg = np.array([r[0] for r in rows], np.int64)
+    proto, port = np.array([r[1] for r in rows], np.int32), np.array([r[2] for r in rows], np.int32)
+    zeros = np.zeros(len(rows))
+    batch = Batch(None, np.arange(n), seg, zeros.astype(np.int64), zeros, proto, port, ["icmp", "tcp", "udp"])  # type: ignore[arg-type]
+    codes, ports, shares = dominant_services(batch)
+    assert list(zip(codes.tolist(), ports.tolist(), shares.tolist(), strict=True)) == _dominant_by_counting(
+        seg, proto, port, n
+    )

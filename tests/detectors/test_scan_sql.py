@@ -1,6 +1,6 @@
 """The scan detector's engine queries against their pure references, on random inputs (DuckDB).
 
-The detector counts in the engine (scan.hot_windows_sql, chart_sql, ip_order) and brings back per-scanner
+The detector counts in the engine (scan.hot_windows_sql, chart_sql; ipdim.address_order) and brings back per-scanner
 figures only; the pure functions (window_stats, new_targets_series, netclass.ip_sort_key) say what those
 figures must be. Spark runs the same queries: tests/detectors/test_scan.py and tests/engines/test_parity.py
 compare whole reports across engines.
@@ -94,7 +94,7 @@ def test_ip_order_is_ip_sort_key_order(engine, addresses):
         dimension = ipdim.build(local, "SELECT ip FROM x", (), open_country_db(None), None)
     finally:
         local.close()
-    order = scan.ip_order(dimension.table, pa.array(texts))
+    order = ipdim.address_order(dimension.table, pa.array(texts))
     assert order["ip"].to_pylist() == sorted(texts, key=netclass.ip_sort_key)
     assert order["ord"].to_pylist() == list(range(len(texts)))
 
@@ -123,6 +123,6 @@ def test_ip_order_of_a_few_addresses():
         dimension = ipdim.build(local, "SELECT ip FROM x", (), open_country_db(None), None)
     finally:
         local.close()
-    got = scan.ip_order(dimension.table, pa.array(texts))["ip"].to_pylist()
+    got = ipdim.address_order(dimension.table, pa.array(texts))["ip"].to_pylist()
     # Numeric order, not text order: 9.x before 10.x, ::9 before ::10; IPv4 before IPv6; non-addresses first.
     assert got == ["bogus", "9.0.0.100", "10.0.0.9", "10.0.0.10", "::ffff:1.2.3.4", "2001:db8::9", "2001:db8::10"]

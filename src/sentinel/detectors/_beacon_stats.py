@@ -108,14 +108,15 @@ class Beats:
         return self.d[start:end]
 
 
-def _sorted_rows(seg: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The order that sorts rows by (series, value); None-cost when they already are (the engine sorts them)."""
-    if seg.size < 2:
-        return np.arange(seg.size)
-    same = seg[1:] == seg[:-1]
-    if (np.diff(seg) >= 0).all() and (values[1:][same] >= values[:-1][same]).all():
-        return np.arange(seg.size)
-    return np.lexsort((values, seg))
+def _sorted(seg: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows sorted by (series, value): as given when they already are (the engine sorts them), so that
+    tens of millions of rows are not copied for nothing."""
+    if seg.size >= 2:
+        same = seg[1:] == seg[:-1]
+        if not ((np.diff(seg) >= 0).all() and (values[1:][same] >= values[:-1][same]).all()):
+            order = np.lexsort((values, seg))
+            return seg[order], values[order]
+    return seg, values
 
 
 def beats_of(seg: np.ndarray, times_s: np.ndarray, n: int) -> Beats:
@@ -127,8 +128,7 @@ def beats_of(seg: np.ndarray, times_s: np.ndarray, n: int) -> Beats:
     """
     seg = np.asarray(seg, dtype=np.int64)
     t = np.asarray(times_s, dtype=float)
-    order = _sorted_rows(seg, t)
-    seg, t = seg[order], t[order]
+    seg, t = _sorted(seg, t)
     inside = seg[1:] == seg[:-1]
     d, dseg = (t[1:] - t[:-1])[inside], seg[1:][inside]
     m = sg.counts(dseg, n)
@@ -279,8 +279,7 @@ def coverage_many(
     narrower than two periods, so a slow beacon is not blamed for empty buckets between its beats.
     """
     seg, t = np.asarray(seg, dtype=np.int64), np.asarray(times_s, dtype=float)
-    order = _sorted_rows(seg, t)
-    seg, t = seg[order], t[order]
+    seg, t = _sorted(seg, t)
     observed = max(observed_last - observed_first, 1e-6)
     c = sg.counts(seg, n)
     has = c > 0

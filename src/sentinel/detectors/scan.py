@@ -47,14 +47,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sentinel.config import Config, describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors.base import describe_host, severity_for
 from sentinel.engines.base import temp_table
-from sentinel.enrich import netclass
+from sentinel.enrich import ipdim, netclass
 from sentinel.errors import ConfigError
 from sentinel.exact import pylist
 from sentinel.report.evidence import ScanEvidence
@@ -388,16 +387,6 @@ def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, i
             GROUP BY s.src_ip
             """
     return {r["src_ip"]: int(r["flows"]) for r in pylist(ctx.engine.query(sql))}
-
-
-def ip_order(dimension: pa.Table, ips: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """(ip, ord) for the addresses `ips`, ord following netclass.ip_sort_key (non-addresses first, then IPv4
-    before IPv6, by numeric value, text breaking ties): the engine's tie-break between addresses. From the
-    IP dimension's parsed columns (version, ip_num, hi, lo), sorted by Arrow, not per address in Python."""
-    rows = dimension.filter(pc.is_in(dimension["ip"], value_set=pa.array(ips, pa.string())))
-    keys = {c: pc.fill_null(rows[c], 0) for c in ("version", "ip_num", "hi", "lo")}  # 0: no such part
-    ordered = pa.table({**keys, "ip": rows["ip"]}).sort_by([(c, "ascending") for c in (*keys, "ip")])
-    return pa.table({"ip": ordered["ip"], "ord": pa.array(range(ordered.num_rows), pa.int64())})
 
 
 # -- pure scoring ----------------------------------------------------------------------------------------
@@ -774,7 +763,7 @@ class Scan(Detector):
     ) -> tuple[list[dict[str, Any]], _Detail]:
         engine = ctx.engine
         dsts = engine.query(f"SELECT DISTINCT dst_ip FROM {FOUND}")["dst_ip"]
-        engine.register(IP_ORDER, ip_order(ctx.ip_dim.table, dsts))
+        engine.register(IP_ORDER, ipdim.address_order(ctx.ip_dim.table, dsts))
         ports: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in pylist(engine.query(top_ports_sql(params.top))):
             ports[r["src_ip"]].append(r)

@@ -325,3 +325,13 @@ def _with_absent_canonical_rows(table: pa.Table, aliased: np.ndarray) -> pa.Tabl
         0, "ip", absent["canonical"].take(pa.array(np.sort(first)))
     )
     return pa.concat_tables([table, extra])
+
+
+def address_order(dimension: pa.Table, ips: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """(ip, ord) for the addresses `ips`, ord following netclass.ip_sort_key (non-addresses first, then IPv4
+    before IPv6, by numeric value, text breaking ties): the order of addresses in outputs. From the IP
+    dimension's parsed columns (version, ip_num, hi, lo), sorted by Arrow, not per address in Python."""
+    rows = dimension.filter(pc.is_in(dimension["ip"], value_set=pa.array(ips, pa.string())))
+    keys = {c: pc.fill_null(rows[c], 0) for c in ("version", "ip_num", "hi", "lo")}  # 0: no such part
+    ordered = pa.table({**keys, "ip": rows["ip"]}).sort_by([(c, "ascending") for c in (*keys, "ip")])
+    return pa.table({"ip": ordered["ip"], "ord": pa.array(np.arange(ordered.num_rows, dtype=np.int64))})
