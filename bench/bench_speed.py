@@ -123,7 +123,12 @@ def ensure_capture(sentinel: str, workdir: Path, flows: int) -> Path:
 def ensure_dataset(sentinel: str, workdir: Path, capture: Path) -> Path:
     """The capture imported once as a Sentinel dataset (reused while its accounting names the same rows)."""
     dataset = workdir / f"{capture.stem}-dataset"
-    if dataset.is_dir() and any(dataset.glob("day=*/*.parquet")):
+    # Reused if it has address ids (an import before ids existed is redone: runs on it would key on text).
+    if (
+        dataset.is_dir()
+        and any(dataset.glob("day=*/*.parquet"))
+        and (dataset / "_sentinel/addresses.parquet").is_file()
+    ):
         print(f"dataset: reusing {dataset}")
         return dataset
     command = [sentinel, "import", str(capture), "--to", str(dataset), "--force"]

@@ -12,7 +12,6 @@ from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from sentinel.config import Config
 from sentinel.engines.base import Engine
@@ -20,7 +19,7 @@ from sentinel.enrich import ipdim
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError
 from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo, sql_string
-from sentinel.sources.dataset import ADDRESS_SCHEMA
+from sentinel.sources.dataset import read_addresses
 from sentinel.timefmt import Instant
 
 #: Malformed-row examples quoted in reports (file:line and reason).
@@ -79,7 +78,7 @@ class Context:
         self.keys = TEXT_KEYS
         if source.address_table is not None:
             # The dataset's address table, for the first pass to name its destinations (ip_dim later).
-            self._addresses = pq.read_table(source.address_table, schema=ADDRESS_SCHEMA)
+            self._addresses = read_addresses(source.address_table)
             self.engine.register("addresses", self._addresses)
             self.keys = ID_KEYS
         self._prepare(geoip)

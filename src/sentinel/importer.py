@@ -35,7 +35,7 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
-from sentinel.sources.dataset import ADDRESS_SCHEMA, META_DIR, address_table_path
+from sentinel.sources.dataset import ADDRESS_SCHEMA, META_DIR, address_table_path, read_addresses
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY
 from sentinel.sources.registry import open_sources
 from sentinel.timefmt import Instant
@@ -144,7 +144,7 @@ def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
     written in place of the old one: old ids are never renumbered. Every canonical spelling of the run's
     address dimension is in it, so every flow written finds its two ids."""
     path = address_table_path(build)
-    old = pq.read_table(path, schema=ADDRESS_SCHEMA) if path.is_file() else ADDRESS_SCHEMA.empty_table()
+    old = read_addresses(path) if path.is_file() else ADDRESS_SCHEMA.empty_table()
     canonical = dim.filter(pc.equal(dim["canonical"], dim["ip"]))["ip"].combine_chunks()
     new = canonical.filter(pc.invert(pc.is_in(canonical, old["ip"])))
     new = new.take(pc.sort_indices(new))

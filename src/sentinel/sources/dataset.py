@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 META_DIR = "_sentinel"
 ADDRESS_TABLE = "addresses.parquet"
@@ -26,6 +27,11 @@ _DAY_DIR = re.compile(r"^day=\d{4}-\d{2}-\d{2}$")
 
 def address_table_path(root: Path) -> Path:
     return root / META_DIR / ADDRESS_TABLE
+
+
+def read_addresses(path: str | Path) -> pa.Table:
+    """A dataset's address table (ParquetFile, not read_table: that imports pyarrow.dataset, 0.2 s a run)."""
+    return pq.ParquetFile(path).read(columns=list(ADDRESS_SCHEMA.names)).cast(ADDRESS_SCHEMA)
 
 
 def root_of(path: str) -> str | None:
