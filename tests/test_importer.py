@@ -176,3 +176,36 @@ def test_a_run_keyed_by_ids_finds_what_a_run_on_the_texts_finds(tmp_path, monkey
     assert len(keyed_runs) == 1  # the dataset's run was keyed by ids
     assert keyed["analyses"] == direct["analyses"]
     assert keyed["alerts"] == direct["alerts"] and {a["type"] for a in direct["alerts"]} >= {"beacon", "scan"}
+
+
+def test_files_with_ids_but_not_as_the_importer_writes_them_are_read_by_their_texts(tmp_path):
+    """A hand-made file in a dataset's layout, with an address spelled two ways under two ids: the run reads
+    the texts (one host, as everywhere else), not the ids."""
+    import pyarrow as pa
+
+    from sentinel import schema
+    from sentinel.sources.dataset import ADDRESS_SCHEMA, address_table_path
+
+    texts = ["192.168.1.2", "192.168.001.002", "8.8.8.8"]
+    rows = [(DAY0 * 10_000 + i, texts[i % 2], texts[2]) for i in range(6)]
+    columns = {
+        "ts": [r[0] for r in rows],
+        "src_ip": [r[1] for r in rows],
+        "dst_ip": [r[2] for r in rows],
+        "proto": ["tcp"] * 6,
+        "port": [443] * 6,
+        "up_bytes": [100] * 6,
+        "down_bytes": [1000] * 6,
+    }
+    plain = pa.table(columns, schema=schema.arrow_schema())
+    (tmp_path / "ds" / "day=2024-04-19").mkdir(parents=True)
+    address_table_path(tmp_path / "ds").parent.mkdir()
+    pq.write_table(pa.table({"id": [0, 1, 2], "ip": texts}, schema=ADDRESS_SCHEMA), address_table_path(tmp_path / "ds"))
+    ids = {"src_id": pa.array([i % 2 for i in range(6)], pa.int32()), "dst_id": pa.array([2] * 6, pa.int32())}
+    with_ids = plain.append_column("src_id", ids["src_id"]).append_column("dst_id", ids["dst_id"])
+    pq.write_table(with_ids, tmp_path / "ds" / "day=2024-04-19" / "part-1.parquet")
+    pq.write_table(plain, tmp_path / "plain.parquet")
+    keyed = pipeline.run(_config(str(tmp_path / "ds")))
+    direct = pipeline.run(_config(str(tmp_path / "plain.parquet")))
+    assert _analyses(keyed) == _analyses(direct)
+    assert any("non-canonical form were read as one host" in note for note in keyed.notes)
