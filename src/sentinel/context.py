@@ -18,8 +18,9 @@ from sentinel.engines.base import Engine
 from sentinel.enrich import ipdim
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError
-from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo, sql_string
+from sentinel.sources.base import BAD_ADDRESS, MALFORMED, WELL_FORMED_SQL, SourceInfo, sql_list, sql_string
 from sentinel.sources.dataset import read_addresses
+from sentinel.sources.remote import is_uri
 from sentinel.timefmt import Instant
 
 #: Malformed-row examples quoted in reports (file:line and reason).
@@ -78,7 +79,11 @@ class Context:
         self.keys = TEXT_KEYS
         if source.address_table is not None:
             # The dataset's address table, for the first pass to name its destinations (ip_dim later).
-            self._addresses = read_addresses(source.address_table)
+            self._addresses = (
+                engine.query(f"SELECT id, ip FROM read_parquet({sql_list([source.address_table])})")
+                if is_uri(source.address_table)  # a dataset the engine reads (Spark: hdfs://, s3a://)
+                else read_addresses(source.address_table)
+            )
             self.engine.register("addresses", self._addresses)
             self.keys = ID_KEYS
         self._prepare(geoip)

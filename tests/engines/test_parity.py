@@ -100,9 +100,15 @@ def test_byte_sums_past_int64_are_exact_on_both(spark_session, tmp_path):
     assert report["analyses"]["country_volume"]["rows"][0]["up_bytes"] == 4 * big
 
 
-def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_path):
-    """hdfs://, s3a://, file://: Spark reads what its Hadoop settings reach; file:// stands for them here."""
+def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_path, monkeypatch):
+    """hdfs://, s3a://, file://: Spark reads what its Hadoop settings reach; file:// stands for them here. The
+    dataset's address ids are used on both (its address table read by Spark for the URI)."""
+    from sentinel.context import Context
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
+
+    keyed: list[str] = []
+    add_ids = Context._add_ids
+    monkeypatch.setattr(Context, "_add_ids", lambda ctx: keyed.append(ctx.engine.name) or add_ids(ctx))
 
     sim = simulate(SimulationConfig(hosts=40, flows=40_000, seed=5, attacks=True))
     day, _ = write_simulation(sim, tmp_path / "day.parquet")
@@ -115,6 +121,7 @@ def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_pat
             report["input"].pop("sources")
             report["notes"] = [n for n in report["notes"] if "course-schema" not in n]
         assert _differences(duck, spark) == []
+    assert keyed == ["duckdb", "spark"]  # the dataset, on each engine; the course file has no ids
 
 
 @pytest.mark.filterwarnings("ignore")

@@ -2,18 +2,20 @@
 
 An engine that reads such paths (Spark, with the cluster's Hadoop settings) says which columns they have
 (`Engine.parquet_columns`); the course and canonical layouts are told apart by those names, as for local
-files. Nothing is read on this machine: no statistics prove the rows clean, so the run validates them.
+files. Nothing is read on this machine: no statistics prove the rows clean, so the run validates them. A
+dataset written by `sentinel import` keeps its address ids: its address table is read by the engine too.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Scan, projection, sql_list
+from sentinel.sources.dataset import ADDRESS_TABLE, META_DIR
 from sentinel.sources.parquet import _MAX_CS, course_clock, course_columns
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -32,15 +34,38 @@ def remote_scans(engine: Engine, uris: Sequence[str], options: ReadOptions) -> l
         names = set(columns_of(uri))
         if set(schema.REQUIRED_NAMES) <= names:
             present = [c.name for c in schema.COLUMNS if c.name in names]
-            sql = _select({n: n for n in present} | {schema.FILE: schema.FILE}, uri)
+            table = _address_table(columns_of, uri) if set(schema.ADDRESS_IDS) <= names else None
+            ids = {n: n for n in schema.ADDRESS_IDS} if table else {}
+            sql = _select({n: n for n in present} | ids | {schema.FILE: schema.FILE}, uri)
             optional = frozenset(n for n in present if n in schema.OPTIONAL_NAMES)
-            scans.append(Scan(format="canonical", files=(uri,), sql=sql, optional=optional, line_numbers="row"))
+            scans.append(
+                Scan(
+                    format="canonical",
+                    files=(uri,),
+                    sql=sql,
+                    optional=optional,
+                    line_numbers="row",
+                    address_table=table,
+                )
+            )
         elif set(schema.COURSE_NAMES) <= names:
             scans.append(_course(engine, uri, options))
         else:
             missing = sorted(set(schema.COURSE_NAMES) - names)
             raise InputError(uri, f"is not a flow dataset Sentinel reads (no {', '.join(missing)} column)")
     return scans
+
+
+def _address_table(columns_of: Callable[[str], list[str]], uri: str) -> str | None:
+    """The address table of a dataset named by its folder (or one of its day partitions), if it has one."""
+    root = uri.rstrip("/")
+    if re.search(r"/day=\d{4}-\d{2}-\d{2}$", root):
+        root = root.rsplit("/", 1)[0]
+    table = f"{root}/{META_DIR}/{ADDRESS_TABLE}"
+    try:
+        return table if {"id", "ip"} <= set(columns_of(table)) else None
+    except InputError:  # no such file: a dataset imported before ids, or files that are no dataset
+        return None
 
 
 def _course(engine: Engine, uri: str, options: ReadOptions) -> Scan:
