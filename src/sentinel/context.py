@@ -338,7 +338,7 @@ class Context:
         """The keys of a few addresses as SQL literals, to compare with the flows' `self.keys` columns."""
         if not self.keys.ids:
             return [sql_string(ip) for ip in ips]
-        found = pc.take(self._ids, pc.index_in(pa.array(list(ips), pa.string()), self.ip_dim.table["ip"]))
+        found = self._ids_of(pa.array(list(ips), pa.string()))
         return ["NULL" if i is None else str(i) for i in found.to_pylist()]
 
     def register_keyed(self, name: str, table: pa.Table, columns: Mapping[str, str]) -> None:
@@ -347,11 +347,12 @@ class Context:
         wants, and joins them to the flows by key. The keys are looked up here, so that the engine joins the
         flows to a small table of known size."""
         for column, key in columns.items():
-            values = table[column]
-            if self.keys.ids:
-                values = pc.take(self._ids, pc.index_in(values, self.ip_dim.table["ip"]))
-            table = table.append_column(key, values)
+            table = table.append_column(key, self._ids_of(table[column]) if self.keys.ids else table[column])
         self.engine.register(name, table)
+
+    def _ids_of(self, texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        """The ids of addresses given as text (null for one the run did not see)."""
+        return pc.take(self._ids, pc.index_in(texts, self.ip_dim.table["ip"]))
 
     def instant(self, us: int | None) -> Instant | None:
         """A raw time of this input, as results carry it (renderers format it)."""

@@ -53,13 +53,12 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
         else "CAST(NULL AS VARCHAR)"
     )
     sql = (
-        f"SELECT {source} AS src, {hours} AS h, count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, "
-        f"sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} GROUP BY 1, 2"
+        f"SELECT {source} AS {'src' if per_host else 'src_ip'}, {hours} AS h, count(*) AS flows, "
+        f"sum(up_bytes)::HUGEINT AS up_bytes, sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} "
+        "GROUP BY 1, 2"
     )
-    if per_host:
+    if per_host:  # the hosts' texts (looked up after aggregation where the flows are keyed by ids)
         sql = ctx.with_texts(sql, {"src": "src_ip"}, ["h", "flows", "up_bytes", "down_bytes"])
-    else:
-        sql = f"SELECT src AS src_ip, h, flows, up_bytes, down_bytes FROM ({sql}) t"
     table = ctx.engine.query(sql, args)
     return pylist(table)
 
