@@ -28,6 +28,7 @@ from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
 from processes import sentinel, timed  # bench/processes.py
+from sentinel.sources.dataset import address_table_path
 
 
 def main() -> int:
@@ -74,7 +75,7 @@ def distinct_days(workdir: Path, day_flows: int, days: int, compare_text: bool) 
     flows = day_flows * days
     print(f"machine: {cpu_model()}, {usable_cpus()} cores, {total_ram_gb():.1f} GB RAM, load {load_average()}")
     complete = workdir / f"{dataset.name}.complete"  # beside the dataset: a file inside would be read as input
-    if not complete.exists() or not (dataset / "_sentinel" / "addresses.parquet").is_file():  # no ids: redo
+    if not complete.exists() or not address_table_path(dataset).is_file():  # imported before ids: redo
         shutil.rmtree(dataset, ignore_errors=True)
         for i in range(1, days + 1):
             day = workdir / f"day-{day_flows}-seed{i}.parquet"

@@ -43,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
+from sentinel.sources.dataset import address_table_path
 
 REPO = Path(__file__).resolve().parents[1]
 ORIGINAL = REPO / "bench" / "original_sentinel.py"
@@ -124,11 +125,7 @@ def ensure_dataset(sentinel: str, workdir: Path, capture: Path) -> Path:
     """The capture imported once as a Sentinel dataset (reused while its accounting names the same rows)."""
     dataset = workdir / f"{capture.stem}-dataset"
     # Reused if it has address ids (an import before ids existed is redone: runs on it would key on text).
-    if (
-        dataset.is_dir()
-        and any(dataset.glob("day=*/*.parquet"))
-        and (dataset / "_sentinel/addresses.parquet").is_file()
-    ):
+    if dataset.is_dir() and any(dataset.glob("day=*/*.parquet")) and address_table_path(dataset).is_file():
         print(f"dataset: reusing {dataset}")
         return dataset
     command = [sentinel, "import", str(capture), "--to", str(dataset), "--force"]

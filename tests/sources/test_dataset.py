@@ -30,3 +30,17 @@ def test_no_table_for_files_of_two_datasets_moved_files_or_a_dataset_without_ids
     assert root_of(str(loose)) is None and shared_address_table([str(loose)]) is None
     assert shared_address_table(_dataset(tmp_path / "old", table=False)) is None
     assert shared_address_table([one[0], str(loose)]) is None
+
+
+def test_the_address_table_of_a_dataset_named_by_uri_is_beside_its_day_partitions():
+    from sentinel.sources.dataset import address_table_uri
+
+    table = "hdfs:///flows/ds/_sentinel/addresses.parquet"
+    for uri in (
+        "hdfs:///flows/ds",
+        "hdfs:///flows/ds/",
+        "hdfs:///flows/ds/day=2024-01-01",
+        "hdfs:///flows/ds/day=2024-01-01/",
+    ):
+        assert address_table_uri(uri) == table
+    assert address_table_uri("s3a://b/day=x") == "s3a://b/day=x/_sentinel/addresses.parquet"  # not a day partition

@@ -42,6 +42,16 @@ def root_of(path: str) -> str | None:
     return os.path.dirname(parent)
 
 
+def address_table_uri(uri: str) -> str:
+    """Where the address table of a dataset named by URI would be (hdfs://.../DATASET, or one of its day
+    partitions): for an engine to look, as nothing is read on this machine."""
+    root = uri.rstrip("/")
+    head, _, last = root.rpartition("/")
+    if _DAY_DIR.match(last):
+        root = head
+    return f"{root}/{META_DIR}/{ADDRESS_TABLE}"
+
+
 def shared_address_table(paths: Sequence[str]) -> str | None:
     """The address table every one of `paths` belongs to, or None when they do not share one (files of
     several datasets, files moved out of their dataset, a dataset imported before ids existed)."""

@@ -15,7 +15,7 @@ from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Scan, projection, sql_list
-from sentinel.sources.dataset import ADDRESS_TABLE, META_DIR
+from sentinel.sources.dataset import ADDRESS_SCHEMA, address_table_uri
 from sentinel.sources.parquet import _MAX_CS, course_clock, course_columns
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -58,12 +58,9 @@ def remote_scans(engine: Engine, uris: Sequence[str], options: ReadOptions) -> l
 
 def _address_table(columns_of: Callable[[str], list[str]], uri: str) -> str | None:
     """The address table of a dataset named by its folder (or one of its day partitions), if it has one."""
-    root = uri.rstrip("/")
-    if re.search(r"/day=\d{4}-\d{2}-\d{2}$", root):
-        root = root.rsplit("/", 1)[0]
-    table = f"{root}/{META_DIR}/{ADDRESS_TABLE}"
+    table = address_table_uri(uri)
     try:
-        return table if {"id", "ip"} <= set(columns_of(table)) else None
+        return table if set(ADDRESS_SCHEMA.names) <= set(columns_of(table)) else None
     except InputError:  # no such file: a dataset imported before ids, or files that are no dataset
         return None
 
