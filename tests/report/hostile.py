@@ -1,6 +1,6 @@
 """A report whose every data-derived string carries terminal and bidi control characters."""
 
-from sentinel.report.evidence import ExfiltrationEvidence, UploadTimeline
+from sentinel.report.evidence import BotnetEvidence, ExfiltrationEvidence, UploadTimeline
 from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Table
 from sentinel.timefmt import Instant
 
@@ -30,6 +30,22 @@ def exfiltration_evidence(text: str, **figures: object) -> ExfiltrationEvidence:
         ),
     )
     return ExfiltrationEvidence(**(values | figures))
+
+
+def botnet_evidence(members: list[str], edges: list[tuple[str, str, int]], **figures: object) -> BotnetEvidence:
+    """A P2P finding's evidence among `members` with graph `edges` (a, b, flows); its flows and connected pairs
+    follow from the edges, the other figures are small defaults unless given."""
+    values: dict = dict(
+        ports=["tcp/6881"],
+        flows=sum(flows for _, _, flows in edges),
+        up_bytes=1,
+        down_bytes=1,
+        connected_pairs=len(edges),
+        density=1.0,
+        reciprocity=0.0,
+        rate_per_second=None,
+    )
+    return BotnetEvidence(members=members, edges=edges, **(values | figures))
 
 
 def hostile_report() -> Report:

@@ -24,22 +24,11 @@ def test_bars_and_heat_maps_beyond_int64_draw():
 
 
 def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
-    from sentinel.report.evidence import BotnetEvidence
     from sentinel.report.evidence_charts import alert_chart
     from sentinel.report.model import Alert
+    from tests.report.hostile import botnet_evidence
 
-    ev = BotnetEvidence(
-        members=["10.0.0.1", "10.0.0.2"],
-        ports=["tcp/6881"],
-        flows=3,
-        up_bytes=300,
-        down_bytes=300,
-        connected_pairs=1,
-        density=1.0,
-        reciprocity=0.0,
-        rate_per_second=None,
-        edges=[("10.0.0.1", "10.0.0.2", 3)],
-    )
+    ev = botnet_evidence(["10.0.0.1", "10.0.0.2"], [("10.0.0.1", "10.0.0.2", 3)], up_bytes=300, down_bytes=300)
     alert = Alert("botnet", "high", 0.8, ["10.0.0.1"], "s", id=4, evidence=ev)
     chart = alert_chart(alert)
     assert chart is not None and chart.key == "alert-4"

@@ -2,7 +2,6 @@
 
 from sentinel.report.evidence import (
     BeaconEvidence,
-    BotnetEvidence,
     DnsEvidence,
     Evidence,
     LateralEvidence,
@@ -13,7 +12,7 @@ from sentinel.report.evidence_charts import alert_chart
 from sentinel.report.model import Alert
 from sentinel.schema import US_PER_HOUR
 from sentinel.timefmt import Instant
-from tests.report.hostile import exfiltration_evidence
+from tests.report.hostile import botnet_evidence, exfiltration_evidence
 
 US_PER_MINUTE = US_PER_HOUR // 60
 DAY = 19_860  # 2024-05-17, in days since the epoch
@@ -73,18 +72,8 @@ def test_exfiltration_chart_is_the_upload_timeline_with_dated_labels():
 
 
 def test_botnet_chart_sums_both_directions_of_each_pair():
-    ev = BotnetEvidence(
-        members=["10.0.0.2", "10.0.0.10"],
-        ports=["tcp/31337"],
-        flows=5,
-        up_bytes=1,
-        down_bytes=1,
-        connected_pairs=2,
-        density=1.0,
-        reciprocity=1.0,
-        rate_per_second=None,
-        edges=[("10.0.0.10", "10.0.0.2", 2), ("10.0.0.2", "10.0.0.10", 3)],
-    )
+    edges = [("10.0.0.10", "10.0.0.2", 2), ("10.0.0.2", "10.0.0.10", 3)]
+    ev = botnet_evidence(["10.0.0.2", "10.0.0.10"], edges, ports=["tcp/31337"], reciprocity=1.0)
     chart = alert_chart(_alert("botnet", ev))
     assert chart is not None and chart.kind == "graph"
     assert chart.edges == [("10.0.0.2", "10.0.0.10", 5.0)]  # by address order, not text order

@@ -5,10 +5,9 @@ import re
 from html.parser import HTMLParser
 
 from sentinel.report import html
-from sentinel.report.evidence import BotnetEvidence
 from sentinel.report.model import Alert, Chart, Column, HostInfo, InputSummary, Report, Section, Series, Table
 from sentinel.timefmt import Instant
-from tests.report.hostile import CONTROLS, HOSTILE, exfiltration_evidence
+from tests.report.hostile import CONTROLS, HOSTILE, botnet_evidence, exfiltration_evidence
 
 IMG = "<img src=x onerror=alert(1)>"
 MARKUP_DNS = '<script>alert("dns")</script><b onclick="x()">evil.example</b>'
@@ -68,18 +67,8 @@ def hostile_report() -> Report:
             evidence=exfiltration_evidence(IMG, transfers=[{"dst_ip": MARKUP_DNS, "flows": 2}]),
         )
     )
-    graph = BotnetEvidence(  # a graph whose node is hostile
-        members=["10.0.0.1", MARKUP_DNS],
-        ports=[ANSI_PROTO],
-        flows=1,
-        up_bytes=1,
-        down_bytes=1,
-        connected_pairs=1,
-        density=0.5,
-        reciprocity=0.0,
-        rate_per_second=None,
-        edges=[("10.0.0.1", MARKUP_DNS, 1)],
-    )
+    # a graph whose node is hostile
+    graph = botnet_evidence(["10.0.0.1", MARKUP_DNS], [("10.0.0.1", MARKUP_DNS, 1)], ports=[ANSI_PROTO], density=0.5)
     report.alerts.append(Alert("botnet", "high", 0.8, ["10.0.0.1"], "peers", id=2, evidence=graph))
     report.hosts = {
         "10.0.0.1": HostInfo("10.0.0.1", "internal", None, None, MARKUP_DNS),
