@@ -169,11 +169,11 @@ def test_a_run_keyed_by_ids_finds_what_a_run_on_the_texts_finds(tmp_path, monkey
     config = Config(data=day, units={k: default_params(k) for k in ALL}, date=dt.date(2024, 4, 19))
     import_flows(config, tmp_path / "ds")
     direct = json_report.to_dict(pipeline.run(config))
-    keyed_runs = []
-    add_ids = Context._add_ids
-    monkeypatch.setattr(Context, "_add_ids", lambda ctx: keyed_runs.append(add_ids(ctx)))
+    keys = []
+    prepare = Context._prepare
+    monkeypatch.setattr(Context, "_prepare", lambda ctx, geoip: (prepare(ctx, geoip), keys.append(ctx.keys.ids)))
     keyed = json_report.to_dict(pipeline.run(Config(data=str(tmp_path / "ds"), units=config.units)))
-    assert len(keyed_runs) == 1  # the dataset's run was keyed by ids
+    assert keys == [True]  # the dataset's run was keyed by ids
     assert keyed["analyses"] == direct["analyses"]
     assert keyed["alerts"] == direct["alerts"] and {a["type"] for a in direct["alerts"]} >= {"beacon", "scan"}
 

@@ -103,6 +103,7 @@ class Context:
             f"SELECT dst_ip AS ip FROM dst_totals WHERE dst_ip IS NOT NULL AND dst_ip <> '' UNION {sources}",
             self.config.internal,
             self.geo,
+            address_ids=self._addresses if self.keys.ids else None,
         )
         if self.keys.ids and (self.ip_dim.bad or self.ip_dim.aliases):
             self.keys = TEXT_KEYS  # files not as the importer wrote them: the texts decide, the rare path
@@ -117,8 +118,6 @@ class Context:
             by_dst = self._destination_pass(validate=True)
         if self.ip_dim.aliases:
             by_dst = self._canonicalise(self.ip_dim.aliases)
-        if self.keys.ids:
-            self._add_ids()
         self._quality = self._summarise(by_dst)
         if self._quality.rejected_rows and self.config.strict:
             first = self._quality.examples[0] if self._quality.examples else "?"
@@ -131,12 +130,6 @@ class Context:
         # Without rejected rows the view is a bare projection, so each analysis reads only its columns.
         where = "" if clean else f" WHERE {self._predicate}"
         self.engine.create_view("flows", f"SELECT * FROM raw_flows{where}")
-
-    def _add_ids(self) -> None:
-        """ip_dim in the engine gets each address's id, so that queries keyed by ids join it directly."""
-        dim = self.ip_dim.table
-        self._ids = pc.take(self._addresses["id"], pc.index_in(dim["ip"], self._addresses["ip"]))
-        self.engine.register(ipdim.TABLE, dim.select(list(ipdim.ENGINE_COLUMNS)).append_column("id", self._ids))
 
     def _canonicalise(self, aliases: Mapping[str, str]) -> pa.Table:
         """Rare path: one host spelled several ways (FC00::1, fc00::1, 192.168.001.010) counts once, under its
@@ -352,7 +345,8 @@ class Context:
 
     def _ids_of(self, texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         """The ids of addresses given as text (null for one the run did not see)."""
-        return pc.take(self._ids, pc.index_in(texts, self.ip_dim.table["ip"]))
+        dim = self.ip_dim.table
+        return pc.take(dim["id"], pc.index_in(texts, dim["ip"]))
 
     def instant(self, us: int | None) -> Instant | None:
         """A raw time of this input, as results carry it (renderers format it)."""

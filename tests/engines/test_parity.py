@@ -107,8 +107,14 @@ def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_pat
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
 
     keyed: list[str] = []
-    add_ids = Context._add_ids
-    monkeypatch.setattr(Context, "_add_ids", lambda ctx: keyed.append(ctx.engine.name) or add_ids(ctx))
+    prepare = Context._prepare
+
+    def prepare_and_note(ctx: Context, geoip) -> None:  # which engines' runs were keyed by ids
+        prepare(ctx, geoip)
+        if ctx.keys.ids:
+            keyed.append(ctx.engine.name)
+
+    monkeypatch.setattr(Context, "_prepare", prepare_and_note)
 
     sim = simulate(SimulationConfig(hosts=40, flows=40_000, seed=5, attacks=True))
     day, _ = write_simulation(sim, tmp_path / "day.parquet")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -130,6 +130,7 @@ HostRow = TypedDict(
         "as_name": str | None,
         "city": str | None,
         "address_class": str | None,
+        "id": NotRequired[int | None],  # only in the dimension of an imported dataset with address ids
     },
 )
 
@@ -239,9 +240,13 @@ def build(
     internal: Sequence[netclass.IPNetwork],
     country_db: CountryProvider | GeoStack,
     org_db: OrgProvider | None = None,
+    address_ids: pa.Table | None = None,
 ) -> IpDimension:
     """The dimension of the distinct addresses `distinct_ips_sql` lists, geolocated by `country_db` (a GeoStack
-    of every database of the run, or, as before, a country provider and an optional organisation one)."""
+    of every database of the run, or, as before, a country provider and an optional organisation one).
+
+    `address_ids`: an imported dataset's address table (id, ip); the dimension then has each address's `id`
+    too, in the engine as well, for queries keyed by ids to join on."""
     p = parse(engine, distinct_ips_sql)
     is_v4, is_v6 = p.version == 4, p.version == 6
     bad = tuple(sorted(pc.drop_null(p.ip.filter(pa.array(p.version == 0))).to_pylist()))
@@ -278,8 +283,12 @@ def build(
         }
     )
     table = _with_absent_canonical_rows(table, aliased)
+    columns = list(ENGINE_COLUMNS)
+    if address_ids is not None:
+        table = table.append_column("id", pc.take(address_ids["id"], pc.index_in(table["ip"], address_ids["ip"])))
+        columns.append("id")
     # The engine gets what its queries join on (Spark takes no unsigned columns; less to broadcast).
-    engine.register(TABLE, table.select(list(ENGINE_COLUMNS)))
+    engine.register(TABLE, table.select(columns))
     return IpDimension(table=table, bad=bad, aliases=aliases)
 
 
