@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -209,3 +210,44 @@ def test_files_with_ids_but_not_as_the_importer_writes_them_are_read_by_their_te
     direct = pipeline.run(_config(str(tmp_path / "plain.parquet")))
     assert _analyses(keyed) == _analyses(direct)
     assert any("non-canonical form were read as one host" in note for note in keyed.notes)
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda path: path.write_bytes(b"not parquet"), "is not a readable address table"),
+        (lambda path: pq.write_table(pa.table({"x": [1]}), path), "has no id (int32) and ip columns"),
+        (
+            lambda path: pq.write_table(pa.table({"id": pa.array([5], pa.int32()), "ip": ["8.8.8.8"]}), path),
+            "numbers its 1 addresses 5..5, not 0..0",
+        ),
+        (
+            lambda path: pq.write_table(pa.table({"id": pa.array([0], pa.int32()), "ip": ["8.8.8.8"]}), path),
+            "does not name every address id of the files",
+        ),
+    ],
+)
+def test_a_damaged_address_table_is_said_and_the_texts_are_read(tmp_path, damage, why):
+    from sentinel.sources.dataset import address_table_path
+
+    import_flows(_config(_capture(tmp_path / "day.parquet")), tmp_path / "ds")
+    intact = pipeline.run(_config(str(tmp_path / "ds")))
+    damage(address_table_path(tmp_path / "ds"))
+    damaged = pipeline.run(_config(str(tmp_path / "ds")))
+    assert _analyses(damaged) == _analyses(intact)
+    (note,) = [n for n in damaged.notes if "address" in n]
+    assert note.startswith(f"{address_table_path(tmp_path / 'ds')} {why}")  # the reader's reason may follow
+    assert note.endswith(": the dataset was read by its address texts.")
+
+
+def test_appending_to_a_dataset_whose_address_table_is_damaged_is_refused(tmp_path, capsys):
+    from sentinel.sources.dataset import address_table_path
+
+    src = _capture(tmp_path / "day.parquet")
+    import_flows(_config(src), tmp_path / "ds")
+    address_table_path(tmp_path / "ds").write_bytes(b"not parquet")
+    before = sorted(p.name for p in (tmp_path / "ds").rglob("*"))
+    assert main(["import", str(src), "--to", str(tmp_path / "ds"), "--append"]) == ExitStatus.OUTPUT
+    err = capsys.readouterr().err
+    assert "is not a readable address table" in err and "refusing to append" in err and err.count("\n") == 1
+    assert sorted(p.name for p in (tmp_path / "ds").rglob("*")) == before

@@ -36,7 +36,7 @@ from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
 from sentinel.sources.dataset import ADDRESS_SCHEMA, META_DIR, address_table_path, read_addresses
-from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY
+from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY, address_table_problem
 from sentinel.sources.registry import open_sources
 from sentinel.timefmt import Instant
 
@@ -172,6 +172,10 @@ def _check_target(target: Path, mode: str) -> None:
         raise OutputError(f"{target}: exists and is not empty; pass --append to add to it or --force to replace it")
     if mode in ("append", "replace") and present and not (target / META_DIR).is_dir():
         raise OutputError(f"{target}: is not a Sentinel dataset (no {META_DIR}/); refusing to change it")
+    table = address_table_path(target)
+    why = address_table_problem(str(table), -1) if mode == "append" and table.is_file() else None
+    if why:  # new ids could not continue its numbering
+        raise OutputError(f"{table}: {why}; refusing to append to it (import its inputs again with --force to rebuild it)")
     parent = target.resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(f"{target}: cannot write (no writable directory {parent})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -127,9 +127,26 @@ def statistics_prove_clean(
     `max_time` the largest magnitude of it that converts to a time (beyond, the row's time is unreadable).
     Damaged statistics prove nothing: the rows are then checked.
     """
+    return _proof(_statistics(path), columns, max_time)
+
+
+def _statistics(path: str) -> list[dict[str, ChunkStats]] | None:
+    """chunk_statistics of a file, or None where they cannot be read (damaged statistics prove nothing)."""
     try:
-        return _statistics_prove_clean(chunk_statistics(path), columns, max_time)
-    except Exception:  # any failure to read or parse statistics only means "not proven"
+        return chunk_statistics(path)
+    except Exception:
+        return None
+
+
+def _proof(
+    groups: list[dict[str, ChunkStats]] | None, columns: Sequence[str], max_time: int | None = None
+) -> tuple[bool, int | None, int | None]:
+    """statistics_prove_clean of statistics already read."""
+    if groups is None:
+        return False, None, None
+    try:
+        return _statistics_prove_clean(groups, columns, max_time)
+    except Exception:  # any failure to parse statistics only means "not proven"
         return False, None, None
 
 
@@ -161,6 +178,47 @@ def _statistics_prove_clean(
                 first = low if first is None else min(first, low)
                 last = high if last is None else max(last, high)
     return True, first, last
+
+
+def _largest(statistics: Iterable[list[dict[str, ChunkStats]] | None], columns: Sequence[str]) -> int | None:
+    """The largest value of integer `columns` over files' row-group statistics; None where one is missing."""
+    top = -1
+    for groups in statistics:
+        for group in groups if groups is not None else [{}]:
+            for name in columns:
+                chunk = group.get(name)
+                if chunk is None or chunk.max is None or not chunk.max.lstrip("-").isdigit():
+                    return None
+                top = max(top, int(chunk.max))
+    return top
+
+
+def address_table_problem(path: str, largest_id: int | None) -> str | None:
+    """Why the address table at `path` cannot serve files whose ids go up to `largest_id` (None: unknown), or
+    None when it can: as the importer writes it (ids 0..n-1, int32, beside the texts), told from its metadata,
+    read by DuckDB as chunk_statistics says why."""
+    import duckdb
+
+    try:
+        groups = chunk_statistics(path)
+        with duckdb.connect() as con:
+            rows = con.execute("SELECT num_rows FROM parquet_file_metadata(?)", [os.path.abspath(path)]).fetchall()
+        count = int(rows[0][0])
+    except Exception as exc:  # a damaged or foreign file
+        return f"is not a readable address table ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    ids = [g.get("id") for g in groups]
+    if any(c is None or c.physical_type != "INT32" for c in ids) or any("ip" not in g for g in groups):
+        return "has no id (int32) and ip columns"
+    ranges = [(c.min, c.max) for c in ids if c is not None]
+    if any(a is None or b is None for a, b in ranges):
+        return "has no id statistics"
+    low = min((int(a) for a, _ in ranges if a is not None), default=0)
+    high = max((int(b) for _, b in ranges if b is not None), default=-1)
+    if low != 0 or high != count - 1:
+        return f"numbers its {count} addresses {low}..{high}, not 0..{count - 1}"
+    if largest_id is None or largest_id >= count:
+        return "does not name every address id of the files"
+    return None
 
 
 def _is_parquet(sample: Sample) -> bool:
@@ -364,8 +422,15 @@ class CanonicalParquet:
         columns = {n: n for n in present}
         # Address ids count only with the one address table of the files' dataset (group_key keeps files with
         # and without ids apart).
+        statistics = {p: _statistics(p) for p in paths}  # read once: for the proof and for the ids
         has_ids = set(schema.ADDRESS_IDS) <= set(file_schema.names)
         address_table = shared_address_table(paths) if has_ids else None
+        notes: tuple[str, ...] = ()
+        if address_table is not None:
+            why = address_table_problem(address_table, _largest(statistics.values(), schema.ADDRESS_IDS))
+            if why:  # a damaged or foreign table: the texts in the files are right whatever it says
+                notes = (f"{address_table} {why}: the dataset was read by its address texts.",)
+                address_table = None
         if address_table is not None:
             columns |= {n: n for n in schema.ADDRESS_IDS}
         columns |= {schema.FILE: schema.FILE}
@@ -374,7 +439,7 @@ class CanonicalParquet:
         bytes_unknown = (file_schema.metadata or {}).get(BYTES_UNKNOWN_KEY) == b"true"
         # A dataset holds only rows that were well formed when imported: its statistics prove it, and the run
         # skips the validating pass as it does for a clean course file.
-        proofs = [statistics_prove_clean(p, schema.REQUIRED_NAMES) for p in paths]
+        proofs = [_proof(statistics[p], schema.REQUIRED_NAMES) for p in paths]
         proven = rows > 0 and all(ok for ok, _, _ in proofs)
         return Scan(
             format="canonical",
@@ -389,4 +454,5 @@ class CanonicalParquet:
             line_numbers="row",
             bytes_known=not bytes_unknown,
             address_table=address_table,
+            notes=notes,
         )
