@@ -175,7 +175,8 @@ def _check_target(target: Path, mode: str) -> None:
     table = address_table_path(target)
     why = address_table_problem(str(table), -1) if mode == "append" and table.is_file() else None
     if why:  # new ids could not continue its numbering
-        raise OutputError(f"{table}: {why}; refusing to append to it (import its inputs again with --force to rebuild it)")
+        rebuild = "import its inputs again with --force to rebuild it"
+        raise OutputError(f"{table}: {why}; refusing to append to it ({rebuild})")
     parent = target.resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(f"{target}: cannot write (no writable directory {parent})")
