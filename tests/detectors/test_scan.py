@@ -56,8 +56,8 @@ def test_horizontal_scan_alerts_exact(tmp_path):
 
 
 def test_share_of_probes_by_literal_filter_or_join(tmp_path, monkeypatch):
-    """The scanner's flows within its scan are counted by a literal filter, or a join past LITERAL_SPANS
-    scanners: the same count either way (the scanner also made 4 answered flows during its scan)."""
+    """The scanner's flows within its scan are counted by a join pruned by literals, or by the join alone past
+    LITERAL_SPANS scanners: the same count either way (the scanner also made 4 answered flows during its scan)."""
     probes = [flow(10_000 + i * SECOND, SCANNER, f"192.168.5.{100 + i}", up=44, down=0, port=445) for i in range(12)]
     busy = [flow(10_050 + i * SECOND, SCANNER, "52.1.0.9", up=900, down=12_000, port=443) for i in range(4)]
     shares = []

@@ -138,7 +138,7 @@ ARGUS_UNANSWERED = ("REQ", "INT")
 ARGUS_TCP_ATTEMPT = "[RA]*S[RA]*_[SRA]*"
 #: ... and one that got no SYN-ACK back (nothing, or a reset: refused).
 ARGUS_TCP_REFUSED = "[RA]*S[RA]*_[RA]*"
-#: Most internal scanners whose share of probes is counted with a literal filter (more: a join).
+#: Most internal scanners whose flows are also filtered by their addresses as literals (more: the join only).
 LITERAL_SPANS = 64
 
 
@@ -355,37 +355,32 @@ def chart_sql() -> str:
 
 def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, int]:
     """Every flow each scanner made within its scan's span (probes or not): the share that were probes.
-    A second pass over the flows, for the few internal scanners only: filtered by their addresses and
-    span as literals, which the engine checks while it reads (a join where there are very many)."""
+    A second pass over the flows, for the few internal scanners only: the flows are joined to their spans
+    and, where the scanners are few, also filtered by their addresses and the spans' range as literals,
+    which the engine checks while it reads. (A chain of one condition per span, checked on every row, was
+    ten times slower than the join at 100M flows.)"""
     if not spans:
         return {}
+    table = pa.table(
+        {
+            "src_ip": pa.array([s for s, _, _ in spans], pa.string()),
+            "first_ts": pa.array([a for _, a, _ in spans], pa.int64()),
+            "last_ts": pa.array([b for _, _, b in spans], pa.int64()),
+        }
+    )
+    ctx.register_keyed(SPANS, table, {"src_ip": "src"})
+    src = f"f.{ctx.keys.src}"
+    prune = ""
     if len(spans) <= LITERAL_SPANS:
-        src = ctx.keys.src
-        keys = ctx.key_literals([s for s, _, _ in spans])
-        each = " OR ".join(
-            f"({src} = {key} AND ts BETWEEN {a} AND {b})" for key, (_, a, b) in zip(keys, spans, strict=True)
-        )
         low, high = min(a for _, a, _ in spans), max(b for _, _, b in spans)
-        sql = ctx.with_texts(
-            f"SELECT {src} AS src, count(*) AS flows FROM flows WHERE {src} IN ({', '.join(keys)}) "
-            f"AND ts BETWEEN {low} AND {high} AND ({each}) GROUP BY {src}",
-            {"src": "src_ip"},
-            ["flows"],
-        )
-    else:
-        table = pa.table(
-            {
-                "src_ip": pa.array([s for s, _, _ in spans], pa.string()),
-                "first_ts": pa.array([a for _, a, _ in spans], pa.int64()),
-                "last_ts": pa.array([b for _, _, b in spans], pa.int64()),
-            }
-        )
-        ctx.register_keyed(SPANS, table, {"src_ip": "src"})
-        sql = f"""
-            SELECT s.src_ip, count(*) AS flows FROM flows f
-            JOIN {SPANS} s ON f.{ctx.keys.src} = s.src AND f.ts >= s.first_ts AND f.ts <= s.last_ts
-            GROUP BY s.src_ip
-            """
+        keys = ", ".join(ctx.key_literals([s for s, _, _ in spans]))
+        prune = f"WHERE {src} IN ({keys}) AND f.ts BETWEEN {low} AND {high}"
+    sql = f"""
+        SELECT s.src_ip, count(*) AS flows FROM flows f
+        JOIN {SPANS} s ON {src} = s.src AND f.ts >= s.first_ts AND f.ts <= s.last_ts
+        {prune}
+        GROUP BY s.src_ip
+        """
     return {r["src_ip"]: int(r["flows"]) for r in pylist(ctx.engine.query(sql))}
 
 
