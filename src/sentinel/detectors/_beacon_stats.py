@@ -38,8 +38,11 @@ MIN_SIZE_SCALE = 64.0
 
 def kernel(deviation: ArrayLike, width: float = KERNEL_WIDTH) -> np.ndarray:
     """1 for no deviation, falling quadratically to 0 at `width` (relative deviation) and beyond."""
-    e = np.abs(np.asarray(deviation, dtype=float)) / width
-    return np.clip(1.0 - e * e, 0.0, 1.0)
+    e = np.abs(np.asarray(deviation, dtype=float))  # a new array, worked on in place (tens of millions)
+    e /= width
+    np.multiply(e, e, out=e)
+    np.subtract(1.0, e, out=e)
+    return np.clip(e, 0.0, 1.0, out=e)
 
 
 def timing_score(regularity: ArrayLike, observed_share: ArrayLike, active_share: ArrayLike) -> np.ndarray:
@@ -142,9 +145,15 @@ def beats_of(seg: np.ndarray, times_s: np.ndarray, n: int) -> Beats:
     return Beats(dseg[keep], d[keep], np.where(bursts, lows, 0), n)
 
 
-def _fit(d: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    k = np.maximum(1, np.rint(d / period))
-    return k, d / (k * period) - 1.0
+def _fit(d: np.ndarray, period: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Each interval's number of periods (at least 1) and its relative deviation from that many periods."""
+    k = np.divide(d, period)  # worked on in place: tens of millions of intervals
+    np.rint(k, out=k)
+    np.maximum(k, 1.0, out=k)
+    e = np.multiply(k, period)
+    np.divide(d, e, out=e)
+    e -= 1.0
+    return k, e
 
 
 def _quality(d: np.ndarray, seg: np.ndarray, n: int, period: np.ndarray) -> np.ndarray:
@@ -156,18 +165,45 @@ def _quality(d: np.ndarray, seg: np.ndarray, n: int, period: np.ndarray) -> np.n
     return np.where(kept > 0, q, 0.0)
 
 
+def _one_series(seg: np.ndarray, i: int) -> slice:
+    """The rows of series i, where `seg` is sorted."""
+    start, end = np.searchsorted(seg, [i, i + 1])
+    return slice(int(start), int(end))
+
+
+def _median(values: np.ndarray) -> float:
+    """The median as `sg.medians` computes it for many series (the same arithmetic, the same float)."""
+    return float(sg.medians(values, np.zeros(values.size, dtype=np.int64), 1)[0])
+
+
+def _by_series(seg: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`seg` and `values` with the series together (as given where they already are: no copy)."""
+    if seg.size >= 2 and not (np.diff(seg) >= 0).all():
+        order = np.argsort(seg, kind="stable")
+        return seg[order], values[order]
+    return seg, values
+
+
 @dataclass(frozen=True)
 class IntervalFits:
-    """fit_intervals of many series: arrays indexed by series; `valid` is False where a series has no fit."""
+    """fit_intervals of many series: arrays indexed by series; `valid` is False where a series has no fit.
+
+    The jitter, which no score uses, is computed only for the series asked for (`jitter_at`): findings."""
 
     valid: np.ndarray
     period: np.ndarray
-    jitter: np.ndarray
     regularity: np.ndarray
     observed_share: np.ndarray
     beats: np.ndarray
     gaps: np.ndarray
     active_share: np.ndarray
+    seg: np.ndarray  # the beat intervals fitted, by series (sorted): what jitter_at reads
+    d: np.ndarray
+
+    def jitter_at(self, i: int) -> float:
+        """Median relative deviation of series i's beats from its period (those not beyond MAX_MULTIPLE)."""
+        k, e = _fit(self.d[_one_series(self.seg, i)], self.period[i])
+        return _median(np.abs(e[k <= MAX_MULTIPLE]))
 
     @property
     def score(self) -> np.ndarray:
@@ -179,7 +215,7 @@ class IntervalFits:
             return None
         return IntervalFit(
             period=float(self.period[i]),
-            jitter=float(self.jitter[i]),
+            jitter=self.jitter_at(i),
             regularity=float(self.regularity[i]),
             observed_share=float(self.observed_share[i]),
             beats=int(self.beats[i]),
@@ -196,14 +232,16 @@ def fit_many(d: np.ndarray, seg: np.ndarray, n: int) -> IntervalFits:
     clearly better (more than half the beats missed); then refined as the median of each interval
     divided by its number of periods.
     """
-    d, seg = np.asarray(d, dtype=float), np.asarray(seg, dtype=np.int64)
+    seg, d = _by_series(np.asarray(seg, dtype=np.int64), np.asarray(d, dtype=float))
     c = sg.counts(seg, n)
     median = sg.medians(d, seg, n)
     valid = (c >= 2) & (np.nan_to_num(median) > 0)
     median = np.where(valid, median, 1.0)  # a placeholder period where there is no fit, never read
     best, best_quality = median, _quality(d, seg, n, median)
     for divisor in (2, 3):
-        quality = _quality(d, seg, n, median / divisor)
+        # A quality is at most 1: series at 0.95 or more cannot gain 0.1, and their rows are left out.
+        rows = (best_quality < 0.95)[seg]
+        quality = _quality(d[rows], seg[rows], n, median / divisor)
         better = quality > best_quality + 0.1
         best, best_quality = np.where(better, median / divisor, best), np.where(better, quality, best_quality)
     k, _ = _fit(d, best[seg])
@@ -222,36 +260,49 @@ def fit_many(d: np.ndarray, seg: np.ndarray, n: int) -> IntervalFits:
     return IntervalFits(
         valid=valid,
         period=period,
-        jitter=sg.medians(np.abs(e[keep]), seg[keep], n),
         regularity=sg.means(kernel(e[keep]), seg[keep], n),
         observed_share=observed,
         beats=beats,
         gaps=c - beats,
         active_share=active,
+        seg=seg,
+        d=d,
     )
 
 
 @dataclass(frozen=True)
 class SizeFits:
+    """fit_sizes of many series; the dispersion, which no score uses, only for the series asked for."""
+
     typical: np.ndarray
-    dispersion: np.ndarray
     score: np.ndarray
+    seg: np.ndarray  # the sizes, by series (sorted): what dispersion_at reads
+    sizes: np.ndarray
+
+    def dispersion_at(self, i: int) -> float:
+        """Median relative deviation of series i's sizes from its typical size (0 for no connection)."""
+        s = self.sizes[_one_series(self.seg, i)]
+        if s.size == 0:
+            return 0.0
+        scale = max(float(np.nan_to_num(self.typical[i])), MIN_SIZE_SCALE)
+        return _median(np.abs(s - self.typical[i]) / scale)
 
     def at(self, i: int) -> SizeFit:
-        return SizeFit(float(self.typical[i]), float(self.dispersion[i]), float(self.score[i]))
+        return SizeFit(float(self.typical[i]), self.dispersion_at(i), float(self.score[i]))
 
 
 def sizes_many(sizes: np.ndarray, seg: np.ndarray, n: int) -> SizeFits:
     """How alike each series' connection sizes are: a beacon's check-in is the same request each time."""
-    s, seg = np.asarray(sizes, dtype=float), np.asarray(seg, dtype=np.int64)
+    seg, s = _by_series(np.asarray(seg, dtype=np.int64), np.asarray(sizes, dtype=float))
     typical = sg.medians(s, seg, n)
     scale = np.maximum(np.nan_to_num(typical), MIN_SIZE_SCALE)
     e = np.abs(s - typical[seg]) / scale[seg]
     empty = sg.counts(seg, n) == 0
     return SizeFits(
         np.where(empty, 0.0, typical),
-        np.where(empty, 0.0, sg.medians(e, seg, n)),
         np.where(empty, 0.0, sg.means(kernel(e), seg, n)),
+        seg,
+        s,
     )
 
 

@@ -576,7 +576,7 @@ def periodic_findings(scored: Scored, params: Params) -> tuple[list[Finding], in
                 port=int(scored.ports[i]),
                 sharing=int(sharing[j]),
                 timing=float(timing[j]),
-                jitter=round(float(fits.jitter[i]), 4),
+                jitter=round(fits.jitter_at(i), 4),
                 scored=scored,
                 index=i,
             )
