@@ -39,6 +39,7 @@ from sentinel.context import Context
 from sentinel.detectors import _stats
 from sentinel.detectors._timeline import HOUR_SQL, hour_span
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
+from sentinel.engines.base import temp_table
 from sentinel.enrich import netclass
 from sentinel.enrich.ipdim import HostRow
 from sentinel.exact import pylist
@@ -71,20 +72,34 @@ class Params:
     )
 
 
-def dns_pairs(ctx: Context) -> list[dict[str, Any]]:
-    """Internal hosts' DNS per (host, resolver): one pass over the flows, aggregated in the engine."""
+#: The internal hosts' DNS flows per (host, destination, hour): one pass over the flows gives both the pairs
+#: and the alerting hosts' hourly charts.
+DNS_HOURS = "dns_hours"
+
+
+def dns_hours_sql(ctx: Context) -> str:
     ports = ", ".join(str(p) for p in DNS_PORTS)
     k = ctx.keys
+    return f"""
+        SELECT {k.src} AS src, {k.dst} AS dst, {HOUR_SQL} AS hour, count(*) AS flows,
+               sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM flows
+        WHERE port IN ({ports}) AND proto IN ('udp', 'tcp')
+          AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
+        GROUP BY 1, 2, 3
+        """
+
+
+def dns_pairs(ctx: Context) -> list[dict[str, Any]]:
+    """Internal hosts' DNS per (host, resolver), from the DNS_HOURS table (aggregated in the engine)."""
     return pylist(
         ctx.engine.query(
             ctx.with_texts(
                 f"""
-                SELECT {k.src} AS src, {k.dst} AS dst, count(*) AS flows, sum(up_bytes) AS up_bytes,
-                       sum(down_bytes) AS down_bytes, min(ts) AS first_ts, max(ts) AS last_ts
-                FROM flows
-                WHERE port IN ({ports}) AND proto IN ('udp', 'tcp') AND {k.src} <> {k.dst}
-                  AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
-                GROUP BY {k.src}, {k.dst}
+                SELECT src, dst, CAST(sum(flows) AS BIGINT) AS flows, sum(up_bytes) AS up_bytes,
+                       sum(down_bytes) AS down_bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+                FROM {DNS_HOURS} WHERE src <> dst
+                GROUP BY src, dst
                 """,
                 {"src": "src_ip", "dst": "dst_ip"},
                 ["flows", "up_bytes", "down_bytes", "first_ts", "last_ts"],
@@ -182,17 +197,15 @@ def peer_medians(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def hourly_up(ctx: Context, hosts: list[str]) -> dict[str, dict[int, int]]:
-    """DNS bytes sent up per hour by each of a few alerting hosts (their charts)."""
+    """DNS bytes sent up per hour by each of a few alerting hosts (their charts), from the DNS_HOURS table."""
     if not hosts:
         return {}
     ctx.register_keyed("dns_alert_hosts", pa.table({"ip": pa.array(hosts, pa.string())}), {"ip": "src"})
-    ports = ", ".join(str(p) for p in DNS_PORTS)
     rows = pylist(
         ctx.engine.query(
             f"""
-            SELECT h.ip AS src_ip, {HOUR_SQL} AS hour, sum(f.up_bytes) AS up_bytes
-            FROM flows f JOIN dns_alert_hosts h ON f.{ctx.keys.src} = h.src
-            WHERE f.port IN ({ports}) AND f.proto IN ('udp', 'tcp')
+            SELECT h.ip AS src_ip, t.hour, sum(t.up_bytes) AS up_bytes
+            FROM {DNS_HOURS} t JOIN dns_alert_hosts h ON t.src = h.src
             GROUP BY 1, 2
             """
         )
@@ -308,17 +321,18 @@ class Dns(Detector):
     )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
-        pairs = dns_pairs(ctx)
-        dsts = sorted({p["dst_ip"] for p in pairs})
-        info = ctx.ip_dim.lookup(dsts)
-        internal = {d for d in dsts if _where(info, d)[0] == "internal"}
-        res = resolvers(pairs, internal, params)
-        rows = host_rows(pairs, res, params)
-        medians = peer_medians(rows)
-        alerting = sorted(
-            (r for r in rows if r["score"] > 0), key=lambda r: (-r["score"], netclass.ip_sort_key(r["host"]))
-        )
-        series = hourly_up(ctx, [r["host"] for r in alerting])
+        with temp_table(ctx.engine, DNS_HOURS, dns_hours_sql(ctx)):
+            pairs = dns_pairs(ctx)
+            dsts = sorted({p["dst_ip"] for p in pairs})
+            info = ctx.ip_dim.lookup(dsts)
+            internal = {d for d in dsts if _where(info, d)[0] == "internal"}
+            res = resolvers(pairs, internal, params)
+            rows = host_rows(pairs, res, params)
+            medians = peer_medians(rows)
+            alerting = sorted(
+                (r for r in rows if r["score"] > 0), key=lambda r: (-r["score"], netclass.ip_sort_key(r["host"]))
+            )
+            series = hourly_up(ctx, [r["host"] for r in alerting])
         alerts = [make_alert(ctx, r, res, medians, series.get(r["host"], {}), params) for r in alerting]
         resolver_rows = sorted(
             (

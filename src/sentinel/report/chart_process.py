@@ -1,0 +1,91 @@
+"""Drawing charts in a Python process of their own, for runs that draw many.
+
+Matplotlib draws in Python, holding the GIL: ~90 ms a chart. A large capture's report has an evidence chart
+per alert (90 of them for ten simulated days of 100M flows: ~8 s), and drawn on a thread they took that time
+from the detectors' own Python work and then kept the run waiting at its end. A child process draws them
+on the other core instead. It is a plain `python -m sentinel.report.chart_process`, not multiprocessing,
+which would re-import the caller's main script (a user's script calling `sentinel.cli.main` at top level
+would run again). Charts go to it pickled over its standard input, one at a time; PNG or SVG bytes come back
+framed by their length. The same code draws in both processes: the bytes are the same.
+
+The child ignores Ctrl-C (the run handles it and exits) and ends when its input closes, which the run's
+exit does. When the child cannot draw (it failed to start, died, or the chart raised), `render` answers
+None and the caller draws the chart itself: a failure is then raised where the chart is wanted, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+
+from sentinel.report.model import Chart
+
+_HEADER = struct.Struct(">?I")  # drawn or not, length of what follows (the bytes, or the error's text)
+
+
+class ChartProcess:
+    """The parent's side: starts the child at once (its imports overlap with the caller's work)."""
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self._child: subprocess.Popen[bytes] | None = subprocess.Popen(
+            command or [sys.executable, "-m", "sentinel.report.chart_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # failures come back framed, or as the pipe closing
+        )
+
+    def render(self, chart: Chart, fmt: str) -> bytes | None:
+        """The chart drawn by the child, or None where it could not be (draw it here)."""
+        child = self._child
+        if child is None or child.stdin is None or child.stdout is None:
+            return None
+        try:
+            pickle.dump((chart, fmt), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            child.stdin.flush()
+            header = child.stdout.read(_HEADER.size)
+            drawn, size = _HEADER.unpack(header)
+            payload = child.stdout.read(size)
+        except (OSError, ValueError, struct.error):  # the child is gone (ValueError: a closed pipe)
+            self.close()
+            return None
+        if len(payload) != size:
+            self.close()
+            return None
+        return payload if drawn else None
+
+    def close(self) -> None:
+        """Close the child's input: it ends after its current chart. Nobody waits for it."""
+        child, self._child = self._child, None
+        if child is not None and child.stdin is not None:
+            with contextlib.suppress(OSError):
+                child.stdin.close()
+
+
+def main() -> None:
+    """The child: draw each chart read from standard input, answer on standard output, until input ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run handles Ctrl-C; its exit closes our input
+    from sentinel.report.charts import RENDER
+
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            chart, fmt = pickle.load(source)  # from the run that started this process, over a private pipe
+        except (EOFError, OSError):
+            return
+        try:
+            drawn, payload = True, RENDER[fmt](chart)
+        except Exception as exc:  # the run draws it again itself and raises it there
+            drawn, payload = False, f"{type(exc).__name__}: {exc}".encode()
+        try:
+            sink.write(_HEADER.pack(drawn, len(payload)) + payload)
+            sink.flush()
+        except OSError:  # the run is gone
+            return
+
+
+if __name__ == "__main__":
+    main()
