@@ -34,8 +34,9 @@ ANALYSES = ["-cv", "-td", "-dx", "90", "-bn", "192.168.104.0/24"]
 GEOIP = ("GeoIP-course-GeoLite2-20230414.dat", "GeoIPASNum-20140916.dat")
 
 
-def child(argv: list[str], report: Path) -> None:
-    """One run in this process, every query timed; the timings go to `report` (JSON)."""
+def child(argv: list[str], report: Path, steps: list[str]) -> None:
+    """One run in this process, every query timed, and the functions named in `steps` (module:qualname);
+    the timings go to `report` (JSON)."""
     start = time.perf_counter()
     from sentinel import interrupt
 
@@ -79,10 +80,24 @@ def child(argv: list[str], report: Path) -> None:
     timed(geodb.GeoStack, "lookup", "step")
     timed(context.Context, "__init__", "step")
     timed(pipeline, "run", "step")
+    for step in steps:  # e.g. sentinel.detectors.beacon:score_periodic, sentinel.context:Context._ids_of
+        module, _, qualname = step.partition(":")
+        *owners, name = qualname.split(".")
+        owner: object = __import__(module, fromlist=["_"])
+        for attr in owners:
+            owner = getattr(owner, attr)
+        timed(owner, name, "step")
     imported = time.perf_counter() - start
     status = cli.main(argv)
     total = time.perf_counter() - start
     report.write_text(json.dumps({"status": status, "imports": imported, "total": total, "log": log}))
+
+
+def step_label(step: str) -> str:
+    """How the log names a --step function: its class or module's last name, then its own (timed's label)."""
+    module, _, qualname = step.partition(":")
+    *owners, name = qualname.split(".")
+    return f"{owners[-1] if owners else module.rsplit('.', 1)[-1]}.{name}"
 
 
 def summarise(result: dict) -> dict[str, float]:
@@ -100,14 +115,21 @@ def summarise(result: dict) -> dict[str, float]:
 
 
 def main() -> int:
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        child(sys.argv[4:], Path(sys.argv[2]))  # after "--child REPORT --"
+    if len(sys.argv) > 3 and sys.argv[1] == "--child":
+        child(sys.argv[5:], Path(sys.argv[2]), [s for s in sys.argv[3].split(",") if s])  # --child REPORT STEPS --
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "sentinel-bench")
     parser.add_argument("--data", help="input (default: the 10M-flow capture bench_speed.py makes in --workdir)")
     parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
     parser.add_argument("--repeat", type=int, default=1, help="runs, each a fresh process (default 1)")
+    parser.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="also time this function, e.g. sentinel.detectors.beacon:score_periodic (repeatable; totals printed)",
+    )
     parser.add_argument("options", nargs="*", help="after --: Sentinel's options instead of the four analyses")
     args = parser.parse_args()
     data = args.data or str(args.workdir / "flows-10000000-seed1-attacks.parquet")
@@ -125,7 +147,7 @@ def main() -> int:
             argv = ["--data", data, *geoip, *(args.options or ANALYSES), "-o", "-q", "--out-dir", out]
             argv += ["--engine", args.engine]
             report = Path(out) / "timings.json"
-            command = [sys.executable, __file__, "--child", str(report), "--", *argv]
+            command = [sys.executable, __file__, "--child", str(report), ",".join(args.step), "--", *argv]
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO / "bench")
             result = json.loads(report.read_text())
         print(f"\nrun {run + 1}: sentinel {' '.join(argv)}")
@@ -138,6 +160,10 @@ def main() -> int:
         print(f"{'start s':>8} {'seconds':>8}  what")
         for began, seconds, kind, what in sorted(result["log"]):
             print(f"{began:8.2f} {seconds:8.2f}  {'pass: ' if kind == 'pass' else ''}{what}")
+        for step in args.step:
+            calls = [d for _, d, kind, what in result["log"] if kind == "step" and what == step_label(step)]
+            summary[step] = sum(calls)
+            print(f"{step}: {sum(calls):.2f} s in {len(calls)} call(s)")
         totals.append(summary)
         print("  ".join(f"{k} {v:.2f} s" for k, v in summary.items()))
     print(f"\nload average after: {load_average()}")
