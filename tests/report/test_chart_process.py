@@ -33,10 +33,12 @@ def test_the_child_draws_the_bytes_the_run_draws():
         process.close()
 
 
-def test_a_child_that_cannot_draw_answers_none_and_the_run_draws():
+def test_a_child_that_cannot_draw_answers_none_and_the_run_draws(tmp_path):
     gone = ChartProcess([sys.executable, "-c", "pass"])  # exits at once: a broken installation, a crash
     assert gone.render(_charts()[0], "png") is None
     assert gone.render(_charts()[0], "png") is None  # and stays out of the way
+    never = ChartProcess([str(tmp_path / "no-such-python")])  # cannot even start
+    assert never.render(_charts()[0], "png") is None
     process = ChartProcess()
     try:
         assert process.render(_charts()[0], "gif") is None  # the chart raised there: raised again here
@@ -60,3 +62,11 @@ def test_past_local_charts_background_drawing_goes_to_the_child(monkeypatch, loc
     assert images == [charts.render_png(chart) for chart in _charts()]
     # the child starts once the (local + 1)-th chart is submitted; the worker uses it from then on
     assert used and set(used) <= {c.key for c in _charts()[local:]}
+
+
+def test_the_child_ends_when_its_input_closes():
+    process = ChartProcess()
+    child = process._child
+    assert child is not None and process.render(_charts()[0], "png") is not None
+    process.close()
+    assert child.wait(timeout=30) == 0  # no child left behind once the run has closed it

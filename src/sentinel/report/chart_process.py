@@ -31,12 +31,15 @@ class ChartProcess:
     """The parent's side: starts the child at once (its imports overlap with the caller's work)."""
 
     def __init__(self, command: list[str] | None = None) -> None:
-        self._child: subprocess.Popen[bytes] | None = subprocess.Popen(
-            command or [sys.executable, "-m", "sentinel.report.chart_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # failures come back framed, or as the pipe closing
-        )
+        self._child: subprocess.Popen[bytes] | None = None
+        # Without an interpreter to start (an embedded Python), the run draws its charts itself.
+        with contextlib.suppress(OSError):
+            self._child = subprocess.Popen(
+                command or [sys.executable, "-m", "sentinel.report.chart_process"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # failures come back framed, or as the pipe closing
+            )
 
     def render(self, chart: Chart, fmt: str) -> bytes | None:
         """The chart drawn by the child, or None where it could not be (draw it here)."""
