@@ -1,8 +1,8 @@
 """Drawing charts in a Python process of their own, for runs that draw many.
 
-Matplotlib draws in Python, holding the GIL: ~90 ms a chart. A large capture's report has an evidence chart
-per alert (90 of them for ten simulated days of 100M flows: ~8 s), and drawn on a thread they took that time
-from the detectors' own Python work and then kept the run waiting at its end. A child process draws them
+Matplotlib draws in Python, holding the GIL, and a large capture's report has an evidence chart per alert
+(dozens): drawn on a thread, they took that time from the detectors' own Python work and then kept the run
+waiting at its end (README, Performance: the time after the last pass at 100M flows). A child process draws them
 on the other core instead. It is a plain `python -m sentinel.report.chart_process`, not multiprocessing,
 which would re-import the caller's main script (a user's script calling `sentinel.cli.main` at top level
 would run again). Charts go to it pickled over its standard input, one at a time; PNG or SVG bytes come back
