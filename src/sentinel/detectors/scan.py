@@ -358,7 +358,7 @@ def source_flows(ctx: Context, spans: list[tuple[str, int, int]]) -> dict[str, i
     A second pass over the flows, for the few internal scanners only: the flows are joined to their spans
     and, where the scanners are few, also filtered by their addresses and the spans' range as literals,
     which the engine checks while it reads. (A chain of one condition per span, checked on every row, took
-    3.1 s against the join's 2.0 s for 28 scanners in 100M flows: bench_passes.py, README.)"""
+    3.1 s against the join's 2.0 s over 100M flows: bench_passes.py, README.)"""
     if not spans:
         return {}
     table = pa.table(
