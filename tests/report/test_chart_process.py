@@ -1,12 +1,14 @@
 """Charts drawn in a child process: the same bytes as drawn in the run, and the run draws them itself when the
 child cannot."""
 
+import math
 import sys
 
+import numpy as np
 import pytest
 
 from sentinel.report import charts
-from sentinel.report.chart_process import ChartProcess
+from sentinel.report.chart_process import ChartProcess, decode, encode
 from sentinel.report.model import Chart, Series
 
 
@@ -70,3 +72,19 @@ def test_the_child_ends_when_its_input_closes():
     assert child is not None and process.render(_charts()[0], "png") is not None
     process.close()
     assert child.wait(timeout=30) == 0  # no child left behind once the run has closed it
+
+
+def test_charts_travel_as_json_with_numpy_numbers_huge_sums_and_nan():
+    chart = Chart(
+        "odd", "Odd \u202e values", ["a", "b", "c"], [np.int64(3), 300 * 2**62, math.nan], "x", "bytes",
+        unit="bytes", series=[Series("more", [np.float32(1.5), 2, 3])],
+    )  # fmt: skip
+    back, fmt = decode(encode(chart, "svg"))
+    assert fmt == "svg" and back.values[:2] == [3, 300 * 2**62] and math.isnan(back.values[2])
+    assert back.series == [Series("more", [1.5, 2, 3])] and back.title == chart.title
+    process = ChartProcess()
+    try:
+        assert process.render(chart, "png") == charts.render_png(chart)
+        assert process.render(Chart("s", "set", ["a"], [{1}], "x", "y"), "png") is None  # no JSON: draw here
+    finally:
+        process.close()

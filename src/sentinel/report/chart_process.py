@@ -5,8 +5,9 @@ Matplotlib draws in Python, holding the GIL, and a large capture's report has an
 waiting at its end (README, Performance: the time after the last pass at 100M flows). A child process draws them
 on the other core instead. It is a plain `python -m sentinel.report.chart_process`, not multiprocessing,
 which would re-import the caller's main script (a user's script calling `sentinel.cli.main` at top level
-would run again). Charts go to it pickled over its standard input, one at a time; PNG or SVG bytes come back
-framed by their length. The same code draws in both processes: the bytes are the same.
+would run again). Charts go to it as JSON over its standard input, one at a time (no pickle: SECURITY.md);
+PNG or SVG bytes come back. Both ways each message is framed by its length. The same code draws in both
+processes: the bytes are the same.
 
 The child ignores Ctrl-C (the run handles it and exits) and ends when its input closes, which the run's
 exit does. When the child cannot draw (it failed to start, died, or the chart raised), `render` answers
@@ -16,15 +17,46 @@ None and the caller draws the chart itself: a failure is then raised where the c
 from __future__ import annotations
 
 import contextlib
-import pickle
+import dataclasses
+import json
 import signal
 import struct
 import subprocess
 import sys
+from typing import IO, Any
 
-from sentinel.report.model import Chart
+from sentinel.report.model import Chart, Series
 
 _HEADER = struct.Struct(">?I")  # drawn or not, length of what follows (the bytes, or the error's text)
+_LENGTH = struct.Struct(">I")  # of a chart's JSON
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what the standard encoder does not know: NumPy's numbers (their Python value)."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def encode(chart: Chart, fmt: str) -> bytes:
+    """A chart and the format to draw it in, as the child reads them (JSON)."""
+    text = json.dumps({"fmt": fmt, "chart": dataclasses.asdict(chart)}, default=_plain)
+    return text.encode("utf-8")
+
+
+def decode(message: bytes) -> tuple[Chart, str]:
+    """The chart and format `encode` wrote (NumPy numbers arrive as Python's: drawn the same)."""
+    job = json.loads(message)
+    fields = dict(job["chart"])
+    fields["series"] = [Series(**s) for s in fields["series"]]
+    fields["edges"] = [tuple(e) for e in fields["edges"]]
+    return Chart(**fields), str(job["fmt"])
+
+
+def _read(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if len(data) == size else None
 
 
 class ChartProcess:
@@ -47,15 +79,18 @@ class ChartProcess:
         if child is None or child.stdin is None or child.stdout is None:
             return None
         try:
-            pickle.dump((chart, fmt), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            child.stdin.flush()
-            header = child.stdout.read(_HEADER.size)
-            drawn, size = _HEADER.unpack(header)
-            payload = child.stdout.read(size)
-        except (OSError, ValueError, struct.error):  # the child is gone (ValueError: a closed pipe)
-            self.close()
+            message = encode(chart, fmt)
+        except (TypeError, ValueError):  # something in the chart JSON cannot carry: draw it here
             return None
-        if len(payload) != size:
+        try:
+            child.stdin.write(_LENGTH.pack(len(message)) + message)
+            child.stdin.flush()
+            header = _read(child.stdout, _HEADER.size)
+            drawn, size = _HEADER.unpack(header) if header else (False, 0)
+            payload = _read(child.stdout, size) if header else None
+        except (OSError, ValueError):  # the child is gone (ValueError: a closed pipe)
+            payload = None
+        if payload is None:
             self.close()
             return None
         return payload if drawn else None
@@ -76,10 +111,14 @@ def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            chart, fmt = pickle.load(source)  # from the run that started this process, over a private pipe
-        except (EOFError, OSError):
+            length = _read(source, _LENGTH.size)
+            message = _read(source, _LENGTH.unpack(length)[0]) if length else None
+        except OSError:
+            return
+        if message is None:  # the run closed our input (or is gone)
             return
         try:
+            chart, fmt = decode(message)
             drawn, payload = True, RENDER[fmt](chart)
         except Exception as exc:  # the run draws it again itself and raises it there
             drawn, payload = False, f"{type(exc).__name__}: {exc}".encode()
