@@ -1,8 +1,11 @@
 """The pipeline: units that need optional columns are skipped, with the reason, where the input lacks them."""
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from typing import ClassVar
+
+import pytest
 
 from sentinel import pipeline
 from sentinel.config import Config
@@ -67,6 +70,58 @@ def test_alerts_are_numbered_in_report_order_as_each_unit_ends(tmp_path, monkeyp
     )
     assert seen == [[("first", 1), ("first", 2)], [("second", 3)]]  # final ids, given before the run ends
     assert [(a.type, a.id) for a in report.alerts] == [("first", 1), ("first", 2), ("second", 3)]
+
+
+class _StartsSlowly(_Raises):
+    """A detector whose scoring (what `start` returns) runs past the next unit's work, or fails."""
+
+    def __init__(self, key: str, hosts: list[str], gate: threading.Event, fails: bool = False) -> None:
+        super().__init__(key, hosts)
+        self.gate, self.fails = gate, fails
+
+    def start(self, ctx, params):
+        def finish():
+            assert self.gate.wait(timeout=30)  # the next unit has run: this scoring was beside it
+            if self.fails:
+                raise RuntimeError("scoring failed")
+            return _Raises.run(self, ctx, params)
+
+        return finish
+
+
+class _Opens(_Raises):
+    def __init__(self, key: str, hosts: list[str], gate: threading.Event) -> None:
+        super().__init__(key, hosts)
+        self.gate = gate
+
+    def run(self, ctx, params):
+        self.gate.set()
+        return super().run(ctx, params)
+
+
+def test_a_unit_scoring_beside_the_next_ones_keeps_the_report_order(tmp_path, monkeypatch):
+    gate = threading.Event()
+    monkeypatch.setitem(UNITS, "slow", _StartsSlowly("slow", ["192.168.1.2", "192.168.1.3"], gate))
+    monkeypatch.setitem(UNITS, "next", _Opens("next", ["192.168.1.4"], gate))
+    path = write_flows(tmp_path / "d.parquet", [flow(1, "192.168.1.2", "8.8.8.8")])
+    seen: list[list[tuple[str, int]]] = []
+    report = pipeline.run(
+        Config(data=path, units={"slow": _Params(), "next": _Params()}),
+        on_section=lambda section: seen.append([(section.key, 0)]),
+        on_alerts=lambda alerts: seen.append([(a.type, a.id) for a in alerts]),
+    )
+    assert seen == [[("slow", 0)], [("slow", 1), ("slow", 2)], [("next", 0)], [("next", 3)]]
+    assert [s.key for s in report.sections] == ["slow", "next"]
+    assert [(a.type, a.id) for a in report.alerts] == [("slow", 1), ("slow", 2), ("next", 3)]
+
+
+def test_a_failure_of_scoring_beside_the_next_units_is_the_runs(tmp_path, monkeypatch):
+    gate = threading.Event()
+    monkeypatch.setitem(UNITS, "slow", _StartsSlowly("slow", ["192.168.1.2"], gate, fails=True))
+    monkeypatch.setitem(UNITS, "next", _Opens("next", ["192.168.1.4"], gate))
+    path = write_flows(tmp_path / "d.parquet", [flow(1, "192.168.1.2", "8.8.8.8")])
+    with pytest.raises(RuntimeError, match="scoring failed"):
+        pipeline.run(Config(data=path, units={"slow": _Params(), "next": _Params()}))
 
 
 def test_rows_past_a_tables_limit_get_their_country_and_as_too(tmp_path):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 
-from sentinel import __version__
+from sentinel import __version__, interrupt
 from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines import open_engine
@@ -23,7 +24,7 @@ from sentinel.errors import InputError, UnreadableData
 from sentinel.registry import UNITS
 from sentinel.report.model import Alert, Column, HostInfo, InputSummary, Report, Section, Skipped
 from sentinel.sources.registry import open_sources
-from sentinel.units import check_params
+from sentinel.units import UnitResult, check_params
 
 
 def run(
@@ -72,6 +73,22 @@ def run(
                 "date": config.date.isoformat() if config.date else None,
             },
         )
+        # Results are taken in the units' order; a unit with `start` has its Python scoring done on a worker
+        # thread while the next units make their passes over the flows (the engine runs without the GIL).
+        results: list[Future[UnitResult]] = []
+
+        def take(wait: bool) -> None:
+            while results and (wait or results[0].done()):
+                result = interrupt.wait(results.pop(0))
+                if on_section:
+                    on_section(result.section)
+                report.sections.append(result.section)
+                for alert in result.alerts:  # numbered in order (post-steps add none): final ids for their charts
+                    report.alerts.append(alert)
+                    alert.id = len(report.alerts)
+                if on_alerts and result.alerts:
+                    on_alerts(result.alerts)
+
         for key, params in config.units.items():
             unit = UNITS[key]
             missing = [c for c in getattr(unit, "needs", ()) if c not in source.optional]
@@ -82,15 +99,10 @@ def run(
                 continue
             if on_step:
                 on_step(unit.title)
-            result = unit.run(ctx, params)
-            if on_section:
-                on_section(result.section)
-            report.sections.append(result.section)
-            for alert in result.alerts:  # numbered as they come (post-steps add none): final ids for their charts
-                report.alerts.append(alert)
-                alert.id = len(report.alerts)
-            if on_alerts and result.alerts:
-                on_alerts(result.alerts)
+            start = getattr(unit, "start", None)
+            results.append(_beside(start(ctx, params)) if start is not None else _done(unit.run(ctx, params)))
+            take(wait=False)
+        take(wait=True)
         for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
             amend = getattr(UNITS[key], "amend", None)
             if amend is not None and report.section(key) is not None:
@@ -108,6 +120,27 @@ def run(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         engine.close()
+
+
+def _done(result: UnitResult) -> Future[UnitResult]:
+    future: Future[UnitResult] = Future()
+    future.set_result(result)
+    return future
+
+
+def _beside(finish: Callable[[], UnitResult]) -> Future[UnitResult]:
+    """`finish()` on a daemon thread (an interrupted run does not wait for it); its error is raised where its
+    result is taken."""
+    future: Future[UnitResult] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(finish())
+        except BaseException as exc:  # handed to the pipeline, which raises it in order
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="sentinel-scoring", daemon=True).start()
+    return future
 
 
 def _warm_pyarrow() -> None:

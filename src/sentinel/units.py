@@ -58,6 +58,10 @@ class Unit(Protocol):
 
     # Optional: `amend(ctx, params, report)`, called once every unit has run (in registry order), lets a unit
     # change the others' findings, e.g. threat_intel raises the score of alerts on listed addresses.
+    # Optional: `start(ctx, params) -> Callable[[], UnitResult]` makes the unit's passes over the flows and
+    # returns the rest of its work, which must not use the engine (the address dimension is fine): the
+    # pipeline runs it on a worker thread while the next units make their passes, and takes the results in
+    # the units' order. `run` must give what `start(ctx, params)()` gives (beacon's scoring).
 
 
 class Detector:

@@ -35,6 +35,7 @@ session open for a day is a lead, not proof). Findings from `alert_score` up ale
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -731,6 +732,11 @@ class Beacon(Detector):
     )
 
     def run(self, ctx: Context, params: _Params) -> UnitResult:
+        return self.start(ctx, params)()
+
+    def start(self, ctx: Context, params: _Params) -> Callable[[], UnitResult]:
+        """The passes over the flows (pair count, regularity test, series, long connections); what it returns
+        scores them without the engine, which the pipeline runs beside the next units' passes."""
         pairs = pair_counts(ctx, params)
         pair_count = pairs.num_rows
         groups = build_groups(ctx, pairs, params)
@@ -742,8 +748,23 @@ class Beacon(Detector):
         first = (q.first_ts if q.first_ts is not None else 0) / US_PER_SECOND
         last = (q.last_ts if q.last_ts is not None else 0) / US_PER_SECOND
         regular = regular_series(ctx, groups, np.flatnonzero(~is_strobe), params.min_regular_share)
-        findings, unlisted = periodic_findings(score_periodic(regular, (first, last), params), params)
-        others = strobes(strobe_groups, params) + long_connections(ctx, params, len(groups))
+        lasting = long_connections(ctx, params, len(groups))
+        return lambda: self._finish(ctx, params, regular, (first, last), strobe_groups, lasting, pair_count)
+
+    def _finish(
+        self,
+        ctx: Context,
+        params: _Params,
+        regular: Batch,
+        observed: tuple[float, float],
+        strobe_groups: list[Group],
+        lasting: list[Finding],
+        pair_count: int,
+    ) -> UnitResult:
+        """Scoring, findings and the section: Python and the address dimension only, no engine."""
+        groups = regular.groups
+        findings, unlisted = periodic_findings(score_periodic(regular, observed, params), params)
+        others = strobes(strobe_groups, params) + lasting
         unlisted += sum(1 for f in others if f.score < params.list_score)
         findings += [f for f in others if f.score >= params.list_score]
         findings.sort(key=finding_order)
