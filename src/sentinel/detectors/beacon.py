@@ -410,7 +410,11 @@ def dominant_services(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     if mixed.any():
         take = np.flatnonzero(mixed[batch.seg])
         seg, sub = batch.seg[take], value[take].astype(np.int64)
-        keys, per_key = np.unique(seg * 2**32 + sub, return_counts=True)
+        # Counted by hashing (pyarrow), a third of the time of np.unique's sort of ~12M rows at 100M flows;
+        # the counts' order is then whatever, and the sort below makes it the same on every run.
+        counted = pa.table({"k": pa.array(seg * 2**32 + sub)}).group_by("k").aggregate([("k", "count")])
+        keys = counted["k"].to_numpy()
+        per_key = counted["k_count"].to_numpy()
         kseg, kvalue = keys >> 32, keys & (2**32 - 1)
         order = np.lexsort((kvalue, -per_key, kseg))  # per group: the largest count first, then the lowest service
         top = order[np.flatnonzero(np.diff(kseg[order], prepend=-1))]
