@@ -295,7 +295,7 @@ def register_pairs(ctx: Context, groups: Groups, gids: np.ndarray) -> None:
     of_pair = np.asarray(gids, dtype=np.int64)[pc.list_parent_indices(dsts).to_numpy(zero_copy_only=False)]
     pairs = pa.table(
         {
-            # int32: the regularity test's window sorts 61M (gid, time) rows at 100M flows; 8 % faster than int64
+            # int32: the regularity test's window sorts its rows (61M at 100M flows) by gid: narrower, faster
             "gid": pa.array(of_pair, pa.int32()),
             "src_ip": groups.column("src_ip", of_pair),
             "dst_ip": pc.list_flatten(dsts),
