@@ -81,8 +81,7 @@ def child(argv: list[str], report: Path, steps: list[str]) -> None:
     timed(context.Context, "__init__", "step")
     timed(pipeline, "run", "step")
     for step in steps:  # e.g. sentinel.detectors.beacon:score_periodic, sentinel.context:Context._ids_of
-        module, _, qualname = step.partition(":")
-        *owners, name = qualname.split(".")
+        module, owners, name = step_parts(step)
         owner: object = __import__(module, fromlist=["_"])
         for attr in owners:
             owner = getattr(owner, attr)
@@ -93,10 +92,16 @@ def child(argv: list[str], report: Path, steps: list[str]) -> None:
     report.write_text(json.dumps({"status": status, "imports": imported, "total": total, "log": log}))
 
 
-def step_label(step: str) -> str:
-    """How the log names a --step function: its class or module's last name, then its own (timed's label)."""
+def step_parts(step: str) -> tuple[str, list[str], str]:
+    """A --step (MODULE:QUALNAME): the module, the classes the function is in, and its name."""
     module, _, qualname = step.partition(":")
     *owners, name = qualname.split(".")
+    return module, owners, name
+
+
+def step_label(step: str) -> str:
+    """How the log names a --step function: its class or module's last name, then its own (timed's label)."""
+    module, owners, name = step_parts(step)
     return f"{owners[-1] if owners else module.rsplit('.', 1)[-1]}.{name}"
 
 

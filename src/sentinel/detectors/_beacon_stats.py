@@ -107,8 +107,7 @@ class Beats:
 
     def of(self, i: int) -> np.ndarray:
         """Series i's beat intervals (a view)."""
-        start, end = np.searchsorted(self.seg, [i, i + 1])
-        return self.d[start:end]
+        return self.d[sg.rows_of(self.seg, i)]
 
 
 def _sorted(seg: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,23 +164,9 @@ def _quality(d: np.ndarray, seg: np.ndarray, n: int, period: np.ndarray) -> np.n
     return np.where(kept > 0, q, 0.0)
 
 
-def _one_series(seg: np.ndarray, i: int) -> slice:
-    """The rows of series i, where `seg` is sorted."""
-    start, end = np.searchsorted(seg, [i, i + 1])
-    return slice(int(start), int(end))
-
-
 def _median(values: np.ndarray) -> float:
     """The median as `sg.medians` computes it for many series (the same arithmetic, the same float)."""
     return float(sg.medians(values, np.zeros(values.size, dtype=np.int64), 1)[0])
-
-
-def _by_series(seg: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`seg` and `values` with the series together (as given where they already are: no copy)."""
-    if seg.size >= 2 and not (np.diff(seg) >= 0).all():
-        order = np.argsort(seg, kind="stable")
-        return seg[order], values[order]
-    return seg, values
 
 
 @dataclass(frozen=True)
@@ -202,7 +187,7 @@ class IntervalFits:
 
     def jitter_at(self, i: int) -> float:
         """Median relative deviation of series i's beats from its period (those not beyond MAX_MULTIPLE)."""
-        k, e = _fit(self.d[_one_series(self.seg, i)], self.period[i])
+        k, e = _fit(self.d[sg.rows_of(self.seg, i)], self.period[i])
         return _median(np.abs(e[k <= MAX_MULTIPLE]))
 
     @property
@@ -232,7 +217,7 @@ def fit_many(d: np.ndarray, seg: np.ndarray, n: int) -> IntervalFits:
     clearly better (more than half the beats missed); then refined as the median of each interval
     divided by its number of periods.
     """
-    seg, d = _by_series(np.asarray(seg, dtype=np.int64), np.asarray(d, dtype=float))
+    seg, d = sg.grouped(np.asarray(seg, dtype=np.int64), np.asarray(d, dtype=float))
     c = sg.counts(seg, n)
     median = sg.medians(d, seg, n)
     valid = (c >= 2) & (np.nan_to_num(median) > 0)
@@ -281,7 +266,7 @@ class SizeFits:
 
     def dispersion_at(self, i: int) -> float:
         """Median relative deviation of series i's sizes from its typical size (0 for no connection)."""
-        s = self.sizes[_one_series(self.seg, i)]
+        s = self.sizes[sg.rows_of(self.seg, i)]
         if s.size == 0:
             return 0.0
         scale = max(float(np.nan_to_num(self.typical[i])), MIN_SIZE_SCALE)
@@ -293,7 +278,7 @@ class SizeFits:
 
 def sizes_many(sizes: np.ndarray, seg: np.ndarray, n: int) -> SizeFits:
     """How alike each series' connection sizes are: a beacon's check-in is the same request each time."""
-    seg, s = _by_series(np.asarray(seg, dtype=np.int64), np.asarray(sizes, dtype=float))
+    seg, s = sg.grouped(np.asarray(seg, dtype=np.int64), np.asarray(sizes, dtype=float))
     typical = sg.medians(s, seg, n)
     scale = np.maximum(np.nan_to_num(typical), MIN_SIZE_SCALE)
     e = np.abs(s - typical[seg]) / scale[seg]

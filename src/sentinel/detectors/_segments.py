@@ -12,6 +12,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def grouped(seg: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`seg` and `values` with each segment's values together, in their order (a stable sort by segment); as
+    given, without a copy, where they already are."""
+    if seg.size >= 2 and (np.diff(seg) < 0).any():
+        order = np.argsort(seg, kind="stable")
+        return seg[order], values[order]
+    return seg, values
+
+
+def rows_of(seg: np.ndarray, i: int) -> slice:
+    """The rows of segment i, where `seg` is sorted."""
+    start, end = np.searchsorted(seg, [i, i + 1])
+    return slice(int(start), int(end))
+
+
 def counts(seg: np.ndarray, n: int) -> np.ndarray:
     """Values per segment."""
     return np.bincount(seg, minlength=n).astype(np.int64)
@@ -43,14 +58,11 @@ def sort_within(values: np.ndarray, seg: np.ndarray, n: int) -> tuple[np.ndarray
     of segments of about the same length (the same power of two) are laid out as the rows of a matrix (padded
     with +inf) and the rows sorted at once: several times faster than np.lexsort, and exact.
     """
-    v, seg = np.asarray(values, dtype=float), np.asarray(seg, dtype=np.int64)
+    seg, v = grouped(np.asarray(seg, dtype=np.int64), np.asarray(values, dtype=float))
     c = counts(seg, n)
     offsets = np.concatenate(([0], np.cumsum(c)[:-1]))
     if seg.size == 0:
         return v, c, offsets
-    if (np.diff(seg) < 0).any():
-        order = np.argsort(seg, kind="stable")
-        v = v[order]
     width = np.zeros(n, dtype=np.int64)  # segments are laid out in rows of the next power of two
     width[c > 0] = 1 << np.ceil(np.log2(c[c > 0])).astype(np.int64)
     out = np.empty_like(v)

@@ -184,7 +184,9 @@ def _largest(statistics: Iterable[list[dict[str, ChunkStats]] | None], columns: 
     """The largest value of integer `columns` over files' row-group statistics; None where one is missing."""
     top = -1
     for groups in statistics:
-        for group in groups if groups is not None else [{}]:
+        if groups is None:  # unreadable statistics
+            return None
+        for group in groups:
             for name in columns:
                 chunk = group.get(name)
                 if chunk is None or chunk.max is None or not chunk.max.lstrip("-").isdigit():
