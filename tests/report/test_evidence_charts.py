@@ -1,5 +1,6 @@
 """Alert charts built from typed evidence, one builder per alert type."""
 
+from sentinel.report import charts
 from sentinel.report.evidence import (
     BeaconEvidence,
     DnsEvidence,
@@ -52,6 +53,7 @@ def test_beacon_chart_is_the_interval_histogram():
     assert chart.values[3] == 1 and chart.values[4] == 9  # 290 s in 225-300 s, 300 s in 300-375 s
     assert chart.values[-1] == 1 and sum(chart.values) == 11  # beyond 3 periods: the last bin
     assert chart.title == "Intervals between connections of 192.168.1.5 to 203.0.113.7"
+    assert charts._axis_label(chart.ylabel, chart.unit) == "intervals"  # a count of intervals, not of flows
     assert alert_chart(_alert("beacon", _beacon([], 300.0))) is None  # no intervals, no chart
 
 
@@ -103,6 +105,7 @@ def test_scan_dns_and_lateral_charts_label_their_times():
     chart = alert_chart(_alert("scan", scan))
     assert chart is not None and chart.labels == ["+01:00:00.00", "+01:10:00.00"] and chart.values == [20.0, 10.0]
     assert chart.title == "Targets 192.168.1.5 probed for the first time, per 10 min"
+    assert charts._axis_label(chart.ylabel, chart.unit) == "new targets"  # not "new targets (flows)"
 
     hours = [Instant((DAY * 24 + h) * US_PER_HOUR) for h in (23, 24)]
     dns = DnsEvidence(
@@ -128,6 +131,7 @@ def test_scan_dns_and_lateral_charts_label_their_times():
     chart = alert_chart(_alert("dns_tunnel", dns))
     assert chart is not None and chart.labels == ["2024-05-17 23:00", "2024-05-18 00:00"]
     assert chart.values == [1000.0, 2000.0] and "1.5 kB a day" in chart.title
+    assert chart.unit == "bytes" and charts._axis_label(chart.ylabel, chart.unit) == "bytes up"  # kB ticks
 
     firsts = [Instant(US_PER_HOUR + m * US_PER_MINUTE, relative=True) for m in (0, 1, 25)]
     lateral = LateralEvidence(
@@ -145,6 +149,7 @@ def test_scan_dns_and_lateral_charts_label_their_times():
     )
     chart = alert_chart(_alert("lateral", lateral))
     assert chart is not None and chart.labels == ["+01:00", "+01:10", "+01:20"] and chart.values == [2.0, 0.0, 1.0]
+    assert charts._axis_label(chart.ylabel, chart.unit) == "new targets"
 
 
 def test_an_alert_type_without_a_chart_has_none():

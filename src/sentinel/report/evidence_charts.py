@@ -64,6 +64,7 @@ def _intervals(key: str, source: str, ev: BeaconEvidence) -> Chart | None:
         values=[float(c) for c in counts],
         xlabel="interval",
         ylabel="intervals",
+        unit="intervals",  # a count of intervals: the axis is not "intervals (flows)"
     )
 
 
@@ -133,6 +134,7 @@ def _new_targets(key: str, host: str, ev: ScanEvidence) -> Chart | None:
         values=[float(c) for c in ev.new_targets],
         xlabel="time",
         ylabel="new targets",
+        unit="targets",  # a count of targets: the axis is not "new targets (flows)"
     )
 
 
@@ -154,6 +156,7 @@ def _dns_up(key: str, host: str, ev: DnsEvidence) -> Chart | None:
         values=[float(v) for v in ev.up_bytes_per_hour],
         xlabel="hour",
         ylabel="bytes up",
+        unit="bytes",  # the axis in kB/MB/GB, as "bytes up", not "bytes up (flows)"
     )
 
 
@@ -184,4 +187,5 @@ def _first_contacts(key: str, host: str, ev: LateralEvidence) -> Chart | None:
         values=[float(counts.get(b, 0)) for b in bins],
         xlabel="time",
         ylabel="new targets",
+        unit="targets",  # a count of targets: the axis is not "new targets (flows)"
     )
