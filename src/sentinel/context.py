@@ -57,6 +57,15 @@ class AddressKeys:
 
 
 TEXT_KEYS = AddressKeys("src_ip", "dst_ip", "ip")
+#: Figures summed over the flows, and over a summary's rows (sentinel.sources.summaries), typed alike (HUGEINT
+#: byte sums, BIGINT counts).
+SUMMED = {
+    "flows": ("count(*)", "CAST(sum(flows) AS BIGINT)"),
+    "up_bytes": ("sum(up_bytes)::HUGEINT", "CAST(sum(up_bytes) AS HUGEINT)"),
+    "down_bytes": ("sum(down_bytes)::HUGEINT", "CAST(sum(down_bytes) AS HUGEINT)"),
+    "first_ts": ("min(ts)", "min(first_ts)"),
+    "last_ts": ("max(ts)", "max(last_ts)"),
+}
 ID_KEYS = AddressKeys("src_id", "dst_id", "id")
 
 
@@ -77,6 +86,7 @@ class Context:
         self._predicate = WELL_FORMED_SQL
         self.notes: list[str] = []  # what the preparation found that a reader of the report must know
         self.keys = TEXT_KEYS
+        self._summaries: dict[str, str] = {}  # summary name -> its view, summing exactly the flows of `flows`
         if source.address_table is not None:
             # The dataset's address table, for the first pass to name its destinations (ip_dim later).
             self._addresses = (
@@ -91,10 +101,16 @@ class Context:
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
     def _prepare(self, geoip: Callable[[], GeoStack]) -> None:
         validate = not self.source.proven_clean or not self._protocols_valid()
+        if self.keys.ids and not validate:
+            # An imported dataset's summaries: a fraction of the flows' rows, and the same sums.
+            for name, files in self.source.summaries.items():
+                self.engine.create_view(f"summary_{name}", f"SELECT * FROM read_parquet({sql_list(files)})")
+                self._summaries[name] = f"summary_{name}"
         by_dst = self._destination_pass(validate=validate)
         self.geo = geoip()
         sources = (
-            "SELECT a.ip FROM (SELECT DISTINCT src_id FROM raw_flows) s JOIN addresses a ON a.id = s.src_id"
+            f"SELECT a.ip FROM (SELECT DISTINCT src_id FROM {self.summary('pairs') or 'raw_flows'}) s "
+            "JOIN addresses a ON a.id = s.src_id"
             if self.keys.ids
             else "SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''"
         )
@@ -107,6 +123,7 @@ class Context:
         )
         if self.keys.ids and (self.ip_dim.bad or self.ip_dim.aliases):
             self.keys = TEXT_KEYS  # files not as the importer wrote them: the texts decide, the rare path
+            self._summaries = {}
         if self.ip_dim.bad:
             # Rare path: rows naming a non-address are set aside too, and the totals redone without them.
             self.engine.register("bad_ips", pa.table({"ip": pa.array(self.ip_dim.bad, pa.string())}))
@@ -160,10 +177,10 @@ class Context:
         columns the totals need.
         """
         if not validate:
+            totals = self.pair_totals(["flows", "up_bytes", "down_bytes"], by=["dst"], flows="raw_flows")
             table = self.engine.query(
                 self.with_texts(
-                    f"SELECT {self.keys.dst} AS dst, count(*) AS flows, sum(up_bytes) AS up_bytes, "
-                    f"sum(down_bytes) AS down_bytes FROM raw_flows GROUP BY {self.keys.dst}",
+                    totals,
                     {"dst": "dst_ip"},
                     ["flows", "up_bytes", "down_bytes"],
                     lookup="addresses",
@@ -315,6 +332,24 @@ class Context:
             ORDER BY src_ip, scope, dst_ip NULLS FIRST, g.proto NULLS FIRST, g.port NULLS FIRST
             """
         )
+
+    def pair_totals(self, figures: Sequence[str], by: Sequence[str] = ("src", "dst"), flows: str = "flows") -> str:
+        """A query of the flows' totals per (src, dst) key pair, or per one of them (`by`), with `figures` of
+        SUMMED: from an imported dataset's pair summaries where they sum the same flows, else from the
+        flows (`flows`: the view, raw_flows before `flows` is defined). Keys are `self.keys` (ids or texts)."""
+        keys = {"src": self.keys.src, "dst": self.keys.dst}
+        summary = self.summary("pairs")
+        picked = [f"{SUMMED[f][summary is not None]} AS {f}" for f in figures]
+        columns = [keys[k] for k in by]
+        return (
+            f"SELECT {', '.join([f'{c} AS {k}' for c, k in zip(columns, by, strict=True)] + picked)} "
+            f"FROM {summary or flows} GROUP BY {', '.join(columns)}"
+        )
+
+    def summary(self, name: str) -> str | None:
+        """The view of summary `name` (sentinel.sources.summaries), where it sums exactly the flows of `flows`
+        (keyed by ids: `self.keys.ids`), else None: read the flows."""
+        return self._summaries.get(name)
 
     def with_texts(self, sql: str, keys: Mapping[str, str], columns: Sequence[str], lookup: str = "ip_dim") -> str:
         """A SELECT of `sql`'s rows, which carry address keys (`keys`: key column -> name of its text), giving

@@ -35,9 +35,16 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geodb import GeoStack
 from sentinel.errors import InputError, OutputError, UnreadableData
 from sentinel.sources.base import sql_string
-from sentinel.sources.dataset import ADDRESS_SCHEMA, META_DIR, address_table_path, read_addresses
+from sentinel.sources.dataset import (
+    ADDRESS_SCHEMA,
+    META_DIR,
+    address_table_path,
+    read_addresses,
+    summary_path,
+)
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY, address_table_problem
 from sentinel.sources.registry import open_sources
+from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
 from sentinel.timefmt import Instant
 
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -98,7 +105,11 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             """
         )
         days = sorted(p.name.removeprefix("day=") for p in build.glob("day=*"))
-        written = len(list(build.glob(f"day=*/part-{import_id}-*.parquet")))
+        parts = sorted(build.glob(f"day=*/part-{import_id}-*.parquet"))
+        written = len(parts)
+        if with_ids:
+            for part in parts:
+                _summarise(engine, part)
         accounting = build / META_DIR / f"import-{import_id}.json"
         accounting.parent.mkdir(exist_ok=True)
         record = {
@@ -158,6 +169,25 @@ def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
     pq.write_table(table, partial, compression="zstd")
     os.replace(partial, path)  # a reader never sees half a table
     return table
+
+
+def _summarise(engine: DuckDBEngine, part: Path) -> None:
+    """Write the summaries of one written file (sentinel.sources.summaries), each whole or not at all."""
+    rows = pq.ParquetFile(part).metadata.num_rows
+    for name, summary in SUMMARIES.items():
+        path = summary_path(str(part), name)
+        assert path is not None  # written under day=...
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        engine.execute(
+            f"""
+            COPY ({summary.sql(f"read_parquet({sql_string(str(part))})")})
+            TO {sql_string(str(partial))} (
+                FORMAT parquet, COMPRESSION zstd, KV_METADATA {{'{SUMMARISED_ROWS.decode()}': '{rows}'}}
+            )
+            """
+        )
+        os.replace(partial, path)  # a reader never sees half a summary
 
 
 def _text(us: int | None, relative: bool) -> str | None:

@@ -33,6 +33,11 @@ US_PER_HOUR = 3_600 * US_PER_SECOND
 US_PER_DAY = 86_400 * US_PER_SECOND
 
 
+def hour_sql(ts: str) -> str:
+    """Hours since 1970-01-01 00:00 UTC of the column `ts`, floor division (integer `//` truncates towards zero)."""
+    return f"({ts} // {US_PER_HOUR} - CAST({ts} < 0 AND {ts} % {US_PER_HOUR} <> 0 AS INTEGER))"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sentinel.config import describe_params, param
-from sentinel.context import Context
+from sentinel.context import SUMMED, Context
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Column, Section, Table
@@ -52,10 +52,13 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
         if per_host
         else "CAST(NULL AS VARCHAR)"
     )
+    summary = ctx.summary("hours") if ctx.config.timezone == "UTC" else None  # it sums UTC hours
+    if summary is not None:
+        hours, where, args = "hour", "TRUE", []
+    figures = ", ".join(f"{SUMMED[f][summary is not None]} AS {f}" for f in ("flows", "up_bytes", "down_bytes"))
     sql = (
-        f"SELECT {source} AS {'src' if per_host else 'src_ip'}, {hours} AS h, count(*) AS flows, "
-        f"sum(up_bytes)::HUGEINT AS up_bytes, sum(down_bytes)::HUGEINT AS down_bytes FROM flows WHERE {where} "
-        "GROUP BY 1, 2"
+        f"SELECT {source} AS {'src' if per_host else 'src_ip'}, {hours} AS h, {figures} "
+        f"FROM {summary or 'flows'} WHERE {where} GROUP BY 1, 2"
     )
     if per_host:  # the hosts' texts (looked up after aggregation where the flows are keyed by ids)
         sql = ctx.with_texts(sql, {"src": "src_ip"}, ["h", "flows", "up_bytes", "down_bytes"])

@@ -3,12 +3,9 @@ exfiltration): the bucketing SQL both engines run, and the span of hours a chart
 
 from __future__ import annotations
 
-from sentinel.schema import US_PER_HOUR
+from sentinel.schema import hour_sql
 
-
-def hour_sql(ts: str) -> str:
-    """Hours since 1970-01-01 00:00 UTC of the column `ts`, floor division (integer `//` truncates towards zero)."""
-    return f"({ts} // {US_PER_HOUR} - CAST({ts} < 0 AND {ts} % {US_PER_HOUR} <> 0 AS INTEGER))"
+__all__ = ["HOUR_SQL", "hour_span", "hour_sql"]
 
 
 HOUR_SQL = hour_sql("ts")

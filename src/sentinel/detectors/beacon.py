@@ -147,8 +147,7 @@ def pair_counts(ctx: Context, params: Params) -> pa.Table:
     internal = f"SELECT {k.dim} FROM ip_dim WHERE class = 'internal'"
     pairs = f"""
         WITH a AS (
-            SELECT {k.src} AS src, {k.dst} AS dst, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
-            FROM flows GROUP BY {k.src}, {k.dst}
+            SELECT src, dst, flows AS n, first_ts, last_ts FROM ({ctx.pair_totals(["flows", "first_ts", "last_ts"])})
         ), p AS (
             SELECT * FROM a WHERE src IN ({internal}) OR dst IN ({internal})
         ), d AS (

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from sentinel.config import describe_params, param
-from sentinel.context import Context
+from sentinel.context import SUMMED, Context
 from sentinel.detectors import _stats
 from sentinel.detectors._timeline import HOUR_SQL, hour_span
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
@@ -46,10 +46,9 @@ from sentinel.exact import pylist
 from sentinel.report.evidence import DnsEvidence
 from sentinel.report.model import Alert, Column, Section, Table
 from sentinel.schema import US_PER_HOUR
+from sentinel.sources.summaries import DNS_FLOWS_SQL  # DNS's ports, shared with the dns summary of datasets
 from sentinel.timefmt import Instant
 from sentinel.units import Detector, Flag, UnitResult
-
-DNS_PORTS = (53, 853)
 
 
 @dataclass(frozen=True)
@@ -78,14 +77,17 @@ DNS_HOURS = "dns_hours"
 
 
 def dns_hours_sql(ctx: Context) -> str:
-    ports = ", ".join(str(p) for p in DNS_PORTS)
+    """From the flows, or from an imported dataset's dns summary (the same flows, summed per pair and hour)."""
     k = ctx.keys
+    summary = ctx.summary("dns")
+    hour, where = ("hour", "TRUE") if summary is not None else (HOUR_SQL, DNS_FLOWS_SQL)
+    figures = ", ".join(
+        f"{SUMMED[f][summary is not None]} AS {f}" for f in ("flows", "up_bytes", "down_bytes", "first_ts", "last_ts")
+    )
     return f"""
-        SELECT {k.src} AS src, {k.dst} AS dst, {HOUR_SQL} AS hour, count(*) AS flows,
-               sum(up_bytes) AS up_bytes, sum(down_bytes) AS down_bytes, min(ts) AS first_ts, max(ts) AS last_ts
-        FROM flows
-        WHERE port IN ({ports}) AND proto IN ('udp', 'tcp')
-          AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
+        SELECT {k.src} AS src, {k.dst} AS dst, {hour} AS hour, {figures}
+        FROM {summary or "flows"}
+        WHERE {where} AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
         GROUP BY 1, 2, 3
         """
 

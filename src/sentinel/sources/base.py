@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -73,6 +73,7 @@ class Scan:
     line_numbers: str = "line"  # "line" (text: header + data row) or "row" (Parquet row index, from 1)
     bytes_known: bool = True  # False: the files carry no byte counts; their flows read 0 bytes each way
     address_table: str | None = None  # the files' address ids (src_id, dst_id) are keys of this table
+    summaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name -> one per file (dataset.py)
 
 
 class Reader(Protocol):
@@ -181,6 +182,9 @@ class SourceInfo:
     #: Every input is one imported dataset whose files carry address ids: `raw_flows` has src_id and dst_id,
     #: keys of this table (sentinel.sources.dataset).
     address_table: str | None = None
+    #: Summaries every file read has (sentinel.sources.summaries), name -> files, keyed by the address table's
+    #: ids: empty unless they sum the same flows as `raw_flows` (no --from/--to row filter).
+    summaries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def format(self) -> str:

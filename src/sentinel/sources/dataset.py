@@ -3,6 +3,8 @@
     DATASET/day=2024-04-19/part-<id>-0.parquet   canonical columns (+ src_id, dst_id), zstd, sorted by ts
     DATASET/_sentinel/import-<id>.json           what each import read and set aside (malformed rows)
     DATASET/_sentinel/addresses.parquet          id (int32), ip (text): one row per address of the dataset
+    DATASET/_sentinel/summaries/NAME/day=2024-04-19/part-<id>-0.parquet
+                                                 that file's flows summed per key (sentinel.sources.summaries)
 
 Address ids are the dataset's own: an import that appends gives new addresses the next free ids and never
 renumbers old ones, so files of every import share one address table.
@@ -18,9 +20,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
+
 META_DIR = "_sentinel"
 ADDRESS_TABLE = "addresses.parquet"
 ADDRESS_SCHEMA = pa.schema([pa.field("id", pa.int32(), nullable=False), pa.field("ip", pa.string(), nullable=False)])
+SUMMARY_DIR = "summaries"
 
 _DAY_DIR = re.compile(r"^day=\d{4}-\d{2}-\d{2}$")
 
@@ -40,6 +45,38 @@ def root_of(path: str) -> str | None:
     if not _DAY_DIR.match(os.path.basename(parent)):
         return None
     return os.path.dirname(parent)
+
+
+def summary_path(part: str, name: str) -> Path | None:
+    """Where summary `name` (sentinel.sources.summaries) of a dataset's file would be (None for a file outside
+    a day partition)."""
+    root = root_of(part)
+    if root is None:
+        return None
+    day = os.path.basename(os.path.dirname(os.path.abspath(part)))
+    return Path(root) / META_DIR / SUMMARY_DIR / name / day / os.path.basename(part)
+
+
+def summaries_of(parts: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each summary every one of `parts` has, written for exactly it: the summary's columns and the part's row
+    count (a summary of a file since replaced, or cut short, is not used): name -> one file per part."""
+    rows = [pq.ParquetFile(os.path.abspath(p)).metadata.num_rows for p in parts]
+    found: dict[str, tuple[str, ...]] = {}
+    for name, summary in SUMMARIES.items():
+        paths = [summary_path(p, name) for p in parts]
+        if all(path is not None and _sums(path, summary.schema, n) for path, n in zip(paths, rows, strict=True)):
+            found[name] = tuple(str(p) for p in paths)
+    return found
+
+
+def _sums(path: Path, expected: pa.Schema, rows: int) -> bool:
+    try:
+        summary = pq.ParquetFile(path)
+    except Exception:  # missing or damaged: proves nothing, the run reads the flows
+        return False
+    fields = [(f.name, f.type) for f in summary.schema_arrow]
+    kv = summary.metadata.metadata or {}
+    return fields == [(f.name, f.type) for f in expected] and kv.get(SUMMARISED_ROWS) == str(rows).encode()
 
 
 def address_table_uri(uri: str) -> str:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from sentinel import schema
 from sentinel.errors import InputError
 from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
-from sentinel.sources.dataset import shared_address_table
+from sentinel.sources.dataset import shared_address_table, summaries_of
 
 PARQUET_MAGIC = b"PAR1"
 #: Parquet key-value metadata that `sentinel import` writes: "true" where times are of an unknown day.
@@ -456,5 +456,6 @@ class CanonicalParquet:
             line_numbers="row",
             bytes_known=not bytes_unknown,
             address_table=address_table,
+            summaries=summaries_of(paths) if address_table is not None else {},
             notes=notes,
         )

@@ -166,4 +166,11 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
         scans=tuple(scans),
         bytes_unknown=not all(s.bytes_known for s in scans),
         address_table=address_table,
+        summaries=_summaries(scans) if address_table is not None and period is None else {},
     )
+
+
+def _summaries(scans: Sequence[Scan]) -> dict[str, tuple[str, ...]]:
+    """The summaries every scan's files have: name -> all their files."""
+    names = set.intersection(*(set(s.summaries) for s in scans))
+    return {n: tuple(f for s in scans for f in s.summaries[n]) for n in sorted(names)}

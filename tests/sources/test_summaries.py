@@ -1,0 +1,136 @@
+"""The summaries `sentinel import` writes beside each file: used only where they sum exactly the flows read,
+and a run gives the same results with or without them."""
+
+import datetime as dt
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from sentinel import pipeline
+from sentinel.config import Config
+from sentinel.context import Context
+from sentinel.importer import import_flows
+from sentinel.registry import UNITS, default_params
+from sentinel.report import json_report
+from sentinel.sources.dataset import META_DIR, SUMMARY_DIR, summaries_of, summary_path
+from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
+from tests.flows import flow, write_flows
+
+DAY0 = 1_713_484_800 * 100  # 2024-04-19 00:00 UTC in hundredths
+
+
+def _parts(dataset):
+    return sorted(str(p) for p in dataset.glob("day=*/*.parquet"))
+
+
+def _used(monkeypatch):
+    """The summaries each run's context used (names), one list per run."""
+    runs: list[list[str]] = []
+    prepare = Context._prepare
+
+    def spy(ctx, geoip):
+        prepare(ctx, geoip)
+        runs.append(sorted(n for n in SUMMARIES if ctx.summary(n)))
+
+    monkeypatch.setattr(Context, "_prepare", spy)
+    return runs
+
+
+def _report(data, units, **kw):
+    report = json_report.to_dict(pipeline.run(Config(data=data, units=units, **kw)))
+    return report["analyses"], report["alerts"]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    """A simulated day with every attack, imported into a dataset of two days (the day twice, a day apart)."""
+    from sentinel.simulate import SimulationConfig, simulate, write_simulation
+
+    tmp = tmp_path_factory.mktemp("summaries")
+    sim = simulate(SimulationConfig(hosts=60, flows=60_000, seed=9, attacks=True))
+    day, _ = write_simulation(sim, tmp / "day.parquet")
+    units = {k: default_params(k) for k in UNITS}
+    for date in (dt.date(2024, 4, 19), dt.date(2024, 4, 20)):
+        import_flows(Config(data=day, units=units, date=date), tmp / "ds", mode="append" if date.day == 20 else "new")
+    return tmp / "ds", units
+
+
+def test_import_writes_every_summary_of_every_file(simulated):
+    dataset, _ = simulated
+    parts = _parts(dataset)
+    assert len(parts) == 2
+    found = summaries_of(parts)
+    assert sorted(found) == sorted(SUMMARIES)
+    for name, files in found.items():
+        for part, path in zip(parts, files, strict=True):
+            assert path == str(summary_path(part, name))
+            meta = pq.ParquetFile(path).metadata
+            assert meta.metadata[SUMMARISED_ROWS] == str(pq.ParquetFile(part).metadata.num_rows).encode()
+    # the pair summary sums each file's flows
+    flows = pq.read_table(parts[0], columns=["src_id", "dst_id", "up_bytes"])
+    pairs = pq.read_table(found["pairs"][0])
+    assert sum(pairs["flows"].to_pylist()) == flows.num_rows
+    assert sum(int(v) for v in pairs["up_bytes"].to_pylist()) == sum(flows["up_bytes"].to_pylist())
+    assert pairs.num_rows == len(set(zip(flows["src_id"].to_pylist(), flows["dst_id"].to_pylist(), strict=True)))
+
+
+def test_every_analysis_and_detector_finds_the_same_with_or_without_summaries(simulated, tmp_path, monkeypatch):
+    dataset, units = simulated
+    used = _used(monkeypatch)
+    summed = _report(str(dataset), units)
+    bare = tmp_path / "bare"
+    shutil.copytree(dataset, bare)
+    shutil.rmtree(bare / META_DIR / SUMMARY_DIR)
+    flows = _report(str(bare), units)
+    assert used == [sorted(SUMMARIES), []]
+    assert summed == flows
+    assert {a["type"] for a in flows[1]} >= {"beacon", "scan", "dns_tunnel"}
+    # in a zone half an hour off UTC, -td cannot use the summary of UTC hours (its hours would be shifted)
+    zoned = _report(str(dataset), units, timezone="Asia/Kolkata")
+    assert zoned == _report(str(bare), units, timezone="Asia/Kolkata") and zoned != summed
+
+
+def test_a_period_reads_the_flows(simulated, monkeypatch):
+    dataset, units = simulated
+    used = _used(monkeypatch)
+    one_day = {"country_volume": units["country_volume"], "hourly": units["hourly"]}
+    _report(str(dataset), one_day, since=dt.date(2024, 4, 20))
+    assert used == [[]]  # --from/--to filter rows: the summaries of whole files would count others
+
+
+@pytest.mark.parametrize("damage", ["missing", "other rows", "garbage", "other columns"])
+def test_a_summary_not_written_for_exactly_its_file_is_not_used(simulated, tmp_path, monkeypatch, damage):
+    dataset, units = simulated
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    path = summary_path(_parts(copy)[1], "pairs")
+    assert path is not None
+    if damage == "missing":
+        path.unlink()
+    elif damage == "garbage":
+        path.write_bytes(b"PAR1 not a summary")
+    else:
+        table = pq.read_table(path)
+        if damage == "other rows":
+            table = table.replace_schema_metadata({SUMMARISED_ROWS: b"12"})
+        else:
+            table = table.drop_columns(["last_ts"])
+        pq.write_table(table, path)
+    assert sorted(summaries_of(_parts(copy))) == ["dns", "hours"]
+    used = _used(monkeypatch)
+    assert _report(str(copy), units) == _report(str(dataset), units)
+    assert used == [["dns", "hours"], sorted(SUMMARIES)]
+
+
+def test_byte_sums_beyond_bigint_stay_exact(tmp_path):
+    big = 2**62
+    rows = [flow(DAY0 + 100 * i, "192.168.1.5", "8.8.8.8", up=big, down=big + i) for i in range(3)]
+    rows += [flow(DAY0 + 100 * i, "192.168.1.6", "1.1.1.1", port=53, proto="udp", up=big, down=1) for i in range(2)]
+    src = write_flows(tmp_path / "day.parquet", rows)
+    units = {k: default_params(k) for k in ("country_volume", "hourly", "dns")}
+    import_flows(Config(data=src, units=units), tmp_path / "ds")
+    assert sorted(summaries_of(_parts(tmp_path / "ds"))) == sorted(SUMMARIES)
+    pairs = pq.read_table(summary_path(_parts(tmp_path / "ds")[0], "pairs"))
+    assert sorted(int(v) for v in pairs["up_bytes"].to_pylist()) == [2 * big, 3 * big]
+    assert _report(str(tmp_path / "ds"), units)[0] == _report(src, units)[0]
