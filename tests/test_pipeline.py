@@ -115,6 +115,24 @@ def test_a_unit_scoring_beside_the_next_ones_keeps_the_report_order(tmp_path, mo
     assert [(a.type, a.id) for a in report.alerts] == [("slow", 1), ("slow", 2), ("next", 3)]
 
 
+def test_a_unit_scoring_beside_the_others_starts_first_and_keeps_its_place(tmp_path, monkeypatch):
+    """Its scoring overlaps the passes of units listed before it too; sections and alert numbers stay in the
+    units' order."""
+    gate = threading.Event()
+    calls: list[str] = []
+    slow = _StartsSlowly("slow", ["192.168.1.2", "192.168.1.3"], gate)
+    first = _Opens("first", ["192.168.1.4"], gate)
+    monkeypatch.setattr(slow, "start", lambda ctx, p, start=slow.start: (calls.append("slow"), start(ctx, p))[1])
+    monkeypatch.setattr(first, "run", lambda ctx, p, run=first.run: (calls.append("first"), run(ctx, p))[1])
+    monkeypatch.setitem(UNITS, "first", first)
+    monkeypatch.setitem(UNITS, "slow", slow)
+    path = write_flows(tmp_path / "d.parquet", [flow(1, "192.168.1.2", "8.8.8.8")])
+    report = pipeline.run(Config(data=path, units={"first": _Params(), "slow": _Params()}))
+    assert calls == ["slow", "first"]
+    assert [s.key for s in report.sections] == ["first", "slow"]
+    assert [(a.type, a.id) for a in report.alerts] == [("first", 1), ("slow", 2), ("slow", 3)]
+
+
 def test_a_failure_of_scoring_beside_the_next_units_is_the_runs(tmp_path, monkeypatch):
     gate = threading.Event()
     monkeypatch.setitem(UNITS, "slow", _StartsSlowly("slow", ["192.168.1.2"], gate, fails=True))

@@ -74,12 +74,13 @@ def run(
             },
         )
         # Results are taken in the units' order; a unit with `start` has its Python scoring done on a worker
-        # thread while the next units make their passes over the flows (the engine runs without the GIL).
-        results: list[Future[UnitResult]] = []
+        # thread while the other units make their passes over the flows (the engine runs without the GIL).
+        results: dict[str, Future[UnitResult]] = {}
+        pending = list(config.units)  # keys whose results are not taken yet, in the units' order
 
         def take(wait: bool) -> None:
-            while results and (wait or results[0].done()):
-                result = interrupt.wait(results.pop(0))
+            while pending and pending[0] in results and (wait or results[pending[0]].done()):
+                result = interrupt.wait(results.pop(pending.pop(0)))
                 if on_section:
                     on_section(result.section)
                 report.sections.append(result.section)
@@ -89,18 +90,22 @@ def run(
                 if on_alerts and result.alerts:
                     on_alerts(result.alerts)
 
-        for key, params in config.units.items():
+        for key in config.units:
             unit = UNITS[key]
             missing = [c for c in getattr(unit, "needs", ()) if c not in source.optional]
             if missing:  # not an error, not silence: the report says what was not run and why
                 report.skipped.append(
                     Skipped(key, unit.title, f"the input has no {', '.join(missing)} column (formats such as Zeek do)")
                 )
-                continue
+                pending.remove(key)
+        # Units with Python scoring to do beside the engine (`start`) run first: it overlaps the others' passes.
+        for key in sorted(pending, key=lambda k: getattr(UNITS[k], "start", None) is None):
+            params = config.units[key]
+            unit = UNITS[key]
             if on_step:
                 on_step(unit.title)
             start = getattr(unit, "start", None)
-            results.append(_beside(start(ctx, params)) if start is not None else _done(unit.run(ctx, params)))
+            results[key] = _beside(start(ctx, params)) if start is not None else _done(unit.run(ctx, params))
             take(wait=False)
         take(wait=True)
         for key, params in config.units.items():  # post-steps: a unit may amend others' findings (threat intel)
