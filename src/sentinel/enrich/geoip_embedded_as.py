@@ -108,9 +108,14 @@ class EmbeddedAS:
 
     def lookup_v4_vectorised(self, values: np.ndarray) -> Answers:
         """Answers for a uint32 array: one `searchsorted` for all, one decoding per range that answers."""
-        rows = np.searchsorted(self._v4_range_starts(), values, side="right").astype(np.int64) - 1
-        unique, inverse = np.unique(rows, return_inverse=True)
-        answers = [self._at(4, row) if row >= 0 else None for row in unique.tolist()]
+        starts = self._v4_range_starts()
+        slot = np.searchsorted(starts, values, side="right")  # range row + 1 (0: below the first range)
+        # The distinct ranges hit, by marking them: linear, where np.unique sorts millions of addresses.
+        hit = np.zeros(len(starts) + 1, dtype=bool)
+        hit[slot] = True
+        unique = np.flatnonzero(hit)
+        inverse = (np.cumsum(hit) - 1)[slot]
+        answers = [self._at(4, row - 1) if row > 0 else None for row in unique.tolist()]
         out = Answers.empty(len(values))
         out.asn[:] = np.array([a[0] if a else None for a in answers], dtype=object)[inverse]
         out.as_name[:] = np.array([a[1] if a else None for a in answers], dtype=object)[inverse]
