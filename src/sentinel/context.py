@@ -58,15 +58,22 @@ class AddressKeys:
 
 TEXT_KEYS = AddressKeys("src_ip", "dst_ip", "ip")
 #: Figures summed over the flows, and over a summary's rows (sentinel.sources.summaries), typed alike (HUGEINT
-#: byte sums, BIGINT counts).
-SUMMED = {
+#: byte sums, BIGINT counts): see `summed`.
+_SUMMED = {
     "flows": ("count(*)", "CAST(sum(flows) AS BIGINT)"),
     "up_bytes": ("sum(up_bytes)::HUGEINT", "CAST(sum(up_bytes) AS HUGEINT)"),
     "down_bytes": ("sum(down_bytes)::HUGEINT", "CAST(sum(down_bytes) AS HUGEINT)"),
     "first_ts": ("min(ts)", "min(first_ts)"),
     "last_ts": ("max(ts)", "max(last_ts)"),
 }
+ALL_FIGURES = tuple(_SUMMED)
 ID_KEYS = AddressKeys("src_id", "dst_id", "id")
+
+
+def summed(figures: Sequence[str], summary: str | None) -> str:
+    """SELECT items computing `figures` (of ALL_FIGURES) in a GROUP BY over the flows, or over the rows of
+    `summary` (a summary's view, or None for the flows)."""
+    return ", ".join(f"{_SUMMED[f][summary is not None]} AS {f}" for f in figures)
 
 
 class Context:
@@ -308,19 +315,25 @@ class Context:
         src_text, src_join = ("s.ip", f"JOIN ip_dim s ON g.src = s.{k.dim} ") if k.ids else ("g.src", "")
         # One membership test per flow (the small set of non-public addresses); which of internal or other
         # a kept destination is, the join below tells after aggregation, on a few thousand rows.
+        # From an imported dataset's edges summary where it sums the same flows (one row per edge and day).
+        summary = self.summary("edges")
+        columns = (
+            "flows, up_bytes, down_bytes, first_ts, last_ts, up_dominant"
+            if summary
+            else "ts, up_bytes, down_bytes, up_bytes > down_bytes AS up_dominant"
+        )
         return self.engine.query(
             f"""
             WITH f AS (
-                SELECT {k.src} AS src, {k.dst} AS dst, proto, port, ts, up_bytes, down_bytes,
+                SELECT {k.src} AS src, {k.dst} AS dst, proto, port, {columns},
                        {k.dst} IN ({not_public}) AS non_public
-                FROM flows WHERE {k.src} IN ({internal})
+                FROM {summary or "flows"} WHERE {k.src} IN ({internal})
             ), g AS (
                 SELECT src, non_public,
-                       CASE WHEN non_public OR up_bytes > down_bytes THEN dst END AS dst,
+                       CASE WHEN non_public OR up_dominant THEN dst END AS dst,
                        CASE WHEN non_public THEN proto END AS proto,
                        CASE WHEN non_public THEN port END AS port,
-                       count(*) AS flows, sum(up_bytes)::HUGEINT AS up_bytes, sum(down_bytes)::HUGEINT AS down_bytes,
-                       min(ts) AS first_ts, max(ts) AS last_ts
+                       {summed(ALL_FIGURES, summary)}
                 FROM f GROUP BY ALL
             )
             SELECT {src_text} AS src_ip,
@@ -335,16 +348,13 @@ class Context:
 
     def pair_totals(self, figures: Sequence[str], by: Sequence[str] = ("src", "dst"), flows: str = "flows") -> str:
         """A query of the flows' totals per (src, dst) key pair, or per one of them (`by`), with `figures` of
-        SUMMED: from an imported dataset's pair summaries where they sum the same flows, else from the
+        ALL_FIGURES: from an imported dataset's pair summaries where they sum the same flows, else from the
         flows (`flows`: the view, raw_flows before `flows` is defined). Keys are `self.keys` (ids or texts)."""
         keys = {"src": self.keys.src, "dst": self.keys.dst}
         summary = self.summary("pairs")
-        picked = [f"{SUMMED[f][summary is not None]} AS {f}" for f in figures]
         columns = [keys[k] for k in by]
-        return (
-            f"SELECT {', '.join([f'{c} AS {k}' for c, k in zip(columns, by, strict=True)] + picked)} "
-            f"FROM {summary or flows} GROUP BY {', '.join(columns)}"
-        )
+        named = ", ".join(f"{c} AS {k}" for c, k in zip(columns, by, strict=True))
+        return f"SELECT {named}, {summed(figures, summary)} FROM {summary or flows} GROUP BY {', '.join(columns)}"
 
     def summary(self, name: str) -> str | None:
         """The view of summary `name` (sentinel.sources.summaries), where it sums exactly the flows of `flows`

@@ -174,14 +174,15 @@ def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
 def _summarise(engine: DuckDBEngine, part: Path) -> None:
     """Write the summaries of one written file (sentinel.sources.summaries), each whole or not at all."""
     rows = pq.ParquetFile(part).metadata.num_rows
-    for name, summary in SUMMARIES.items():
+    for name, summary in SUMMARIES.items():  # a summary computed from another comes after it
         path = summary_path(str(part), name)
-        assert path is not None  # written under day=...
+        source = summary_path(str(part), summary.of) if summary.of else part
+        assert path is not None and source is not None  # written under day=...
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
         engine.execute(
             f"""
-            COPY ({summary.sql(f"read_parquet({sql_string(str(part))})")})
+            COPY ({summary.sql(f"read_parquet({sql_string(str(source))})")})
             TO {sql_string(str(partial))} (
                 FORMAT parquet, COMPRESSION zstd, KV_METADATA {{'{SUMMARISED_ROWS.decode()}': '{rows}'}}
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sentinel.config import describe_params, param
-from sentinel.context import SUMMED, Context
+from sentinel.context import Context, summed
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Column, Section, Table
@@ -55,7 +55,7 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
     summary = ctx.summary("hours") if ctx.config.timezone == "UTC" else None  # it sums UTC hours
     if summary is not None:
         hours, where, args = "hour", "TRUE", []
-    figures = ", ".join(f"{SUMMED[f][summary is not None]} AS {f}" for f in ("flows", "up_bytes", "down_bytes"))
+    figures = summed(("flows", "up_bytes", "down_bytes"), summary)
     sql = (
         f"SELECT {source} AS {'src' if per_host else 'src_ip'}, {hours} AS h, {figures} "
         f"FROM {summary or 'flows'} WHERE {where} GROUP BY 1, 2"

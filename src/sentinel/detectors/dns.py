@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from sentinel.config import describe_params, param
-from sentinel.context import SUMMED, Context
+from sentinel.context import ALL_FIGURES, Context, summed
 from sentinel.detectors import _stats
 from sentinel.detectors._timeline import HOUR_SQL, hour_span
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
@@ -81,11 +81,8 @@ def dns_hours_sql(ctx: Context) -> str:
     k = ctx.keys
     summary = ctx.summary("dns")
     hour, where = ("hour", "TRUE") if summary is not None else (HOUR_SQL, DNS_FLOWS_SQL)
-    figures = ", ".join(
-        f"{SUMMED[f][summary is not None]} AS {f}" for f in ("flows", "up_bytes", "down_bytes", "first_ts", "last_ts")
-    )
     return f"""
-        SELECT {k.src} AS src, {k.dst} AS dst, {hour} AS hour, {figures}
+        SELECT {k.src} AS src, {k.dst} AS dst, {hour} AS hour, {summed(ALL_FIGURES, summary)}
         FROM {summary or "flows"}
         WHERE {where} AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
         GROUP BY 1, 2, 3

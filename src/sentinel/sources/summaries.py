@@ -19,13 +19,13 @@ DNS_PORTS = (53, 853)
 DNS_FLOWS_SQL = f"port IN ({', '.join(str(p) for p in DNS_PORTS)}) AND proto IN ('udp', 'tcp')"
 
 _EXACT = "DECIMAL(38, 0)"  # a day of one key can exceed BIGINT in hostile input
-#: The figures of every summary: (column, SQL over the flows, type).
+#: The figures of every summary: (column, SQL over the flows, SQL over another summary's rows, type).
 FIGURES = (
-    ("flows", "count(*)", pa.int64()),
-    ("up_bytes", f"CAST(sum(up_bytes) AS {_EXACT})", pa.decimal128(38, 0)),
-    ("down_bytes", f"CAST(sum(down_bytes) AS {_EXACT})", pa.decimal128(38, 0)),
-    ("first_ts", f"min({TS})", pa.int64()),
-    ("last_ts", f"max({TS})", pa.int64()),
+    ("flows", "count(*)", "CAST(sum(flows) AS BIGINT)", pa.int64()),
+    ("up_bytes", f"CAST(sum(up_bytes) AS {_EXACT})", f"CAST(sum(up_bytes) AS {_EXACT})", pa.decimal128(38, 0)),
+    ("down_bytes", f"CAST(sum(down_bytes) AS {_EXACT})", f"CAST(sum(down_bytes) AS {_EXACT})", pa.decimal128(38, 0)),
+    ("first_ts", f"min({TS})", "min(first_ts)", pa.int64()),
+    ("last_ts", f"max({TS})", "max(last_ts)", pa.int64()),
 )
 #: Key-value metadata of a summary file: the row count of the file it sums, which a reader checks.
 SUMMARISED_ROWS = b"sentinel.summarised_rows"
@@ -36,17 +36,20 @@ class Summary:
     name: str
     keys: tuple[tuple[str, str, pa.DataType], ...]  # (column, SQL over the flows, type)
     where: str = "TRUE"  # which flows it sums
+    #: Computed from this other summary of the same file instead (its keys include these, it sums every flow):
+    #: a re-aggregation of its rows, much fewer than the flows.
+    of: str | None = None
 
     @property
     def schema(self) -> pa.Schema:
-        return pa.schema([(c, t) for c, _, t in self.keys] + [(c, t) for c, _, t in FIGURES])
+        return pa.schema([(c, t) for c, _, t in self.keys] + [(c, t) for c, *_, t in FIGURES])
 
-    def sql(self, flows: str) -> str:
-        """The summary of the flows of `flows` (a table or a table function)."""
-        keys = [f"{sql} AS {c}" for c, sql, _ in self.keys]
-        figures = [f"{sql} AS {c}" for c, sql, _ in FIGURES]
+    def sql(self, source: str) -> str:
+        """The summary of `source` (a table or a table function): the flows, or summary `of`'s rows."""
+        keys = [f"{c if self.of else sql} AS {c}" for c, sql, _ in self.keys]
+        figures = [f"{summed if self.of else flows} AS {c}" for c, flows, summed, _ in FIGURES]
         return (
-            f"SELECT {', '.join(keys + figures)} FROM {flows} WHERE {self.where} "
+            f"SELECT {', '.join(keys + figures)} FROM {source} WHERE {self.where} "
             f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
         )
 
@@ -56,8 +59,19 @@ _HOUR = ("hour", hour_sql(TS), pa.int64())
 SUMMARIES = {
     s.name: s
     for s in (
-        # per-destination totals, the distinct sources, beacon's pair counts
-        Summary("pairs", _IDS),
+        # the per-internal-source pass of -dx/-bn (sentinel.context.Context.internal_sources): per edge, and
+        # whether the flow sent more than it received
+        Summary(
+            "edges",
+            (
+                *_IDS,
+                ("proto", "proto", pa.string()),
+                ("port", "port", pa.int32()),
+                ("up_dominant", "up_bytes > down_bytes", pa.bool_()),
+            ),
+        ),
+        # per-destination totals, the distinct sources, beacon's pair counts (fewer rows than the edges)
+        Summary("pairs", _IDS, of="edges"),
         # -td: per source and UTC hour
         Summary("hours", ((SRC_ID, SRC_ID, pa.int32()), _HOUR)),
         # --dns: the DNS flows per pair and hour
