@@ -43,7 +43,8 @@ from importlib import metadata
 from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
-from sentinel.sources.dataset import address_table_path
+from sentinel.sources.dataset import address_table_path, summaries_of
+from sentinel.sources.summaries import SUMMARIES
 
 REPO = Path(__file__).resolve().parents[1]
 ORIGINAL = REPO / "bench" / "original_sentinel.py"
@@ -124,8 +125,9 @@ def ensure_capture(sentinel: str, workdir: Path, flows: int) -> Path:
 def ensure_dataset(sentinel: str, workdir: Path, capture: Path) -> Path:
     """The capture imported once as a Sentinel dataset (reused while its accounting names the same rows)."""
     dataset = workdir / f"{capture.stem}-dataset"
-    # Reused if it has address ids (an import before ids existed is redone: runs on it would key on text).
-    if dataset.is_dir() and any(dataset.glob("day=*/*.parquet")) and address_table_path(dataset).is_file():
+    # Reused if it has address ids and summaries (an import before them is redone: runs on it would not use them).
+    parts = sorted(str(p) for p in dataset.glob("day=*/*.parquet"))
+    if parts and address_table_path(dataset).is_file() and set(summaries_of(parts)) == set(SUMMARIES):
         print(f"dataset: reusing {dataset}")
         return dataset
     command = [sentinel, "import", str(capture), "--to", str(dataset), "--force"]

@@ -116,7 +116,7 @@ class Context:
         by_dst = self._destination_pass(validate=validate)
         self.geo = geoip()
         sources = (
-            f"SELECT a.ip FROM (SELECT DISTINCT src_id FROM {self.summary('pairs') or 'raw_flows'}) s "
+            f"SELECT a.ip FROM (SELECT DISTINCT src_id FROM {self.summary('hours') or 'raw_flows'}) s "
             "JOIN addresses a ON a.id = s.src_id"
             if self.keys.ids
             else "SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''"
@@ -351,7 +351,8 @@ class Context:
         ALL_FIGURES: from an imported dataset's pair summaries where they sum the same flows, else from the
         flows (`flows`: the view, raw_flows before `flows` is defined). Keys are `self.keys` (ids or texts)."""
         keys = {"src": self.keys.src, "dst": self.keys.dst}
-        summary = self.summary("pairs")
+        # the smallest summary with the keys asked for
+        summary = (self.summary("destinations") if list(by) == ["dst"] else None) or self.summary("pairs")
         columns = [keys[k] for k in by]
         named = ", ".join(f"{c} AS {k}" for c, k in zip(columns, by, strict=True))
         return f"SELECT {named}, {summed(figures, summary)} FROM {summary or flows} GROUP BY {', '.join(columns)}"
