@@ -65,11 +65,26 @@ def test_the_real_captures(spark_session, shared_data: Path):
         _same(capture)
 
 
-def test_an_imported_zeek_dataset_with_malformed_rows(spark_session, shared_data: Path, tmp_path):
+def test_an_imported_zeek_dataset_with_malformed_rows(spark_session, shared_data: Path, tmp_path, monkeypatch):
+    from sentinel.context import Context
+    from sentinel.sources.summaries import SUMMARIES
+
+    used: list[tuple[str, list[str]]] = []
+    prepare = Context._prepare
+    monkeypatch.setattr(
+        Context,
+        "_prepare",
+        lambda ctx, geoip: (
+            prepare(ctx, geoip),
+            used.append((ctx.engine.name, sorted(n for n in SUMMARIES if ctx.summary(n)))),
+        ),
+    )
     logs = shared_data / "rita-missing-host" / "2024-04-20"
     import_flows(Config(data=str(logs)), tmp_path / "ds")
+    used.clear()  # the import's own context
     report = _same(str(tmp_path / "ds"), internal=_internal("64.225.56.201/32"))
     assert report["input"]["flows"] == 39_073
+    assert used == [(name, sorted(SUMMARIES)) for name in ("duckdb", "spark")]  # both read the summaries
 
 
 def test_malformed_rows_are_counted_alike(spark_session, tmp_path):
