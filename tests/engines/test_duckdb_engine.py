@@ -36,3 +36,13 @@ def test_no_extension_is_ever_downloaded():
         "autoinstall_known_extensions": "false",
         "allow_community_extensions": "false",
     }
+
+
+def test_no_progress_bar_is_drawn():
+    """DuckDB draws its own bar on the terminal during queries past 2 s (an import of 10M flows), even with -q."""
+    engine = DuckDBEngine()
+    try:
+        value = engine.query("SELECT current_setting('enable_progress_bar') AS v")["v"][0].as_py()
+    finally:
+        engine.close()
+    assert value is False

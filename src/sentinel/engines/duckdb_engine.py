@@ -32,6 +32,8 @@ class DuckDBEngine:
             "allocator_background_threads": True,
         }
         self._con = duckdb.connect(database=":memory:", config={**config, "allow_community_extensions": False})
+        # DuckDB's own bar drew on the terminal during long queries (sentinel import of 10M flows), -q or not.
+        self._con.execute("SET enable_progress_bar = false")
         self._memory_limit = memory_limit
         # One SET per user-given setting, so that an error names the option that caused it.
         if threads:
