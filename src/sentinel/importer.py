@@ -40,6 +40,7 @@ from sentinel.sources.dataset import (
     META_DIR,
     address_table_path,
     read_addresses,
+    summaries_of,
     summary_path,
 )
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY, address_table_problem
@@ -108,8 +109,11 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
         parts = sorted(build.glob(f"day=*/part-{import_id}-*.parquet"))
         written = len(parts)
         if with_ids:
-            for part in parts:
-                _summarise(engine, part)
+            # This import's files, and any earlier file of the dataset without its summaries (imported before
+            # they existed, or an import interrupted while writing them): one append completes the dataset.
+            for part in sorted(build.glob("day=*/*.parquet")):
+                if part in parts or set(summaries_of([str(part)])) != set(SUMMARIES):
+                    _summarise(engine, part)
         accounting = build / META_DIR / f"import-{import_id}.json"
         accounting.parent.mkdir(exist_ok=True)
         record = {

@@ -135,3 +135,20 @@ def test_byte_sums_beyond_bigint_stay_exact(tmp_path):
     pairs = pq.read_table(summary_path(_parts(tmp_path / "ds")[0], "pairs"))
     assert sorted(int(v) for v in pairs["up_bytes"].to_pylist()) == [2 * big, 3 * big]
     assert _report(str(tmp_path / "ds"), units)[0] == _report(src, units)[0]
+
+
+def test_an_append_gives_earlier_files_their_missing_summaries(tmp_path):
+    """A dataset imported before summaries existed (or cut short while writing them) is completed by the next
+    append."""
+    units = {"hourly": default_params("hourly")}
+    first = write_flows(tmp_path / "a.parquet", [flow(DAY0 + i, "192.168.1.5", "8.8.8.8") for i in range(5)])
+    next_day = [flow(DAY0 + 8_640_000 + i, "192.168.1.6", "1.1.1.1") for i in range(5)]
+    second = write_flows(tmp_path / "b.parquet", next_day)
+    dataset = tmp_path / "ds"
+    import_flows(Config(data=first, units=units), dataset)
+    (old,) = _parts(dataset)
+    shutil.rmtree(dataset / META_DIR / SUMMARY_DIR)
+    assert summaries_of([old]) == {}
+    import_flows(Config(data=second, units=units), dataset, mode="append")
+    parts = _parts(dataset)
+    assert len(parts) == 2 and sorted(summaries_of(parts)) == sorted(SUMMARIES)
