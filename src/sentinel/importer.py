@@ -41,11 +41,12 @@ from sentinel.sources.dataset import (
     address_table_path,
     read_addresses,
     summaries_of,
+    summary_marks,
     summary_path,
 )
 from sentinel.sources.parquet import BYTES_UNKNOWN_KEY, RELATIVE_KEY, address_table_problem
 from sentinel.sources.registry import open_sources
-from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
+from sentinel.sources.summaries import SUMMARIES
 from sentinel.timefmt import Instant
 
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -177,7 +178,7 @@ def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
 
 def _summarise(engine: DuckDBEngine, part: Path) -> None:
     """Write the summaries of one written file (sentinel.sources.summaries), each whole or not at all."""
-    rows = pq.ParquetFile(part).metadata.num_rows
+    marks = ", ".join(f"'{k.decode()}': '{v.decode()}'" for k, v in summary_marks(str(part)).items())
     for name, summary in SUMMARIES.items():  # a summary computed from another comes after it
         path = summary_path(str(part), name)
         source = summary_path(str(part), summary.of) if summary.of else part
@@ -188,7 +189,7 @@ def _summarise(engine: DuckDBEngine, part: Path) -> None:
             f"""
             COPY ({summary.sql(f"read_parquet({sql_string(str(source))})")})
             TO {sql_string(str(partial))} (
-                FORMAT parquet, COMPRESSION zstd, KV_METADATA {{'{SUMMARISED_ROWS.decode()}': '{rows}'}}
+                FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{marks}}}
             )
             """
         )

@@ -3,6 +3,7 @@ and a run gives the same results with or without them."""
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,7 +15,7 @@ from sentinel.importer import import_flows
 from sentinel.registry import UNITS, default_params
 from sentinel.report import json_report
 from sentinel.sources.dataset import META_DIR, SUMMARY_DIR, summaries_of, summary_path
-from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
+from sentinel.sources.summaries import SUMMARIES, SUMMARISED_BYTES, SUMMARISED_ROWS
 from tests.flows import flow, write_flows
 
 DAY0 = 1_713_484_800 * 100  # 2024-04-19 00:00 UTC in hundredths
@@ -67,6 +68,7 @@ def test_import_writes_every_summary_of_every_file(simulated):
             assert path == str(summary_path(part, name))
             meta = pq.ParquetFile(path).metadata
             assert meta.metadata[SUMMARISED_ROWS] == str(pq.ParquetFile(part).metadata.num_rows).encode()
+            assert meta.metadata[SUMMARISED_BYTES] == str(Path(part).stat().st_size).encode()
     # the pair summary sums each file's flows
     flows = pq.read_table(parts[0], columns=["src_id", "dst_id", "up_bytes"])
     pairs = pq.read_table(found["pairs"][0])
@@ -99,14 +101,19 @@ def test_a_period_reads_the_flows(simulated, monkeypatch):
     assert used == [[]]  # --from/--to filter rows: the summaries of whole files would count others
 
 
-@pytest.mark.parametrize("damage", ["missing", "other rows", "garbage", "other columns"])
+@pytest.mark.parametrize("damage", ["missing", "other rows", "garbage", "other columns", "file replaced"])
 def test_a_summary_not_written_for_exactly_its_file_is_not_used(simulated, tmp_path, monkeypatch, damage):
     dataset, units = simulated
     copy = tmp_path / "ds"
     shutil.copytree(dataset, copy)
-    path = summary_path(_parts(copy)[1], "pairs")
+    part = _parts(copy)[1]
+    path = summary_path(part, "pairs")
     assert path is not None
-    if damage == "missing":
+    others = sorted(set(SUMMARIES) - {"pairs"})
+    if damage == "file replaced":  # the same rows written again otherwise: every summary of it is stale
+        pq.write_table(pq.read_table(part), part, compression="snappy")
+        others = []
+    elif damage == "missing":
         path.unlink()
     elif damage == "garbage":
         path.write_bytes(b"PAR1 not a summary")
@@ -117,7 +124,6 @@ def test_a_summary_not_written_for_exactly_its_file_is_not_used(simulated, tmp_p
         else:
             table = table.drop_columns(["last_ts"])
         pq.write_table(table, path)
-    others = sorted(set(SUMMARIES) - {"pairs"})
     assert sorted(summaries_of(_parts(copy))) == others
     used = _used(monkeypatch)
     assert _report(str(copy), units) == _report(str(dataset), units)

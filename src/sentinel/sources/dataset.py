@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sentinel.sources.summaries import SUMMARIES, SUMMARISED_ROWS
+from sentinel.sources.summaries import SUMMARIES, SUMMARISED_BYTES, SUMMARISED_ROWS
 
 META_DIR = "_sentinel"
 ADDRESS_TABLE = "addresses.parquet"
@@ -60,23 +60,32 @@ def summary_path(part: str, name: str) -> Path | None:
 def summaries_of(parts: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """Each summary every one of `parts` has, written for exactly it: the summary's columns and the part's row
     count (a summary of a file since replaced, or cut short, is not used): name -> one file per part."""
-    rows = [pq.ParquetFile(os.path.abspath(p)).metadata.num_rows for p in parts]
+    marks = [summary_marks(p) for p in parts]
     found: dict[str, tuple[str, ...]] = {}
     for name, summary in SUMMARIES.items():
         paths = [summary_path(p, name) for p in parts]
-        if all(path is not None and _sums(path, summary.schema, n) for path, n in zip(paths, rows, strict=True)):
+        if all(path is not None and _sums(path, summary.schema, m) for path, m in zip(paths, marks, strict=True)):
             found[name] = tuple(str(p) for p in paths)
     return found
 
 
-def _sums(path: Path, expected: pa.Schema, rows: int) -> bool:
+def summary_marks(part: str) -> dict[bytes, bytes]:
+    """What a summary records of the file it sums (key-value metadata): its row count and size."""
+    path = os.path.abspath(part)
+    return {
+        SUMMARISED_ROWS: str(pq.ParquetFile(path).metadata.num_rows).encode(),
+        SUMMARISED_BYTES: str(os.path.getsize(path)).encode(),
+    }
+
+
+def _sums(path: Path, expected: pa.Schema, marks: dict[bytes, bytes]) -> bool:
     try:
         summary = pq.ParquetFile(path)
     except Exception:  # missing or damaged: proves nothing, the run reads the flows
         return False
     fields = [(f.name, f.type) for f in summary.schema_arrow]
     kv = summary.metadata.metadata or {}
-    return fields == [(f.name, f.type) for f in expected] and kv.get(SUMMARISED_ROWS) == str(rows).encode()
+    return fields == [(f.name, f.type) for f in expected] and all(kv.get(k) == v for k, v in marks.items())
 
 
 def address_table_uri(uri: str) -> str:

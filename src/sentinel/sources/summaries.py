@@ -2,7 +2,7 @@
 
 Each summary sums one file's flows per key (flows, bytes each way, first and last start). A run uses one
 only where it sums exactly the flows the run reads: every file has it, written for that file (its row count
-is checked), no --from/--to row filter, and the flows keyed by the dataset's address ids
+and size are checked), no --from/--to row filter, and the flows keyed by the dataset's address ids
 (sentinel.context.Context.summary). Anything else reads the flows, with the same results.
 """
 
@@ -27,8 +27,10 @@ FIGURES = (
     ("first_ts", f"min({TS})", "min(first_ts)", pa.int64()),
     ("last_ts", f"max({TS})", "max(last_ts)", pa.int64()),
 )
-#: Key-value metadata of a summary file: the row count of the file it sums, which a reader checks.
+#: Key-value metadata of a summary file: the row count and the size in bytes of the file it sums, which a
+#: reader checks (a summary of a file since replaced is not used).
 SUMMARISED_ROWS = b"sentinel.summarised_rows"
+SUMMARISED_BYTES = b"sentinel.summarised_bytes"
 
 
 @dataclass(frozen=True)
