@@ -251,3 +251,26 @@ def test_appending_to_a_dataset_whose_address_table_is_damaged_is_refused(tmp_pa
     err = capsys.readouterr().err
     assert "is not a readable address table" in err and "refusing to append" in err and err.count("\n") == 1
     assert sorted(p.name for p in (tmp_path / "ds").rglob("*")) == before
+
+
+@pytest.mark.parametrize("failing", ["PARTITION_BY", "GROUP BY"])  # the flows' files, their summaries
+def test_a_failed_write_is_the_outputs_error_and_leaves_nothing(tmp_path, capsys, monkeypatch, failing):
+    """Disk full while writing the files or their summaries: one line naming the dataset, exit status 5."""
+    import duckdb
+
+    from sentinel.engines.duckdb_engine import DuckDBEngine
+
+    src = _capture(tmp_path / "day.parquet")
+    execute = DuckDBEngine.execute
+
+    def full(self, sql, params=None):
+        if "COPY" in sql and failing in sql:
+            raise duckdb.IOException("Could not write file: No space left on device")
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(DuckDBEngine, "execute", full)
+    assert main(["import", str(src), "--to", str(tmp_path / "ds"), "-q"]) == ExitStatus.OUTPUT
+    err = capsys.readouterr().err.strip()
+    why = "Could not write file: No space left on device"
+    assert err == f"sentinel: error: {tmp_path / 'ds'}: cannot write the dataset ({why})"
+    assert not (tmp_path / "ds").exists() and [p.name for p in tmp_path.iterdir()] == ["day.parquet"]

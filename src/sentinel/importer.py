@@ -20,9 +20,11 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,7 +95,8 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             joins = " JOIN addresses s ON f.src_ip = s.ip JOIN addresses d ON f.dst_ip = d.ip"
         relative = "true" if source.relative_time else "false"
         unknown = "true" if source.bytes_unknown else "false"
-        engine.execute(
+        write = _writing(target, engine.execute)
+        write(
             f"""
             COPY (
                 SELECT {", ".join(f"f.{c}" for c in columns)}{ids}, {day} AS day FROM flows f{joins}
@@ -114,7 +117,7 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             # they existed, or an import interrupted while writing them): one append completes the dataset.
             for part in sorted(build.glob("day=*/*.parquet")):
                 if part in parts or set(summaries_of([str(part)])) != set(SUMMARIES):
-                    _summarise(engine, part)
+                    _summarise(write, part)
         accounting = build / META_DIR / f"import-{import_id}.json"
         accounting.parent.mkdir(exist_ok=True)
         record = {
@@ -176,7 +179,21 @@ def _extend_addresses(build: Path, dim: pa.Table) -> pa.Table:
     return table
 
 
-def _summarise(engine: DuckDBEngine, part: Path) -> None:
+def _writing(target: Path, execute: Callable[[str], None]) -> Callable[[str], None]:
+    """`execute` for statements that write the dataset: a failed write (disk full, ...) is the output's error,
+    naming the dataset, not an internal one."""
+
+    def write(sql: str) -> None:
+        try:
+            execute(sql)
+        except duckdb.IOException as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise OutputError(f"{target}: cannot write the dataset ({first})") from exc
+
+    return write
+
+
+def _summarise(write: Callable[[str], None], part: Path) -> None:
     """Write the summaries of one written file (sentinel.sources.summaries), each whole or not at all."""
     marks = ", ".join(f"'{k.decode()}': '{v.decode()}'" for k, v in summary_marks(str(part)).items())
     for name, summary in SUMMARIES.items():  # a summary computed from another comes after it
@@ -185,7 +202,7 @@ def _summarise(engine: DuckDBEngine, part: Path) -> None:
         assert path is not None and source is not None  # written under day=...
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        engine.execute(
+        write(
             f"""
             COPY ({summary.sql(f"read_parquet({sql_string(str(source))})")})
             TO {sql_string(str(partial))} (
