@@ -22,6 +22,12 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (a library's often runs to many), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class SentinelError(Exception):
     """Base of every error meant for the user; `str()` is the one-line message."""
 

@@ -35,7 +35,7 @@ from sentinel.config import Config
 from sentinel.context import Context
 from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.enrich.geodb import GeoStack
-from sentinel.errors import InputError, OutputError, UnreadableData
+from sentinel.errors import InputError, OutputError, UnreadableData, first_line
 from sentinel.sources.base import sql_string
 from sentinel.sources.dataset import (
     ADDRESS_SCHEMA,
@@ -187,8 +187,7 @@ def _writing(target: Path, execute: Callable[[str], None]) -> Callable[[str], No
         try:
             execute(sql)
         except duckdb.IOException as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise OutputError(f"{target}: cannot write the dataset ({first})") from exc
+            raise OutputError(f"{target}: cannot write the dataset ({first_line(exc)})") from exc
 
     return write
 

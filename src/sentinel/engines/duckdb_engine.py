@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from sentinel import interrupt
 from sentinel.engines.functions import DUCKDB_MACROS
-from sentinel.errors import ConfigError, UnreadableData
+from sentinel.errors import ConfigError, UnreadableData, first_line
 
 _T = TypeVar("_T")
 
@@ -49,7 +49,7 @@ class DuckDBEngine:
             self._con.execute(f"SET {name} = ?", [value])
         except duckdb.Error as exc:
             self._con.close()
-            raise ConfigError(f"{option}: {problem} ({_first_line(exc)})") from exc
+            raise ConfigError(f"{option}: {problem} ({first_line(exc)})") from exc
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         return self._read(lambda: self._con.sql(sql, params=params or None).to_arrow_table())
@@ -68,12 +68,12 @@ class DuckDBEngine:
             raise KeyboardInterrupt from None  # Python's own handler: DuckDB reports it as a RuntimeError
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
-            raise UnreadableData(_first_line(exc)) from exc
+            raise UnreadableData(first_line(exc)) from exc
         except duckdb.OutOfMemoryException as exc:
             if self._memory_limit is None:
                 raise
             raise ConfigError(
-                f"--memory-limit: the analysis does not fit in {self._memory_limit} ({_first_line(exc)}); "
+                f"--memory-limit: the analysis does not fit in {self._memory_limit} ({first_line(exc)}); "
                 "give more, e.g. 1GB"
             ) from exc
         except duckdb.Error as exc:  # after OutOfMemoryException, a subclass of it
@@ -81,7 +81,7 @@ class DuckDBEngine:
             # ("don't know what type"); a subclass (binder, conversion, ...) is a bug of ours.
             if type(exc) is not duckdb.Error:
                 raise
-            raise UnreadableData(_first_line(exc)) from exc
+            raise UnreadableData(first_line(exc)) from exc
         interrupt.check()  # an interrupt that came as the query finished
         return result
 
@@ -120,7 +120,3 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._con.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0]

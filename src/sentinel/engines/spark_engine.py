@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from sentinel import interrupt
 from sentinel.engines import dialect
-from sentinel.errors import ConfigError, InputError, UnreadableData
+from sentinel.errors import ConfigError, InputError, UnreadableData, first_line
 
 if TYPE_CHECKING:
     from sentinel.engines.duckdb_engine import DuckDBEngine
@@ -82,8 +82,7 @@ def _session(master: str | None) -> tuple[Any, bool]:
     try:
         return builder.getOrCreate(), True
     except Exception as exc:  # a master that does not answer, ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"--engine spark: cannot start a Spark session ({first})") from exc
+        raise ConfigError(f"--engine spark: cannot start a Spark session ({first_line(exc)})") from exc
     finally:
         if before is not None:
             signal.signal(signal.SIGINT, before)
@@ -105,7 +104,7 @@ def _launch_quietly(settings: dict[str, str]) -> None:
         gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": subprocess.STDOUT})
     except Exception as exc:  # no Java, a broken installation
         log.flush()
-        why = _last_line(Path(log.name)) or str(exc).strip().splitlines()[0]
+        why = _last_line(Path(log.name)) or first_line(exc)
         raise ConfigError(f"--engine spark: cannot start Spark's JVM ({why})") from exc
     finally:
         log.close()  # the JVM keeps its own descriptor: its later lines go to the removed file, unseen
@@ -253,8 +252,7 @@ class SparkEngine:
         try:
             return list(self.spark.read.parquet(path).columns)
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(path, f"cannot be read as Parquet by Spark ({first})") from exc
+            raise InputError(path, f"cannot be read as Parquet by Spark ({first_line(exc)})") from exc
 
     def create_view(self, name: str, sql: str) -> None:
         self._registered.pop(name.lower(), None)  # the name now means the view
@@ -303,10 +301,9 @@ class SparkEngine:
 def _mapped(exc: Exception) -> Exception:
     """Errors of reading the input are the user's (exit 3); anything else stays a bug."""
     text = str(exc)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     markers = ("PATH_NOT_FOUND", "FAILED_READ_FILE", "CANNOT_READ_FILE", "Could not read footer", "not a Parquet file")
     if any(m in text for m in markers):
-        return UnreadableData(first)
+        return UnreadableData(first_line(exc))
     return exc
 
 

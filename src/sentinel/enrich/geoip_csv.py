@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentinel.enrich.geodb import Answers, DatabaseInfo, v6_keys
-from sentinel.errors import GeoIPError
+from sentinel.errors import GeoIPError, first_line
 
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _DATE = re.compile(r"(20\d\d)[-_.]?(\d\d)(?:[-_.]?(\d\d))?")
@@ -89,7 +89,7 @@ class CsvRanges:
                 table = table.read_all()
             con.close()
         except duckdb.Error as exc:
-            problem = f"cannot be read as a CSV range file ({str(exc).splitlines()[0]})"
+            problem = f"cannot be read as a CSV range file ({first_line(exc)})"
             raise GeoIPError(self.path, problem, option) from None
         if table.num_rows == 0:
             raise GeoIPError(self.path, "not a CSV range file: start,end,value lines expected", option)

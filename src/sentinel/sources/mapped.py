@@ -20,7 +20,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from sentinel import schema
-from sentinel.errors import InputError
+from sentinel.errors import InputError, first_line
 from sentinel.sources.base import ReadOptions, Sample, Scan, column_names, projection, proto_sql, sql_list, sql_string
 from sentinel.sources.parquet import PARQUET_MAGIC, _metadata, course_clock, read_schema
 
@@ -229,7 +229,7 @@ def _time_values(paths: Sequence[str], source_sql: str, column: str) -> _Values:
         assert relation is not None  # a SELECT gives a relation
         row = relation.fetchall()[0]
     except duckdb.Error as exc:
-        raise InputError(paths[0], f"cannot be read ({str(exc).splitlines()[0]})") from exc
+        raise InputError(paths[0], f"cannot be read ({first_line(exc)})") from exc
     return _Values(*row)
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sentinel import schema
-from sentinel.errors import InputError
+from sentinel.errors import InputError, first_line
 from sentinel.sources.base import ReadOptions, Sample, Scan, projection, proto_sql, sql_list
 from sentinel.sources.dataset import shared_address_table, summaries_of
 
@@ -38,8 +38,7 @@ def read_schema(path: str) -> pa.Schema:
     try:
         return pq.read_schema(os.path.abspath(path))  # absolute: "day-12:00.parquet" is not a URI
     except Exception as exc:  # pyarrow raises several types for a damaged footer (ArrowInvalid, OSError, ...)
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(path, f"not a readable Parquet file ({first_line})") from exc
+        raise InputError(path, f"not a readable Parquet file ({first_line(exc)})") from exc
 
 
 def _kind_of(arrow_type: pa.DataType) -> str:
@@ -207,7 +206,7 @@ def address_table_problem(path: str, largest_id: int | None) -> str | None:
             rows = con.execute("SELECT num_rows FROM parquet_file_metadata(?)", [os.path.abspath(path)]).fetchall()
         count = int(rows[0][0])
     except Exception as exc:  # a damaged or foreign file
-        return f"is not a readable address table ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        return f"is not a readable address table ({first_line(exc)})"
     ids = [g.get("id") for g in groups]
     if any(c is None or c.physical_type != "INT32" for c in ids) or any("ip" not in g for g in groups):
         return "has no id (int32) and ip columns"
@@ -231,7 +230,7 @@ def _metadata(path: str) -> pq.FileMetaData:
     try:
         return pq.ParquetFile(os.path.abspath(path)).metadata
     except Exception as exc:
-        raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
+        raise InputError(path, f"not a readable Parquet file ({first_line(exc)})") from exc
 
 
 def _integer_columns(schemas: Sequence[pa.Schema]) -> frozenset[str]:
@@ -377,7 +376,7 @@ def _min_timestamp(paths: Sequence[str]) -> int | None:
         assert relation is not None  # a SELECT gives a relation
         rows = relation.fetchall()
     except duckdb.Error as exc:
-        raise InputError(paths[0], f"cannot be read ({str(exc).splitlines()[0]})") from exc
+        raise InputError(paths[0], f"cannot be read ({first_line(exc)})") from exc
     return rows[0][0] if rows else None
 
 
