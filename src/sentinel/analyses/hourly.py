@@ -12,14 +12,14 @@ from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.model import Column, Section, Table
 from sentinel.report.section_charts import host_hours_heatmap, hourly_bars
-from sentinel.schema import US_PER_HOUR
+from sentinel.schema import hour_sql
 from sentinel.units import Flag, UnitResult
 
 # Hours since 1970-01-01 00:00 UTC with floor division (integer `//` truncates towards zero, so negative
 # times, which pandas.to_datetime puts in the previous day, take one hour off): the original's UTC hour of
 # timestamp/100 seconds is this modulo 24, folded in Python over the few groups. Integer keys keep this the
 # cheapest pass of a run.
-UTC_HOURS = f"ts // {US_PER_HOUR} - CAST(ts < 0 AND ts % {US_PER_HOUR} <> 0 AS INTEGER)"
+UTC_HOURS = hour_sql("ts")  # the same hours as the hours summary of imported datasets
 # Local hours since the epoch of the zone's wall clock (a Sentinel function: sentinel.engines.functions).
 _ZONE_HOURS = "sentinel_local_hours(ts, ?)"
 # to_timestamp covers years 1-9999; anything else has no local hour (and cannot come from a real sensor).

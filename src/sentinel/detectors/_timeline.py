@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from sentinel.schema import hour_sql
 
-__all__ = ["HOUR_SQL", "hour_span", "hour_sql"]
-
-
 HOUR_SQL = hour_sql("ts")
 
 

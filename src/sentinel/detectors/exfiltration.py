@@ -36,13 +36,12 @@ import pyarrow.compute as pc
 from sentinel.config import describe_params, param
 from sentinel.context import Context
 from sentinel.detectors import _stats
-from sentinel.detectors._timeline import hour_sql
 from sentinel.detectors.base import describe_host, human_bytes, severity_for
 from sentinel.enrich import netclass
 from sentinel.exact import pylist
 from sentinel.report.evidence import ExfiltrationEvidence, UploadTimeline
 from sentinel.report.model import Alert, Column, Section, Table
-from sentinel.schema import US_PER_HOUR
+from sentinel.schema import US_PER_HOUR, hour_sql
 from sentinel.units import Detector, Flag, UnitResult
 from sentinel.values import percentile
 

@@ -72,11 +72,11 @@ SUMMARIES = {
                 ("up_dominant", "up_bytes > down_bytes", pa.bool_()),
             ),
         ),
-        # the distinct sources, beacon's pair counts (fewer rows than the edges)
+        # beacon's pair counts (fewer rows than the edges)
         Summary("pairs", _IDS, of="edges"),
         # per-destination totals (-cv, the address dimension)
         Summary("destinations", ((DST_ID, DST_ID, pa.int32()),), of="pairs"),
-        # -td: per source and UTC hour
+        # -td: per source and UTC hour; the distinct sources
         Summary("hours", ((SRC_ID, SRC_ID, pa.int32()), _HOUR)),
         # --dns: the DNS flows per pair and hour
         Summary("dns", (*_IDS, _HOUR), DNS_FLOWS_SQL),
