@@ -2,6 +2,8 @@
 
 import datetime as dt
 import json
+import os
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -274,3 +276,84 @@ def test_a_failed_write_is_the_outputs_error_and_leaves_nothing(tmp_path, capsys
     why = "Could not write file: No space left on device"
     assert err == f"sentinel: error: {tmp_path / 'ds'}: cannot write the dataset ({why})"
     assert not (tmp_path / "ds").exists() and [p.name for p in tmp_path.iterdir()] == ["day.parquet"]
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("failing", ["PARTITION_BY", "GROUP BY", "accounting", "commit"])
+def test_a_failed_append_leaves_the_dataset_as_it_was_and_a_retry_counts_each_flow_once(
+    tmp_path, capsys, monkeypatch, failing
+):
+    """Disk full (or Ctrl-C) while appending, at any step: the dataset reads as before (no flow of the failed
+    import, so retrying it does not count them twice), the error names the dataset, exit status 5."""
+    import duckdb
+
+    import sentinel.importer as importer
+    from sentinel.engines.duckdb_engine import DuckDBEngine
+
+    first = _capture(tmp_path / "a.parquet")
+    day9 = [flow(DAY0 + 9 * 8_640_000 + i, "192.168.1.2", "9.9.9.9") for i in range(7)]
+    later = write_flows(tmp_path / "b.parquet", day9)
+    ds = tmp_path / "ds"
+    import_flows(_config(first), ds)
+    before = _analyses(pipeline.run(_config(str(ds))))
+    layout = [f for f in _files(ds) if not f.endswith("addresses.parquet")]  # the address table only grows
+    full = OSError(28, "No space left on device")
+    execute, replace, write_text = DuckDBEngine.execute, os.replace, Path.write_text
+    with monkeypatch.context() as m:
+        if failing in ("PARTITION_BY", "GROUP BY"):
+
+            def copy(self, sql, params=None):
+                if "COPY" in sql and failing in sql:
+                    raise duckdb.IOException("Could not write file: No space left on device")
+                return execute(self, sql, params)
+
+            m.setattr(DuckDBEngine, "execute", copy)
+        elif failing == "accounting":
+
+            def text(self, *args, **kwargs):
+                if self.name.startswith("import-"):
+                    raise full
+                return write_text(self, *args, **kwargs)
+
+            m.setattr(Path, "write_text", text)
+        else:  # the last move into the dataset: its accounting record
+
+            def move(src, dst):
+                if "import-" in os.fspath(dst) and os.fspath(dst).startswith(str(ds / "_sentinel")):
+                    raise full
+                return replace(src, dst)
+
+            m.setattr(importer.os, "replace", move)
+        assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OUTPUT
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"sentinel: error: {ds}: cannot write the dataset (") and "No space left" in err, err
+    assert [f for f in _files(ds) if not f.endswith("addresses.parquet")] == layout
+    assert _analyses(pipeline.run(_config(str(ds)))) == before
+    assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OK
+    assert pipeline.run(_config(str(ds))).input.flows == 120 + 7
+
+
+def test_ctrl_c_while_an_append_moves_its_files_in_waits_for_the_last(tmp_path, monkeypatch):
+    """The moves into the dataset are a moment: a Ctrl-C among them is ignored, and the import completes."""
+    import signal
+
+    import sentinel.importer as importer
+
+    ds = tmp_path / "ds"
+    import_flows(_config(_capture(tmp_path / "a.parquet")), ds)
+    later = write_flows(tmp_path / "b.parquet", [flow(DAY0 + 9 * 8_640_000, "192.168.1.2", "9.9.9.9")])
+    replace, sent = os.replace, []
+
+    def move(src, dst):
+        if not sent and "day=" in os.fspath(dst) and ".incoming-" not in os.fspath(dst):
+            sent.append(os.kill(os.getpid(), signal.SIGINT))  # delivered before the next bytecode
+        return replace(src, dst)
+
+    monkeypatch.setattr(importer.os, "replace", move)
+    result = import_flows(_config(later), ds, mode="append")
+    assert sent and result.accounting.is_file()
+    assert pipeline.run(_config(str(ds))).input.flows == 121
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

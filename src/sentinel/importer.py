@@ -15,12 +15,15 @@ on integers instead of text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from sentinel.sources.base import sql_string
 from sentinel.sources.dataset import (
     ADDRESS_SCHEMA,
     META_DIR,
+    SUMMARY_DIR,
     address_table_path,
     read_addresses,
     summaries_of,
@@ -78,19 +82,31 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
     # rest to disk), so that importing 100M flows does not take most of the machine.
     engine = DuckDBEngine(threads=config.threads, memory_limit=config.memory_limit or DEFAULT_MEMORY_LIMIT)
     engine.execute("SET preserve_insertion_order = true")  # files come out sorted by ts
-    build = target if mode == "append" else target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    import_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    # Everything is written into `build`, laid out as a dataset, and moved in once complete: a new dataset
+    # beside the target (then swapped in), an append under the target's _sentinel/ (then its files moved in),
+    # so that a failed or interrupted import leaves the dataset as it was and a retry counts no flow twice.
+    build = (
+        target / META_DIR / f".incoming-{import_id}"
+        if mode == "append"
+        else target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    )
     try:
         source = open_sources(engine, config.inputs, config.read_options, config.format)
         ctx = Context(engine, config, source, lambda: GeoStack([]))  # no enrichment: only rows are written
         q = ctx.quality
-        import_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
         columns = [*schema.REQUIRED_NAMES, *sorted(source.optional, key=schema.OPTIONAL_NAMES.index)]
         day = f"strftime(make_timestamp({schema.TS}), '%Y-%m-%d')"
-        build.mkdir(parents=True, exist_ok=True)
+        with _writing_files(target):
+            build.mkdir(parents=True, exist_ok=True)
         ids = ""
         joins = ""
         if with_ids:
-            engine.register("addresses", _extend_addresses(build, ctx.ip_dim.table))
+            # An append extends the dataset's own table at once: new ids only grow it, and one no flow uses
+            # (this import failing later) is harmless.
+            with _writing_files(target):
+                addresses = _extend_addresses(target if mode == "append" else build, ctx.ip_dim.table)
+            engine.register("addresses", addresses)
             ids = ", s.id AS src_id, d.id AS dst_id"
             joins = " JOIN addresses s ON f.src_ip = s.ip JOIN addresses d ON f.dst_ip = d.ip"
         relative = "true" if source.relative_time else "false"
@@ -109,17 +125,18 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             )
             """
         )
-        days = sorted(p.name.removeprefix("day=") for p in build.glob("day=*"))
         parts = sorted(build.glob(f"day=*/part-{import_id}-*.parquet"))
         written = len(parts)
-        if with_ids:
-            # This import's files, and any earlier file of the dataset without its summaries (imported before
-            # they existed, or an import interrupted while writing them): one append completes the dataset.
-            for part in sorted(build.glob("day=*/*.parquet")):
-                if part in parts or set(summaries_of([str(part)])) != set(SUMMARIES):
+        with _writing_files(target):
+            for part in parts if with_ids else []:
+                _summarise(write, part)
+            # Any earlier file of the dataset without its summaries (imported before they existed): one append
+            # completes the dataset. Each summary is written whole or not at all, in place.
+            for part in sorted(target.glob("day=*/*.parquet")) if with_ids and mode == "append" else []:
+                if set(summaries_of([str(part)])) != set(SUMMARIES):
                     _summarise(write, part)
-        accounting = build / META_DIR / f"import-{import_id}.json"
-        accounting.parent.mkdir(exist_ok=True)
+            accounting = build / META_DIR / f"import-{import_id}.json"
+            accounting.parent.mkdir(exist_ok=True)
         record = {
             "import_id": import_id,
             "inputs": list(source.sources),
@@ -137,16 +154,20 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
             "notes": list(source.notes),
             "address_ids": with_ids,
         }
-        accounting.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if mode != "append":
-            _swap_in(build, target)
+        with _writing_files(target):
+            accounting.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            if mode == "append":
+                _move_in(build, target)
+            else:
+                _swap_in(build, target)
+        days = sorted(p.name.removeprefix("day=") for p in target.glob("day=*"))
         final = target / META_DIR / accounting.name
         return ImportResult(target, q.rows, q.flows, q.rejected_rows, q.rejected_by_reason, days, written, final)
     except UnreadableData as exc:
         raise InputError(", ".join(config.inputs), f"cannot be read: {exc}") from exc
     finally:
         engine.close()
-        if mode != "append" and build.exists():
+        if build.exists():
             shutil.rmtree(build, ignore_errors=True)  # a failed or interrupted import leaves nothing behind
 
 
@@ -232,6 +253,53 @@ def _check_target(target: Path, mode: str) -> None:
     parent = target.resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(f"{target}: cannot write (no writable directory {parent})")
+
+
+@contextlib.contextmanager
+def _writing_files(target: Path) -> Iterator[None]:
+    """Python's writes into the dataset (address table, accounting, moves): a failed one (disk full, ...) is
+    the output's error, naming the dataset, as a failed write of the engine is (`_writing`)."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write the dataset ({first_line(exc)})") from exc
+
+
+def _move_in(build: Path, target: Path) -> None:
+    """An append's files into the dataset: summaries, then flows, then the accounting record, so that no
+    reader sees a file of flows without its summaries. Renames within one file system, a moment in all:
+    Ctrl-C waits for them (the import is then complete). A rename that fails takes back those before it."""
+
+    def rank(path: Path) -> int:
+        first = path.relative_to(build).parts[0]
+        return 1 if first.startswith("day=") else 0 if path.is_relative_to(build / META_DIR / SUMMARY_DIR) else 2
+
+    moved: list[Path] = []
+    with _ignoring_ctrl_c():
+        try:
+            for path in sorted((p for p in build.rglob("*") if p.is_file()), key=lambda p: (rank(p), p)):
+                destination = target / path.relative_to(build)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, destination)
+                moved.append(destination)
+        except OSError:
+            for destination in moved:
+                with contextlib.suppress(OSError):
+                    destination.unlink()
+            raise
+
+
+@contextlib.contextmanager
+def _ignoring_ctrl_c() -> Iterator[None]:
+    """SIGINT ignored for the block (where the signal can be handled: the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _swap_in(build: Path, target: Path) -> None:
