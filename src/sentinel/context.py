@@ -61,8 +61,8 @@ TEXT_KEYS = AddressKeys("src_ip", "dst_ip", "ip")
 #: byte sums, BIGINT counts): see `summed`.
 _SUMMED = {
     "flows": ("count(*)", "CAST(sum(flows) AS BIGINT)"),
-    "up_bytes": ("sum(up_bytes)::HUGEINT", "CAST(sum(up_bytes) AS HUGEINT)"),
-    "down_bytes": ("sum(down_bytes)::HUGEINT", "CAST(sum(down_bytes) AS HUGEINT)"),
+    "up_bytes": ("sentinel_exact_sum(up_bytes)", "CAST(sum(up_bytes) AS HUGEINT)"),
+    "down_bytes": ("sentinel_exact_sum(down_bytes)", "CAST(sum(down_bytes) AS HUGEINT)"),
     "first_ts": ("min(ts)", "min(first_ts)"),
     "last_ts": ("max(ts)", "max(last_ts)"),
 }

@@ -70,6 +70,18 @@ def test_sums_are_exact_decimals_as_duckdb_sums_are():
     )
 
 
+def test_exact_sums_of_integers_are_three_bigint_sums_on_spark():
+    """sentinel_exact_sum(x) becomes sums of x's three 21-bit parts (BIGINT, fast), recombined as DECIMAL;
+    the sums inside are not made DECIMAL again (the template's output is not rewritten)."""
+    view, _ = _views()
+    sql = to_spark("SELECT sentinel_exact_sum(up_bytes) AS u FROM t", view)
+    assert sql == (
+        "SELECT CAST(CAST(SUM(SHIFTRIGHT(up_bytes, 42)) AS DECIMAL(38, 0)) * 4398046511104 "
+        "+ CAST(SUM(SHIFTRIGHT(up_bytes, 21) & 2097151) AS DECIMAL(38, 0)) * 2097152 "
+        "+ CAST(SUM(up_bytes & 2097151) AS DECIMAL(38, 0)) AS DECIMAL(38, 0)) AS u FROM t"
+    )
+
+
 def test_tables_read_names_what_a_select_reads_but_its_own_ctes():
     from sentinel.engines.dialect import tables_read
 

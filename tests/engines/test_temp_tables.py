@@ -14,19 +14,6 @@ from sentinel.engines.duckdb_engine import DuckDBEngine
 from sentinel.errors import UnreadableData
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def any_engine(request):
-    if request.param == "spark":
-        request.getfixturevalue("spark_session")
-        from sentinel.engines.spark_engine import SparkEngine
-
-        engine: Engine = SparkEngine()
-    else:
-        engine = DuckDBEngine()
-    yield engine
-    engine.close()
-
-
 def _rows(engine: Engine, sql: str) -> list[dict]:
     return engine.query(sql).to_pylist()
 

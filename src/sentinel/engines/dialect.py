@@ -17,7 +17,9 @@ does not make or makes wrongly (ENGINES.md measured them; both engines then run 
   engine's time functions (a DuckDB macro; Spark's from_utc_timestamp);
 - `CREATE VIEW` becomes `CREATE TEMPORARY VIEW`;
 - sums are exact: DuckDB sums integers as HUGEINT, Spark's BIGINT sum would overflow, so Spark sums
-  DECIMAL(38, 0) (and HUGEINT casts become DECIMAL(38, 0): both reach Arrow as decimal128(38, 0)).
+  DECIMAL(38, 0) (and HUGEINT casts become DECIMAL(38, 0): both reach Arrow as decimal128(38, 0)). The
+  heavy passes' byte sums call `sentinel_exact_sum(x)` instead, which Spark computes as three BIGINT sums
+  (sentinel.engines.functions: a DECIMAL sum makes Spark aggregate by sorting).
 
 Quantiles, list aggregation and integer division are not used by the shared queries, or sqlglot maps them
 exactly (`//` to `DIV`, both truncating towards zero).
