@@ -117,32 +117,40 @@ def test_byte_sums_past_int64_are_exact_on_both(spark_session, tmp_path):
 
 def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_path, monkeypatch):
     """hdfs://, s3a://, file://: Spark reads what its Hadoop settings reach; file:// stands for them here. The
-    dataset's address ids are used on both (its address table read by Spark for the URI)."""
+    dataset's address ids are used on both (its address table read by Spark for the URI), and so are its
+    footers (rows proven clean: no validating pass) and its summaries (found through copies of the footers)."""
     from sentinel.context import Context
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
+    from sentinel.sources.summaries import SUMMARIES
 
     keyed: list[str] = []
+    proven: list[tuple[str, bool, list[str]]] = []
     prepare = Context._prepare
 
     def prepare_and_note(ctx: Context, geoip) -> None:  # which engines' runs were keyed by ids
         prepare(ctx, geoip)
         if ctx.keys.ids:
             keyed.append(ctx.engine.name)
+            summaries = sorted(n for n in SUMMARIES if ctx.summary(n))
+            proven.append((ctx.engine.name, ctx.source.proven_clean, summaries))
 
     monkeypatch.setattr(Context, "_prepare", prepare_and_note)
 
     sim = simulate(SimulationConfig(hosts=40, flows=40_000, seed=5, attacks=True))
     day, _ = write_simulation(sim, tmp_path / "day.parquet")
-    # A dataset read by URI has no footer metadata read on this machine: import with --date (absolute times).
+    # With --date the times are absolute; without, the dataset's files carry the day-relative mark, which
+    # the footers copied for the URI give too.
     import_flows(Config(data=day, date=dt.date(2024, 4, 19)), tmp_path / "ds")
-    for local in (day, tmp_path / "ds"):
+    import_flows(Config(data=day), tmp_path / "relative")
+    for local in (day, tmp_path / "ds", tmp_path / "relative"):
         duck = _report(str(local), "duckdb")
         spark = _report(local.as_uri(), "spark")
         for report in (duck, spark):  # the names differ by design: the path and its URI
             report["input"].pop("sources")
             report["notes"] = [n for n in report["notes"] if "course-schema" not in n]
         assert _differences(duck, spark) == []
-    assert keyed == ["duckdb", "spark"]  # the dataset, on each engine; the course file has no ids
+    assert keyed == ["duckdb", "spark"] * 2  # the datasets, on each engine; the course file has no ids
+    assert proven == [(name, True, sorted(SUMMARIES)) for name in ("duckdb", "spark")] * 2
 
 
 @pytest.mark.filterwarnings("ignore")

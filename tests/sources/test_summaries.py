@@ -158,3 +158,73 @@ def test_an_append_gives_earlier_files_their_missing_summaries(tmp_path):
     import_flows(Config(data=second, units=units), dataset, mode="append")
     parts = _parts(dataset)
     assert len(parts) == 2 and sorted(summaries_of(parts)) == sorted(SUMMARIES)
+
+
+class _FooterEngine:
+    """Stands for Spark in remote_scans' use of footers: lists a dataset's files named by file:// URI and
+    copies a footer as SparkEngine.copy_footer does (the bytes after the data, framed as a Parquet file)."""
+
+    def __init__(self, copies: bool = True):
+        if not copies:  # Spark Connect: no JVM on the driver to copy footers with
+            self.copy_footer = None
+
+    @staticmethod
+    def _path(uri: str) -> Path:
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(urlparse(uri).path))
+
+    def parquet_files(self, uri: str) -> list[str]:
+        return [f"file://{p}" for p in _parts(self._path(uri))]  # as Spark lists them: "day=", not "day%3D"
+
+    def copy_footer(self, uri: str, to: Path) -> int | None:
+        path = self._path(uri)
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        length = int.from_bytes(data[-8:-4], "little")
+        to.write_bytes(b"PAR1" + data[-8 - length :])
+        return len(data)
+
+
+def _remote_scan(engine, dataset):
+    from sentinel.sources.base import Scan
+    from sentinel.sources.remote import _with_footers
+
+    return _with_footers(engine, Scan(format="canonical", files=(f"file://{dataset}",), sql="-", address_table="t"))
+
+
+def test_a_dataset_named_by_uri_is_proven_clean_and_finds_its_summaries_through_its_footers(simulated):
+    dataset, _ = simulated
+    scan = _remote_scan(_FooterEngine(), dataset)
+    parts = _parts(dataset)
+    local = summaries_of(parts)
+    assert scan.proven_clean and scan.rows == sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    assert scan.first_ts is not None and scan.last_ts is not None and scan.first_ts < scan.last_ts
+    assert {n: [Path(u.removeprefix("file://")) for u in f] for n, f in scan.summaries.items()} == {
+        n: [Path(f) for f in files] for n, files in local.items()
+    }
+    assert sorted(scan.summaries) == sorted(SUMMARIES)
+
+
+@pytest.mark.parametrize("damage", ["no footer copies", "summary of another file", "summary missing", "part cut"])
+def test_what_a_uris_footers_do_not_prove_is_read_from_the_flows(simulated, tmp_path, damage):
+    dataset, _ = simulated
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    first, second = _parts(copy)
+    edges = summary_path(first, "edges")
+    assert edges is not None
+    others = sorted(set(SUMMARIES) - {"edges"})
+    if damage == "summary of another file":
+        edges.write_bytes(summary_path(second, "edges").read_bytes())  # type: ignore[union-attr]
+    elif damage == "summary missing":
+        edges.unlink()
+    elif damage == "part cut":  # its footer unreadable: nothing is proven about it, nor summed
+        Path(first).write_bytes(Path(first).read_bytes()[:-100])
+    scan = _remote_scan(_FooterEngine(copies=damage != "no footer copies"), copy)
+    if damage in ("no footer copies", "part cut"):
+        assert not scan.proven_clean and scan.rows is None and dict(scan.summaries) == {}
+    else:
+        assert scan.proven_clean and sorted(scan.summaries) == others

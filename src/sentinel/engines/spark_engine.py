@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+_MAGIC = b"PAR1"  # a Parquet file's first and last four bytes
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'sentinel-analysis[spark]' (and Java 17 or newer)"
 
 
@@ -253,6 +254,49 @@ class SparkEngine:
             return list(self.spark.read.parquet(path).columns)
         except Exception as exc:
             raise InputError(path, f"cannot be read as Parquet by Spark ({first_line(exc)})") from exc
+
+    def parquet_files(self, path: str) -> list[str] | None:
+        """The files Spark reads as the Parquet at `path` (a file or folder, local or hdfs://, s3a://, ...), in
+        Spark's own listing; None where it cannot list them."""
+        try:
+            return sorted(self.spark.read.parquet(path).inputFiles())
+        except Exception:
+            return None
+
+    def copy_footer(self, path: str, to: Path) -> int | None:
+        """Copy the footer of the Parquet file at `path` (any file system Spark's Hadoop settings reach) into a
+        Parquet file `to` that holds nothing else: metadata readers (row count, statistics, key-value
+        metadata) read it as they read the whole file, and only the footer's bytes cross the network. Returns
+        the size of the file at `path`; None where there is no such file, no footer, or no JVM on this side
+        (Spark Connect)."""
+        jvm = getattr(self.spark, "_jvm", None)
+        if jvm is None:
+            return None
+        stream = None
+        try:
+            hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+            fs = hadoop_path.getFileSystem(self.spark._jsc.hadoopConfiguration())
+            size = int(fs.getFileStatus(hadoop_path).getLen())
+            stream = fs.open(hadoop_path)
+
+            def read(position: int, length: int) -> bytes:
+                stream.seek(position)
+                return bytes(stream.readNBytes(length))  # a byte[] returned crosses py4j as bytes
+
+            if size < 12:
+                return None
+            tail = read(size - 8, 8)
+            length = int.from_bytes(tail[:4], "little")
+            if tail[4:] != _MAGIC or not 0 < length <= size - 12:
+                return None
+            to.write_bytes(_MAGIC + read(size - 8 - length, length) + tail)
+            return size
+        except Exception:  # no such file, a file system that cannot be reached: nothing proven
+            return None
+        finally:
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
 
     def create_view(self, name: str, sql: str) -> None:
         self._registered.pop(name.lower(), None)  # the name now means the view

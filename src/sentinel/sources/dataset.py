@@ -64,7 +64,9 @@ def summaries_of(parts: Sequence[str]) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for name, summary in SUMMARIES.items():
         paths = [summary_path(p, name) for p in parts]
-        if all(path is not None and _sums(path, summary.schema, m) for path, m in zip(paths, marks, strict=True)):
+        if all(
+            path is not None and sums_exactly(path, summary.schema, m) for path, m in zip(paths, marks, strict=True)
+        ):
             found[name] = tuple(str(p) for p in paths)
     return found
 
@@ -78,7 +80,9 @@ def summary_marks(part: str) -> dict[bytes, bytes]:
     }
 
 
-def _sums(path: Path, expected: pa.Schema, marks: dict[bytes, bytes]) -> bool:
+def sums_exactly(path: Path, expected: pa.Schema, marks: dict[bytes, bytes]) -> bool:
+    """Whether the summary file at `path` has the columns `expected` and records the `marks` (row count and
+    size) of the file it is to sum."""
     try:
         summary = pq.ParquetFile(path)
     except Exception:  # missing or damaged: proves nothing, the run reads the flows
@@ -86,6 +90,13 @@ def _sums(path: Path, expected: pa.Schema, marks: dict[bytes, bytes]) -> bool:
     fields = [(f.name, f.type) for f in summary.schema_arrow]
     kv = summary.metadata.metadata or {}
     return fields == [(f.name, f.type) for f in expected] and all(kv.get(k) == v for k, v in marks.items())
+
+
+def summary_uri(part: str, name: str) -> str | None:
+    """summary_path of a file named by URI (hdfs://.../DATASET/day=.../part.parquet), as a URI."""
+    head, _, base = part.rpartition("/")
+    root, _, day = head.rpartition("/")
+    return f"{root}/{META_DIR}/{SUMMARY_DIR}/{name}/{day}/{base}" if _DAY_DIR.match(day) and root else None
 
 
 def address_table_uri(uri: str) -> str:
