@@ -118,7 +118,8 @@ def test_byte_sums_past_int64_are_exact_on_both(spark_session, tmp_path):
 def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_path, monkeypatch):
     """hdfs://, s3a://, file://: Spark reads what its Hadoop settings reach; file:// stands for them here. The
     dataset's address ids are used on both (its address table read by Spark for the URI), and so are its
-    footers (rows proven clean: no validating pass) and its summaries (found through copies of the footers)."""
+    footers (rows proven clean: no validating pass) and its summaries (found through copies of the footers).
+    The course file's footer proves its rows clean on both too."""
     from sentinel.context import Context
     from sentinel.simulate import SimulationConfig, simulate, write_simulation
     from sentinel.sources.summaries import SUMMARIES
@@ -127,8 +128,11 @@ def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_pat
     proven: list[tuple[str, bool, list[str]]] = []
     prepare = Context._prepare
 
+    cleans: list[tuple[str, bool]] = []
+
     def prepare_and_note(ctx: Context, geoip) -> None:  # which engines' runs were keyed by ids
         prepare(ctx, geoip)
+        cleans.append((ctx.engine.name, ctx.source.proven_clean))  # the course file's too
         if ctx.keys.ids:
             keyed.append(ctx.engine.name)
             summaries = sorted(n for n in SUMMARIES if ctx.summary(n))
@@ -142,6 +146,7 @@ def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_pat
     # the footers copied for the URI give too.
     import_flows(Config(data=day, date=dt.date(2024, 4, 19)), tmp_path / "ds")
     import_flows(Config(data=day), tmp_path / "relative")
+    cleans.clear()  # the imports' own reading
     for local in (day, tmp_path / "ds", tmp_path / "relative"):
         duck = _report(str(local), "duckdb")
         spark = _report(local.as_uri(), "spark")
@@ -151,6 +156,7 @@ def test_spark_reads_uris_as_duckdb_reads_the_local_files(spark_session, tmp_pat
         assert _differences(duck, spark) == []
     assert keyed == ["duckdb", "spark"] * 2  # the datasets, on each engine; the course file has no ids
     assert proven == [(name, True, sorted(SUMMARIES)) for name in ("duckdb", "spark")] * 2
+    assert cleans == [("duckdb", True), ("spark", True)] * 3
 
 
 @pytest.mark.filterwarnings("ignore")

@@ -9,6 +9,7 @@ summaries as for a local dataset. Course files are not read on this machine: the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import tempfile
@@ -68,60 +69,82 @@ def remote_scans(engine: Engine, uris: Sequence[str], options: ReadOptions) -> l
     return scans
 
 
+@dataclasses.dataclass(frozen=True)
+class _Footer:
+    local: Path  # the footer's copy, a Parquet file of no rows' data that metadata readers read as the file
+    size: int  # of the file itself
+    rows: int
+    metadata: dict[bytes, bytes]
+
+
+class _Footers:
+    """Footers of files named by URI, copied by the engine (`copy_footer`: only their bytes cross the network)
+    into a temporary folder, eight at a time (a cluster's file system answers each in milliseconds; a year of
+    daily files has thousands). Use it as a context manager; `available` is False for an engine that cannot
+    copy them (Spark Connect: no JVM on this side)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._list = getattr(engine, "parquet_files", None)
+        self._copy = getattr(engine, "copy_footer", None)
+        self.available = self._list is not None and self._copy is not None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _Footers:
+        self._folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="sentinel-footers-")))
+        self._pool = self._stack.enter_context(ThreadPoolExecutor(8))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def files(self, uri: str) -> list[str]:
+        """The files the engine reads as the Parquet at `uri` (none where it cannot list them)."""
+        return (self._list(uri) or []) if self.available and self._list else []
+
+    def fetch(self, uris: Sequence[str | None], kind: str) -> list[_Footer | None]:
+        """Each file's footer (None: no such file, or no readable footer)."""
+
+        def one(i: int, uri: str | None) -> _Footer | None:
+            local = self._folder / f"{kind}-{i}.parquet"
+            size = None if uri is None or self._copy is None else self._copy(uri, local)
+            facts = None if size is None else _footer_facts(local)
+            return None if facts is None or size is None else _Footer(local, size, *facts)
+
+        return list(self._pool.map(one, range(len(uris)), uris))
+
+
 def _with_footers(engine: Engine, scan: Scan) -> Scan:
     """A dataset's scan with what its files' footers prove, as for local files: the rows well formed (no
-    validating pass), the time range, and the summaries that sum exactly its files. The footers are copied
-    one by one by the engine (`copy_footer`: only their bytes cross the network) and read here; an engine
-    that cannot copy them (Spark Connect) leaves the scan as it was: validated, read from the flows."""
-    list_files = getattr(engine, "parquet_files", None)
-    copy_footer = getattr(engine, "copy_footer", None)
-    parts = list_files(scan.files[0]) if list_files and copy_footer else None
-    if not parts or copy_footer is None:
-        return scan
-    with tempfile.TemporaryDirectory(prefix="sentinel-footers-") as folder, ThreadPoolExecutor(8) as pool:
-
-        def footers(uris: Sequence[str | None], kind: str) -> list[tuple[Path, int] | None]:
-            """Each file's footer copy and size (None: no footer), fetched side by side (a cluster's file
-            system answers each in milliseconds; a year of daily files has thousands)."""
-
-            def one(i: int, uri: str | None) -> tuple[Path, int] | None:
-                local = Path(folder) / f"{kind}-{i}.parquet"
-                size = None if uri is None else copy_footer(uri, local)
-                return None if size is None else (local, size)
-
-            return list(pool.map(one, range(len(uris)), uris))
-
-        marks: list[dict[bytes, bytes]] = []
-        proofs = []
-        kinds: set[tuple[bytes | None, bytes | None]] = set()  # the importer's marks: time and bytes
-        for found in footers(parts, "part"):
-            facts = None if found is None else _footer_facts(found[0])
-            if found is None or facts is None:  # no footer, or a damaged one: nothing proven, rows validated
-                return scan
-            rows, kv = facts
-            kinds.add((kv.get(RELATIVE_KEY), kv.get(BYTES_UNKNOWN_KEY)))
-            marks.append({SUMMARISED_ROWS: str(rows).encode(), SUMMARISED_BYTES: str(found[1]).encode()})
-            proofs.append((rows, *statistics_prove_clean(str(found[0]), schema.REQUIRED_NAMES)))
+    validating pass), the time range, the importer's marks, and the summaries that sum exactly its files.
+    Where a footer cannot be had, the scan is left as it was: validated, read from the flows."""
+    with _Footers(engine) as footers:
+        parts = footers.files(scan.files[0])
+        found = footers.fetch(parts, "part")
+        if not parts or None in found:
+            return scan
+        every = [f for f in found if f is not None]
+        marks = [{SUMMARISED_ROWS: str(f.rows).encode(), SUMMARISED_BYTES: str(f.size).encode()} for f in every]
         summaries: dict[str, tuple[str, ...]] = {}
         for name, summary in SUMMARIES.items() if scan.address_table else ():
             located = [summary_uri(p, name) for p in parts]
-            copies = footers(located, name)
+            copies = footers.fetch(located, name)
             if all(
-                found is not None and sums_exactly(found[0], summary.schema, m)
-                for found, m in zip(copies, marks, strict=True)
+                c is not None and sums_exactly(c.local, summary.schema, m) for c, m in zip(copies, marks, strict=True)
             ):
                 summaries[name] = tuple(u for u in located if u is not None)
-    proven = sum(r for r, *_ in proofs) > 0 and all(ok for _, ok, _, _ in proofs)
+        proofs = [statistics_prove_clean(str(f.local), schema.REQUIRED_NAMES) for f in every]
+    rows = sum(f.rows for f in every)
+    proven = rows > 0 and all(ok for ok, _, _ in proofs)
     # `sentinel import` marks course times of an unknown day (read back day-relative) and inputs without byte
-    # counts; a dataset's imports are alike or mixed with dated ones (then its times are absolute).
+    # counts; a dataset's imports are alike, or mixed with dated ones (then its times are absolute).
     return dataclasses.replace(
         scan,
-        relative_time=all(relative == b"true" for relative, _ in kinds),
-        bytes_known=not any(unknown == b"true" for _, unknown in kinds),
-        rows=sum(r for r, *_ in proofs),
+        relative_time=all(f.metadata.get(RELATIVE_KEY) == b"true" for f in every),
+        bytes_known=not any(f.metadata.get(BYTES_UNKNOWN_KEY) == b"true" for f in every),
+        rows=rows,
         proven_clean=proven,
-        first_ts=min(f for *_, f, _ in proofs if f is not None) if proven else None,
-        last_ts=max(la for *_, la in proofs if la is not None) if proven else None,
+        first_ts=min(f for _, f, _ in proofs if f is not None) if proven else None,
+        last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
         summaries=summaries,
     )
 
@@ -152,15 +175,30 @@ def _address_table(columns_of: Callable[[str], list[str]], uri: str) -> str | No
 def _course(engine: Engine, uri: str, options: ReadOptions) -> Scan:
     raw = schema.COURSE_TIMESTAMP
     value = f"TRY_CAST({raw} AS BIGINT)"
-    first = engine.query(
-        f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) AS m FROM read_parquet({sql_list([uri])})"
-    )["m"][0].as_py()
+    # The files' footers, where the engine can copy them, prove the rows clean and give the time range, as
+    # for local course files; else the rows are validated and the first time asked of the files.
+    with _Footers(engine) as footers:
+        found = footers.fetch(footers.files(uri), "course")
+        proofs = [statistics_prove_clean(str(f.local), schema.COURSE_NAMES, _MAX_CS) for f in found if f is not None]
+    rows = sum(f.rows for f in found if f is not None)
+    proven = bool(found) and None not in found and rows > 0 and all(ok for ok, _, _ in proofs)
+    firsts = [f for _, f, _ in proofs if f is not None]
+    lasts = [la for _, _, la in proofs if la is not None]
+    first, last = (min(firsts), max(lasts)) if proven and firsts and lasts else (None, None)
+    if not proven:
+        first = engine.query(
+            f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) AS m FROM read_parquet({sql_list([uri])})"
+        )["m"][0].as_py()
     clock = course_clock(raw, value, first, options.date, [uri])
     return Scan(
         format="parquet",
         files=(uri,),
         sql=_select(course_columns(clock), uri),
         relative_time=clock.relative,
+        rows=rows if proven else None,
+        proven_clean=proven,
+        first_ts=clock.us(first) if proven and first is not None else None,
+        last_ts=clock.us(last) if proven and last is not None else None,
         notes=clock.notes,
         line_numbers="row",
     )
