@@ -282,6 +282,12 @@ def _files(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+def _layout(dataset):
+    """A dataset's files but those an append may leave changed: the address table (it only grows) and the
+    appends' lock file (empty)."""
+    return [f for f in _files(dataset) if not f.endswith(("addresses.parquet", ".append.lock"))]
+
+
 @pytest.mark.parametrize("failing", ["PARTITION_BY", "GROUP BY", "accounting", "commit"])
 def test_a_failed_append_leaves_the_dataset_as_it_was_and_a_retry_counts_each_flow_once(
     tmp_path, capsys, monkeypatch, failing
@@ -299,7 +305,7 @@ def test_a_failed_append_leaves_the_dataset_as_it_was_and_a_retry_counts_each_fl
     ds = tmp_path / "ds"
     import_flows(_config(first), ds)
     before = _analyses(pipeline.run(_config(str(ds))))
-    layout = [f for f in _files(ds) if not f.endswith("addresses.parquet")]  # the address table only grows
+    layout = _layout(ds)
     full = OSError(28, "No space left on device")
     execute, replace, write_text = DuckDBEngine.execute, os.replace, Path.write_text
     with monkeypatch.context() as m:
@@ -330,7 +336,7 @@ def test_a_failed_append_leaves_the_dataset_as_it_was_and_a_retry_counts_each_fl
         assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OUTPUT
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"sentinel: error: {ds}: cannot write the dataset (") and "No space left" in err, err
-    assert [f for f in _files(ds) if not f.endswith("addresses.parquet")] == layout
+    assert _layout(ds) == layout
     assert _analyses(pipeline.run(_config(str(ds)))) == before
     assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OK
     assert pipeline.run(_config(str(ds))).input.flows == 120 + 7
@@ -357,3 +363,26 @@ def test_ctrl_c_while_an_append_moves_its_files_in_waits_for_the_last(tmp_path, 
     assert sent and result.accounting.is_file()
     assert pipeline.run(_config(str(ds))).input.flows == 121
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_one_append_at_a_time_and_what_a_killed_one_left_is_cleared(tmp_path, capsys):
+    """Two appends at once would number new addresses from the same table: the second is refused in one
+    line. A killed append's folder (under _sentinel/) changes no run, and the next append removes it."""
+    import fcntl
+
+    ds = tmp_path / "ds"
+    import_flows(_config(_capture(tmp_path / "a.parquet")), ds)
+    before = _analyses(pipeline.run(_config(str(ds))))
+    later = write_flows(tmp_path / "b.parquet", [flow(DAY0 + 9 * 8_640_000, "192.168.1.2", "9.9.9.9")])
+    stale = ds / "_sentinel" / ".incoming-20240101T000000Z-abcdef" / "day=2024-04-28"
+    stale.mkdir(parents=True)
+    (stale / "part-x.parquet").write_bytes((next(ds.glob("day=*/*.parquet"))).read_bytes())
+    assert _analyses(pipeline.run(_config(str(ds)))) == before
+    with (ds / "_sentinel" / ".append.lock").open("a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another import, appending now
+        assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OUTPUT
+    err = capsys.readouterr().err.strip()
+    assert err == f"sentinel: error: {ds}: another import is appending to it; run this one after it"
+    assert stale.is_dir() and _analyses(pipeline.run(_config(str(ds)))) == before
+    assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OK
+    assert not stale.parent.exists() and pipeline.run(_config(str(ds))).input.flows == 121

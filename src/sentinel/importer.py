@@ -55,6 +55,11 @@ from sentinel.sources.registry import open_sources
 from sentinel.sources.summaries import SUMMARIES
 from sentinel.timefmt import Instant
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: appends are not kept apart
+    fcntl = None  # type: ignore[assignment]
+
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 
@@ -77,6 +82,11 @@ def import_flows(config: Config, target: Path, mode: str = "new") -> ImportResul
     (build a new dataset beside it, then swap: the old one stays intact until the new one is complete).
     """
     _check_target(target, mode)
+    with _appending(target) if mode == "append" else contextlib.nullcontext():
+        return _import(config, target, mode)
+
+
+def _import(config: Config, target: Path, mode: str) -> ImportResult:
     with_ids = _takes_ids(target, mode)
     # Sorting a capture by time holds it in memory unless told otherwise: 4 GB by default (DuckDB spills the
     # rest to disk), so that importing 100M flows does not take most of the machine.
@@ -253,6 +263,25 @@ def _check_target(target: Path, mode: str) -> None:
     parent = target.resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(f"{target}: cannot write (no writable directory {parent})")
+
+
+@contextlib.contextmanager
+def _appending(target: Path) -> Iterator[None]:
+    """One append to a dataset at a time: two at once would number their new addresses from the same address
+    table. Held as a lock on a file of the dataset (released when the process ends, however it ends), so
+    the folders of an earlier append that could not clean up (killed) are stale, and removed."""
+    meta = target / META_DIR
+    with _writing_files(target):
+        handle = (meta / ".append.lock").open("a+b")
+    with handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OutputError(f"{target}: another import is appending to it; run this one after it") from None
+        for stale in meta.glob(".incoming-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ _T = TypeVar("_T")
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 _MAGIC = b"PAR1"  # a Parquet file's first and last four bytes
+_FOOTER_LIMIT = 64 << 20  # bytes: footers of Sentinel's files are kilobytes; a length beyond is not read
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'sentinel-analysis[spark]' (and Java 17 or newer)"
 
 
@@ -287,8 +288,8 @@ class SparkEngine:
                 return None
             tail = read(size - 8, 8)
             length = int.from_bytes(tail[:4], "little")
-            if tail[4:] != _MAGIC or not 0 < length <= size - 12:
-                return None
+            if tail[4:] != _MAGIC or not 0 < length <= min(size - 12, _FOOTER_LIMIT):
+                return None  # no footer, or one larger than any Sentinel reads (a hostile length)
             to.write_bytes(_MAGIC + read(size - 8 - length, length) + tail)
             return size
         except Exception:  # no such file, a file system that cannot be reached: nothing proven
