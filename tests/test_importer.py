@@ -386,3 +386,11 @@ def test_one_append_at_a_time_and_what_a_killed_one_left_is_cleared(tmp_path, ca
     assert stale.is_dir() and _analyses(pipeline.run(_config(str(ds)))) == before
     assert main(["import", str(later), "--to", str(ds), "--append", "-q"]) == ExitStatus.OK
     assert not stale.parent.exists() and pipeline.run(_config(str(ds))).input.flows == 121
+
+
+def test_an_append_may_start_a_dataset_and_one_that_fails_leaves_no_folder(tmp_path, capsys):
+    ds = tmp_path / "new"
+    assert main(["import", str(tmp_path / "missing.parquet"), "--to", str(ds), "--append", "-q"]) == ExitStatus.INPUT
+    assert not ds.exists()
+    assert main(["import", str(_capture(tmp_path / "a.parquet")), "--to", str(ds), "--append", "-q"]) == 0
+    assert pipeline.run(_config(str(ds))).input.flows == 120

@@ -271,17 +271,27 @@ def _appending(target: Path) -> Iterator[None]:
     table. Held as a lock on a file of the dataset (released when the process ends, however it ends), so
     the folders of an earlier append that could not clean up (killed) are stale, and removed."""
     meta = target / META_DIR
+    lock = meta / ".append.lock"
+    new = [p for p in (target, meta) if not p.exists()]  # an append may start a dataset
     with _writing_files(target):
-        handle = (meta / ".append.lock").open("a+b")
-    with handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise OutputError(f"{target}: another import is appending to it; run this one after it") from None
-        for stale in meta.glob(".incoming-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        yield
+        meta.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a+b")
+    try:
+        with handle:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise OutputError(f"{target}: another import is appending to it; run this one after it") from None
+            for stale in meta.glob(".incoming-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            yield
+    finally:
+        if new and list(meta.iterdir()) == [lock]:  # a dataset this append started, and nothing came of it
+            with contextlib.suppress(OSError):
+                lock.unlink()
+                for folder in reversed(new):
+                    folder.rmdir()
 
 
 @contextlib.contextmanager
