@@ -228,3 +228,19 @@ def test_what_a_uris_footers_do_not_prove_is_read_from_the_flows(simulated, tmp_
         assert not scan.proven_clean and scan.rows is None and dict(scan.summaries) == {}
     else:
         assert scan.proven_clean and sorted(scan.summaries) == others
+
+
+def test_a_uris_footers_give_the_day_relative_mark_and_say_when_it_is_mixed(tmp_path):
+    """Course times imported without --date read back day-relative; a dataset that mixes them with dated
+    imports is read with absolute times and says so, as local files are (sentinel.sources.base.MIXED_CLOCKS)."""
+    from sentinel.sources.base import MIXED_CLOCKS
+
+    day = write_flows(tmp_path / "day.parquet", [flow(100 * i, "192.168.1.2", "8.8.8.8") for i in range(50)])
+    import_flows(Config(data=str(day)), tmp_path / "relative")
+    relative = _remote_scan(_FooterEngine(), tmp_path / "relative")
+    assert relative.proven_clean and relative.relative_time and MIXED_CLOCKS not in relative.notes
+    import_flows(Config(data=str(day), date=dt.date(2024, 4, 19)), tmp_path / "relative", mode="append")
+    mixed = _remote_scan(_FooterEngine(), tmp_path / "relative")
+    assert mixed.proven_clean and not mixed.relative_time and MIXED_CLOCKS in mixed.notes
+    local = pipeline.run(Config(data=str(tmp_path / "relative")))
+    assert MIXED_CLOCKS in local.notes  # the local read of the same files says the same

@@ -106,6 +106,11 @@ MALFORMED: dict[str, str] = {
 
 #: Rows whose addresses are not IPv4/IPv6 text are found per distinct address (sentinel.enrich.ipdim).
 BAD_ADDRESS = "unparseable src_ip or dst_ip"
+#: The report's note where course times of an unknown day are read with times of known dates.
+MIXED_CLOCKS = (
+    "Course-schema files without --date are mixed with files of known dates: their times are shown from "
+    "1970-01-01; give --date to place them."
+)
 
 WELL_FORMED_SQL = "NOT ((" + ") OR (".join(MALFORMED.values()) + "))"
 

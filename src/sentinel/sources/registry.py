@@ -16,7 +16,7 @@ from sentinel.engines.base import Engine
 from sentinel.errors import ConfigError, InputError
 from sentinel.sources import inputs
 from sentinel.sources.argus import Argus
-from sentinel.sources.base import Reader, ReadOptions, Sample, Scan, SourceInfo, view_columns
+from sentinel.sources.base import MIXED_CLOCKS, Reader, ReadOptions, Sample, Scan, SourceInfo, view_columns
 from sentinel.sources.mapped import MappedReader, explain_unmapped
 from sentinel.sources.nfdump import Nfdump
 from sentinel.sources.parquet import CanonicalParquet, CourseParquet, explain_unrecognised
@@ -139,10 +139,7 @@ def open_sources(engine: Engine, data: Sequence[str], options: ReadOptions, forc
     engine.create_view("raw_flows", "SELECT * FROM raw_input")  # the context may read it through aliases
     relative = {s.relative_time for s in scans}
     if len(relative) > 1:
-        notes.append(
-            "Course-schema files without --date are mixed with files of known dates: their times are shown "
-            "from 1970-01-01; give --date to place them."
-        )
+        notes.append(MIXED_CLOCKS)
     rows = [s.rows for s in scans]
     firsts = [s.first_ts for s in scans]
     lasts = [s.last_ts for s in scans]

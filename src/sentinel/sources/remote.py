@@ -20,7 +20,7 @@ from pathlib import Path
 from sentinel import schema
 from sentinel.engines.base import Engine
 from sentinel.errors import InputError
-from sentinel.sources.base import ReadOptions, Scan, projection, sql_list
+from sentinel.sources.base import MIXED_CLOCKS, ReadOptions, Scan, projection, sql_list
 from sentinel.sources.dataset import ADDRESS_SCHEMA, address_table_uri, summary_uri, sums_exactly
 from sentinel.sources.parquet import (
     _MAX_CS,
@@ -136,10 +136,13 @@ def _with_footers(engine: Engine, scan: Scan) -> Scan:
     rows = sum(f.rows for f in every)
     proven = rows > 0 and all(ok for ok, _, _ in proofs)
     # `sentinel import` marks course times of an unknown day (read back day-relative) and inputs without byte
-    # counts; a dataset's imports are alike, or mixed with dated ones (then its times are absolute).
+    # counts; a dataset's imports are alike, or mixed with dated ones (then its times are absolute, as for
+    # such local files, and the report says so).
+    relative = {f.metadata.get(RELATIVE_KEY) == b"true" for f in every}
     return dataclasses.replace(
         scan,
-        relative_time=all(f.metadata.get(RELATIVE_KEY) == b"true" for f in every),
+        relative_time=relative == {True},
+        notes=scan.notes + ((MIXED_CLOCKS,) if len(relative) > 1 else ()),
         bytes_known=not any(f.metadata.get(BYTES_UNKNOWN_KEY) == b"true" for f in every),
         rows=rows,
         proven_clean=proven,
