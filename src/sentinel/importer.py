@@ -215,10 +215,8 @@ def _writing(target: Path, execute: Callable[[str], None]) -> Callable[[str], No
     naming the dataset, not an internal one."""
 
     def write(sql: str) -> None:
-        try:
+        with _writing_files(target):
             execute(sql)
-        except duckdb.IOException as exc:
-            raise OutputError(f"{target}: cannot write the dataset ({first_line(exc)})") from exc
 
     return write
 
@@ -287,8 +285,8 @@ def _appending(target: Path) -> Iterator[None]:
                 shutil.rmtree(stale, ignore_errors=True)
             yield
     finally:
-        if new and list(meta.iterdir()) == [lock]:  # a dataset this append started, and nothing came of it
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):
+            if new and list(meta.iterdir()) == [lock]:  # a dataset this append started, and nothing came of it
                 lock.unlink()
                 for folder in reversed(new):
                     folder.rmdir()
@@ -296,11 +294,11 @@ def _appending(target: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _writing_files(target: Path) -> Iterator[None]:
-    """Python's writes into the dataset (address table, accounting, moves): a failed one (disk full, ...) is
-    the output's error, naming the dataset, as a failed write of the engine is (`_writing`)."""
+    """A block that writes the dataset, by the engine (`_writing`) or by Python (address table, accounting,
+    moves): a failed write (disk full, ...) is the output's error, naming the dataset, not an internal one."""
     try:
         yield
-    except OSError as exc:
+    except (OSError, duckdb.IOException) as exc:
         raise OutputError(f"{target}: cannot write the dataset ({first_line(exc)})") from exc
 
 

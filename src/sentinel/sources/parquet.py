@@ -179,6 +179,18 @@ def _statistics_prove_clean(
     return True, first, last
 
 
+def proven_together(
+    proofs: Sequence[tuple[bool, int | None, int | None]], rows: int
+) -> tuple[bool, int | None, int | None]:
+    """Files' statistics_prove_clean results taken together: whether they prove every one of their `rows`
+    (some) well formed, and then the time range of them all."""
+    if rows <= 0 or not all(ok for ok, _, _ in proofs):
+        return False, None, None
+    firsts = [f for _, f, _ in proofs if f is not None]
+    lasts = [la for _, _, la in proofs if la is not None]
+    return True, min(firsts, default=None), max(lasts, default=None)
+
+
 def _largest(statistics: Iterable[list[dict[str, ChunkStats]] | None], columns: Sequence[str]) -> int | None:
     """The largest value of integer `columns` over files' row-group statistics; None where one is missing."""
     top = -1
@@ -440,8 +452,7 @@ class CanonicalParquet:
         bytes_unknown = (file_schema.metadata or {}).get(BYTES_UNKNOWN_KEY) == b"true"
         # A dataset holds only rows that were well formed when imported: its statistics prove it, and the run
         # skips the validating pass as it does for a clean course file.
-        proofs = [_proof(statistics[p], schema.REQUIRED_NAMES) for p in paths]
-        proven = rows > 0 and all(ok for ok, _, _ in proofs)
+        proven, first, last = proven_together([_proof(statistics[p], schema.REQUIRED_NAMES) for p in paths], rows)
         return Scan(
             format="canonical",
             files=tuple(paths),
@@ -450,8 +461,8 @@ class CanonicalParquet:
             rows=rows,
             relative_time=relative,
             proven_clean=proven,
-            first_ts=min(f for _, f, _ in proofs if f is not None) if proven else None,
-            last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
+            first_ts=first,
+            last_ts=last,
             line_numbers="row",
             bytes_known=not bytes_unknown,
             address_table=address_table,

@@ -3,8 +3,8 @@
 An engine that reads such paths (Spark, with the cluster's Hadoop settings) says which columns they have
 (`Engine.parquet_columns`); the course and canonical layouts are told apart by those names, as for local
 files. A dataset written by `sentinel import` keeps its address ids: its address table is read by the engine
-too, and its files' footers, copied here one by one (a few kB each), prove its rows clean and find its
-summaries as for a local dataset. Course files are not read on this machine: the run validates their rows.
+too. Where the engine can copy the files' footers here (a few kB each), they prove the rows clean and give
+the time range, as for local files, and find a dataset's summaries; else the run validates the rows.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sentinel.sources.parquet import (
     RELATIVE_KEY,
     course_clock,
     course_columns,
+    proven_together,
     statistics_prove_clean,
 )
 from sentinel.sources.summaries import SUMMARIES, SUMMARISED_BYTES, SUMMARISED_ROWS
@@ -80,13 +81,12 @@ class _Footer:
 class _Footers:
     """Footers of files named by URI, copied by the engine (`copy_footer`: only their bytes cross the network)
     into a temporary folder, eight at a time (a cluster's file system answers each in milliseconds; a year of
-    daily files has thousands). Use it as a context manager; `available` is False for an engine that cannot
-    copy them (Spark Connect: no JVM on this side)."""
+    daily files has thousands). Use it as a context manager. An engine that cannot copy them (Spark Connect: no
+    JVM on this side) lists no files here."""
 
     def __init__(self, engine: Engine) -> None:
         self._list = getattr(engine, "parquet_files", None)
         self._copy = getattr(engine, "copy_footer", None)
-        self.available = self._list is not None and self._copy is not None
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> _Footers:
@@ -99,7 +99,7 @@ class _Footers:
 
     def files(self, uri: str) -> list[str]:
         """The files the engine reads as the Parquet at `uri` (none where it cannot list them)."""
-        return (self._list(uri) or []) if self.available and self._list else []
+        return (self._list(uri) or []) if self._list and self._copy else []
 
     def fetch(self, uris: Sequence[str | None], kind: str) -> list[_Footer | None]:
         """Each file's footer (None: no such file, or no readable footer)."""
@@ -134,7 +134,7 @@ def _with_footers(engine: Engine, scan: Scan) -> Scan:
                 summaries[name] = tuple(u for u in located if u is not None)
         proofs = [statistics_prove_clean(str(f.local), schema.REQUIRED_NAMES) for f in every]
     rows = sum(f.rows for f in every)
-    proven = rows > 0 and all(ok for ok, _, _ in proofs)
+    proven, first, last = proven_together(proofs, rows)
     # `sentinel import` marks course times of an unknown day (read back day-relative) and inputs without byte
     # counts; a dataset's imports are alike, or mixed with dated ones (then its times are absolute, as for
     # such local files, and the report says so).
@@ -146,8 +146,8 @@ def _with_footers(engine: Engine, scan: Scan) -> Scan:
         bytes_known=not any(f.metadata.get(BYTES_UNKNOWN_KEY) == b"true" for f in every),
         rows=rows,
         proven_clean=proven,
-        first_ts=min(f for _, f, _ in proofs if f is not None) if proven else None,
-        last_ts=max(la for _, _, la in proofs if la is not None) if proven else None,
+        first_ts=first,
+        last_ts=last,
         summaries=summaries,
     )
 
@@ -184,10 +184,7 @@ def _course(engine: Engine, uri: str, options: ReadOptions) -> Scan:
         found = footers.fetch(footers.files(uri), "course")
         proofs = [statistics_prove_clean(str(f.local), schema.COURSE_NAMES, _MAX_CS) for f in found if f is not None]
     rows = sum(f.rows for f in found if f is not None)
-    proven = bool(found) and None not in found and rows > 0 and all(ok for ok, _, _ in proofs)
-    firsts = [f for _, f, _ in proofs if f is not None]
-    lasts = [la for _, _, la in proofs if la is not None]
-    first, last = (min(firsts), max(lasts)) if proven and firsts and lasts else (None, None)
+    proven, first, last = proven_together(proofs, rows) if None not in found else (False, None, None)
     if not proven:
         first = engine.query(
             f"SELECT min({value}) FILTER (WHERE abs({value}) <= {_MAX_CS}) AS m FROM read_parquet({sql_list([uri])})"
