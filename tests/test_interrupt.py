@@ -124,11 +124,15 @@ def test_python_s_own_interrupt_during_a_query_is_a_keyboard_interrupt():
         def interrupt(self):
             pass
 
+        execute = sql  # statements too (sentinel import's COPY): it was "internal error: RuntimeError"
+
     engine = DuckDBEngine()
     real, engine._con = engine._con, Interrupted()
     try:
         with pytest.raises(KeyboardInterrupt):
             engine.query("SELECT 1")
+        with pytest.raises(KeyboardInterrupt):
+            engine.execute("COPY (SELECT 1) TO 'x.parquet'")
     finally:
         real.close()
 

@@ -54,8 +54,8 @@ class DuckDBEngine:
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         return self._read(lambda: self._con.sql(sql, params=params or None).to_arrow_table())
 
-    def _read(self, run: Callable[[], _T]) -> _T:
-        """Run what reads the input: interruptible, with its errors mapped to the user's (bad data, memory)."""
+    def _interruptible(self, run: Callable[[], _T]) -> _T:
+        """Run a statement that Ctrl-C stops: as KeyboardInterrupt, however DuckDB reports it."""
         interrupt.check()
         try:
             with interrupt.cancelling(self._con.interrupt):
@@ -66,6 +66,13 @@ class DuckDBEngine:
             if "Query interrupted" not in str(exc):
                 raise
             raise KeyboardInterrupt from None  # Python's own handler: DuckDB reports it as a RuntimeError
+        interrupt.check()  # an interrupt that came as the statement finished
+        return result
+
+    def _read(self, run: Callable[[], _T]) -> _T:
+        """Run what reads the input: interruptible, with its errors mapped to the user's (bad data, memory)."""
+        try:
+            return self._interruptible(run)
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             # What a damaged input file raises mid-scan; errors of our own SQL stay bugs (exit 1).
             raise UnreadableData(first_line(exc)) from exc
@@ -82,12 +89,10 @@ class DuckDBEngine:
             if type(exc) is not duckdb.Error:
                 raise
             raise UnreadableData(first_line(exc)) from exc
-        interrupt.check()  # an interrupt that came as the query finished
-        return result
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        interrupt.check()
-        self._con.execute(sql, params or [])
+        # Its errors are the caller's to map (a COPY that cannot write is the output's, not the input's).
+        self._interruptible(lambda: self._con.execute(sql, params or []))
 
     def register(self, name: str, table: pa.Table) -> None:
         self._registered[name] = table  # DuckDB reads the Arrow buffers in place; keep them alive
