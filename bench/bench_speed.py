@@ -14,8 +14,10 @@ of the whole tree sampled every 0.1 s from /proc (which counts the JVM that Spar
 - sentinel dataset: the same analyses on the large capture imported once (`sentinel import`, not timed);
 - sentinel spark: the same analyses with `--engine spark` (Spark local mode on this machine's cores), and its
   start-up two ways: a process that only starts Sentinel's Spark session (JVM and session, as a run does: the
-  ratio "excluding start-up" takes its median off the 10M-flow run's), and the same command on a 30,000-flow
-  capture (start-up plus the first, cold queries) (with --spark; needs Java 17).
+  ratio "excluding start-up" takes its median off the 10M-flow run's), and the same command on a 40,000-flow
+  capture (start-up plus the first, cold queries) (with --spark; needs Java 17). They run as a user's runs do
+  after the first: with the class-data archive the first run's JVM writes (made by an untimed run if missing);
+  --spark-without-archive adds the session and the 10M-flow run without it.
 
 Captures come from `sentinel simulate --seed 1 --attacks` and are kept in --workdir for the next run. The legacy
 GeoIP files are looked up in ../shared/data/geoip-legacy (SENTINEL_SHARED_DATA replaces ../shared/data); without
@@ -43,6 +45,7 @@ from importlib import metadata
 from pathlib import Path
 
 from machine import cpu_model, load_average, total_ram_gb, usable_cpus  # bench/machine.py
+from sentinel.engines.spark_jvm import ARCHIVE_ENV
 from sentinel.sources.dataset import address_table_path, summaries_of
 from sentinel.sources.summaries import SUMMARIES
 
@@ -50,6 +53,8 @@ REPO = Path(__file__).resolve().parents[1]
 ORIGINAL = REPO / "bench" / "original_sentinel.py"
 COUNTRY_DAT = "GeoIP-course-GeoLite2-20230414.dat"
 ASN_DAT = "GeoIPASNum-20140916.dat"
+TINY_FLOWS = 40_000  # the simulator needs about 36,000 flows for its 200 hosts
+SPARK_ARCHIVE_HINT = "the user cache's spark/ folder"
 SUBNET = "192.168.104.0/24"
 ANALYSES = ["-cv", "-td", "-dx", "90", "-bn", SUBNET]
 
@@ -94,6 +99,31 @@ def sentinel_executable(workdir: Path) -> str:
     subprocess.run([str(python), "-m", "pip", "install", "-q", f"{REPO}[spark]"], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(REPO)], check=True)
     return str(venv / "bin" / "sentinel")
+
+
+def ensure_class_archive(python: str, command: Callable[[Path], list[str]], workdir: Path) -> None:
+    """Spark runs as a user's do after the first: with the class-data archive that the first run's JVM writes
+    as it exits (sentinel.engines.spark_jvm). Made here by one untimed run if it is missing, then awaited."""
+    check = (
+        "import sys; from sentinel.engines import spark_jvm as j; k = j.installation_key(); d = j.archive_dir(); "
+        "sys.exit(0 if k and any(j.is_complete(p) for p in d.glob(f'spark-classes-{k}.*')) else 1)"
+    )
+    if subprocess.run([python, "-c", check]).returncode == 0:
+        print(f"spark class archive: reusing the one in {SPARK_ARCHIVE_HINT}")
+        return
+    print(f"spark class archive: one untimed Spark run writes it into {SPARK_ARCHIVE_HINT}", flush=True)
+    start = time.perf_counter()
+    out_dir = Path(tempfile.mkdtemp(prefix="out-archive-", dir=workdir))
+    try:
+        subprocess.run(command(out_dir), cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    while subprocess.run([python, "-c", check]).returncode != 0:
+        if time.perf_counter() - start > 300:
+            print("  not written within 300 s: the Spark runs go without it", flush=True)
+            return
+        time.sleep(1)
+    print(f"  written in {time.perf_counter() - start:.1f} s (the run, then the JVM's exit)", flush=True)
 
 
 def parquet_rows(path: Path) -> int | None:
@@ -248,6 +278,11 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "sentinel-bench")
     parser.add_argument("--spark", action="store_true", help="also Sentinel on Spark local (slow; needs Java 17)")
     parser.add_argument("--spark-repeat", type=int, default=1, help="runs on Spark (default 1)")
+    parser.add_argument(
+        "--spark-without-archive",
+        action="store_true",
+        help=f"also the Spark session and the 10M run with {ARCHIVE_ENV}=0 (no class-data archive)",
+    )
     args = parser.parse_args()
     if min(args.repeat, args.original_repeat, args.sentinel_flows, args.original_flows) < 1:
         parser.error("flow counts and repeats must be at least 1")
@@ -302,14 +337,26 @@ def main() -> int:
     sentinel_dataset = Run("sentinel dataset", args.sentinel_flows, sentinel_run(dataset), args.repeat)
     spark_runs: list[Run] = []
     if args.spark:
-        tiny = ensure_capture(sentinel, workdir, 30_000)  # the simulator needs ~25k flows for 200 hosts
+        tiny = ensure_capture(sentinel, workdir, TINY_FLOWS)
         session = "from sentinel.engines.spark_engine import SparkEngine; SparkEngine()"
         python = str(Path(sentinel).with_name("python"))
+        ensure_class_archive(python, sentinel_run(tiny, "--engine", "spark"), workdir)
         spark_runs = [
             Run("spark session", 0, lambda _out: [python, "-c", session], args.spark_repeat),
-            Run("spark start-up", 30_000, sentinel_run(tiny, "--engine", "spark"), args.spark_repeat),
+            Run("spark start-up", TINY_FLOWS, sentinel_run(tiny, "--engine", "spark"), args.spark_repeat),
             Run("sentinel spark", args.sentinel_flows, sentinel_run(big, "--engine", "spark"), args.spark_repeat),
         ]
+        if args.spark_without_archive:
+            without = ["env", f"{ARCHIVE_ENV}=0"]
+            spark_runs += [
+                Run("spark session, no archive", 0, lambda _out: [*without, python, "-c", session], args.spark_repeat),
+                Run(
+                    "sentinel spark, no archive",
+                    args.sentinel_flows,
+                    lambda out: [*without, *sentinel_run(big, "--engine", "spark")(out)],
+                    args.spark_repeat,
+                ),
+            ]
     original: Run | None = None
     if have_geoip:
         # -o as Sentinel gets it: the Markdown report with the per-alert GeoIP lookups, charts in the run's folder.
@@ -368,7 +415,7 @@ def main() -> int:
         ratio = sentinel_big.median / sentinel_dataset.median
         print(f"speed on the imported dataset / on the course Parquet ({n_big}): {ratio:.2f}×   (aim > 1×)")
     if spark_runs and all(ok(r) for r in spark_runs) and ok(sentinel_big):
-        session_run, start_up, spark_big = spark_runs
+        session_run, start_up, spark_big = spark_runs[:3]
         spark_ratio = fmt_ratio(spark_big.median / sentinel_big.median, "≤ 5×")
         analysis = spark_big.median - session_run.median
         print(f"time Sentinel on Spark local({n_big}) / on DuckDB({n_big}): {spark_ratio}")
@@ -377,7 +424,14 @@ def main() -> int:
             f"{analysis / sentinel_big.median:.1f}×"
         )
         print(f"Spark session start-up (JVM and session alone): {session_run.median:.1f} s")
-        print(f"Spark start-up with the first, cold queries (a 30,000-flow run): {start_up.median:.1f} s")
+        print(f"Spark start-up with the first, cold queries (a {TINY_FLOWS:,}-flow run): {start_up.median:.1f} s")
+        if len(spark_runs) == 5:
+            bare_session, bare_big = spark_runs[3:]
+            print(
+                f"without the class archive: session {bare_session.median:.1f} s, Spark local({n_big}) "
+                f"{bare_big.median:.1f} s ({bare_big.median / sentinel_big.median:.1f}× DuckDB); "
+                f"the archive saves {bare_big.median - spark_big.median:.1f} s a run"
+            )
 
     print(f"\ncommands, in order (cwd {workdir}; each --out-dir was a fresh temporary folder, removed afterwards):")
     for run in runs:

@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 # It is removed when the run ends (each run left one behind in the temporary folder).
 os.environ["SENTINEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="sentinel-test-cache-")
 atexit.register(shutil.rmtree, os.environ["SENTINEL_CACHE_DIR"], ignore_errors=True)
+# Spark JVMs the tests start write no class archive at exit (seconds of work after each; the tests of the
+# archive itself switch it on).
+os.environ["SENTINEL_SPARK_CLASS_ARCHIVE"] = "0"
 
 
 def shared_data_dir() -> Path:

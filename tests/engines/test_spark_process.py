@@ -121,3 +121,32 @@ def test_spark_connect_gives_the_same_report(day, connect_server):
     assert remote.returncode == 0 and remote.stderr == "", remote.stderr
     duck = json.loads(_sentinel(["--data", str(day), "--json", "-", "-q"]).stdout)
     assert _without_time(json.loads(remote.stdout)) == _without_time(duck)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads which files the JVM mapped from /proc")
+def test_class_archive_written_after_first_run_then_mapped(day, tmp_path):
+    """The first run's JVM writes the class archive as it exits (after Sentinel's process ended); the next
+    JVM Sentinel starts maps it."""
+    _needs_spark()
+    env = {"SENTINEL_CACHE_DIR": str(tmp_path), "SENTINEL_SPARK_CLASS_ARCHIVE": "1"}
+    first = _sentinel(["--data", str(day), "--engine", "spark", "-cv", "-q"], env)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    folder = tmp_path / "spark"
+    deadline = time.monotonic() + 180
+    from sentinel.engines.spark_jvm import is_complete
+
+    while not any(is_complete(p) for p in folder.glob("*.part")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    [part] = folder.glob("*.part")
+    assert is_complete(part), "no complete class archive 180 s after the run"
+    script = (
+        "from pyspark import SparkContext; from sentinel.engines.spark_engine import SparkEngine; "
+        "SparkEngine('local[1]'); print(open(f'/proc/{SparkContext._gateway.proc.pid}/maps').read())"
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env={**os.environ, **env}
+    )
+    assert second.returncode == 0, second.stderr
+    [archive] = folder.glob("*.jsa")
+    assert not list(folder.glob("*.part"))
+    assert str(archive) in second.stdout  # the JVM mapped it

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 
 from sentinel import interrupt
-from sentinel.engines import dialect
+from sentinel.engines import dialect, spark_jvm
 from sentinel.errors import ConfigError, InputError, UnreadableData, first_line
 
 if TYPE_CHECKING:
@@ -50,10 +50,6 @@ def _session(master: str | None) -> tuple[Any, bool]:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active, False
-    # The JVM is launched with these (the builder's settings come too late for logging); a user's own wins.
-    os.environ.setdefault(
-        "PYSPARK_SUBMIT_ARGS", f"--driver-java-options -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} pyspark-shell"
-    )
     builder = SparkSession.builder.appName("sentinel")
     if os.environ.get("SPARK_REMOTE") and not master:
         builder = builder.remote(os.environ["SPARK_REMOTE"])
@@ -100,6 +96,12 @@ def _launch_quietly(settings: dict[str, str]) -> None:
 
     if SparkContext._gateway is not None:  # a JVM this process started before: it is reused
         return
+    # The JVM is launched with these (the builder's settings come too late for them); a user's own wins.
+    own_args = "PYSPARK_SUBMIT_ARGS" not in os.environ
+    if own_args:
+        java = [f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"]
+        java += spark_jvm.java_options(settings.get("spark.master"))
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f'--driver-java-options "{" ".join(java)}" pyspark-shell'
     log = tempfile.NamedTemporaryFile(prefix="sentinel-spark-", suffix=".log", delete=False)  # noqa: SIM115
     try:
         conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
@@ -109,6 +111,8 @@ def _launch_quietly(settings: dict[str, str]) -> None:
         why = _last_line(Path(log.name)) or first_line(exc)
         raise ConfigError(f"--engine spark: cannot start Spark's JVM ({why})") from exc
     finally:
+        if own_args:  # this launch's (an archive to write names a file of its own)
+            del os.environ["PYSPARK_SUBMIT_ARGS"]
         log.close()  # the JVM keeps its own descriptor: its later lines go to the removed file, unseen
         _remove(log.name)
     SparkContext._ensure_initialized(gateway=gateway)

@@ -23,23 +23,13 @@ from sentinel.enrich.geodb import (
     split_legacy_org,
 )
 from sentinel.errors import GeoIPError
+from sentinel.user_cache import cache_dir
 
-CACHE_ENV = "SENTINEL_CACHE_DIR"
 #: The files `sentinel geoip update` writes into cache_dir()/geoip, and later runs read.
 CACHED_FILES = {"country": "dbip-country-lite.mmdb", "asn": "dbip-asn-lite.mmdb"}
 DBIP_LICENCE = "CC BY 4.0, IP Geolocation by DB-IP (https://db-ip.com)"
 _TAIL = 128 * 1024
 _DATE8 = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
-
-
-def cache_dir() -> Path:
-    """Sentinel's user cache directory (platformdirs), or $SENTINEL_CACHE_DIR."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("sentinel", appauthor=False))
 
 
 def geoip_cache() -> Path:

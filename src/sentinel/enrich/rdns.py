@@ -53,7 +53,7 @@ class RdnsCache:
 
     @classmethod
     def default(cls) -> RdnsCache:
-        from sentinel.enrich.databases import cache_dir
+        from sentinel.user_cache import cache_dir
 
         return cls(cache_dir() / CACHE_FILE)
 

@@ -1,0 +1,139 @@
+"""Options for the Spark JVM that Sentinel launches itself: a class-data archive, and the collector.
+
+Measured on 2 cores (bench/bench_speed.py, README Performance): a JVM loads some ten thousand Spark classes
+before the first query, about 7 s of the run. Java's application class-data sharing (AppCDS) writes the
+classes a run loaded into an archive as the JVM exits (`-XX:ArchiveClassesAtExit`); later JVMs map it
+(`-XX:SharedArchiveFile`) instead of loading and verifying each class again. The archive lives in the
+user cache, one per Java and pyspark installation (it is only valid for those); the JVM checks it and
+ignores one that does not match. Set SENTINEL_SPARK_CLASS_ARCHIVE=0 to go without it.
+
+The JVM writes the archive after Sentinel's process has ended (a run does not wait for it), to a `.part`
+file, header last: a `.part` whose header carries the archive's magic number is complete, and the next
+launch renames it into place. One with no header is being written, or its JVM was killed; it is removed
+once it is an hour old.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from sentinel.user_cache import cache_dir
+
+ARCHIVE_ENV = "SENTINEL_SPARK_CLASS_ARCHIVE"
+#: The first four bytes of a complete dynamic archive (CDS_DYNAMIC_ARCHIVE_MAGIC, little-endian).
+DYNAMIC_MAGIC = (0xF00BABA8).to_bytes(4, "little")
+STALE_PART_S = 3600  # a .part without its header, older than this, was left by a killed JVM
+UNUSED_ARCHIVE_S = 30 * 86400  # archives of other installations, unused this long, are removed
+_PREFIX = "spark-classes-"
+
+
+def archive_dir() -> Path:
+    return cache_dir() / "spark"
+
+
+def java_options(master: str | None) -> list[str]:
+    """JVM options for a driver Sentinel starts with `master` (None: under spark-submit, not Sentinel's)."""
+    options = collector(master)
+    if os.environ.get(ARCHIVE_ENV, "1").strip().lower() not in {"0", "off", "no", "false"}:
+        key = installation_key()
+        if key is not None:
+            options += archive_options(archive_dir(), key)
+    return options
+
+
+def collector(master: str | None) -> list[str]:
+    """The serial collector where Spark runs in this JVM on at most two cores: on 2 cores the JVM's default
+    (G1) took 15% longer (its concurrent threads and barriers compete with the two task threads). Elsewhere
+    the JVM's own choice stands (not measured)."""
+    cores = local_cores(master)
+    return ["-XX:+UseSerialGC"] if cores is not None and cores <= 2 else []
+
+
+def local_cores(master: str | None) -> int | None:
+    """The task threads of a local master (local, local[N], local[*], local[N,F]); None for a cluster."""
+    if master is None:
+        return None
+    match = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master.strip())
+    if match is None:
+        return None
+    given = match.group(1)
+    if given is None:
+        return 1
+    return os.cpu_count() or 1 if given == "*" else int(given)
+
+
+def installation_key() -> str | None:
+    """What an archive is valid for: this Java binary (as spark-class picks it) and this pyspark."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    try:
+        import pyspark
+
+        java_path = Path(java).resolve() if java else None
+        if java_path is None:
+            return None
+        stat = java_path.stat()
+    except (ImportError, OSError):
+        return None
+    text = f"{java_path}|{stat.st_size}|{stat.st_mtime_ns}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def archive_options(directory: Path, key: str, now: float | None = None) -> list[str]:
+    """Map the archive if one is there; else have this JVM write one at exit, unless another is writing it.
+
+    Paths with whitespace or quotes are left out: spark-submit splits the driver's Java options on them.
+    """
+    if any(c.isspace() or c in "'\"" for c in str(directory)):
+        return []
+    now = time.time() if now is None else now
+    final = directory / f"{_PREFIX}{key}.jsa"
+    with contextlib.suppress(OSError):  # an unwritable cache: the run goes on without an archive
+        if not is_complete(final):
+            _remove(final)
+            writing = False
+            for part in sorted(directory.glob(f"{_PREFIX}{key}.*.part")):
+                if is_complete(part):
+                    os.replace(part, final)
+                    break
+                if now - part.stat().st_mtime > STALE_PART_S:
+                    _remove(part)
+                else:
+                    writing = True
+            if not is_complete(final):
+                if writing:
+                    return []
+                directory.mkdir(parents=True, exist_ok=True)
+                return [f"-XX:ArchiveClassesAtExit={directory / f'{_PREFIX}{key}.{uuid.uuid4().hex}.part'}"]
+        os.utime(final, (now, now))  # its modification time says when it was last used
+        _prune(directory, keep=final, now=now)
+        return [f"-XX:SharedArchiveFile={final}"]
+    return []
+
+
+def is_complete(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(4) == DYNAMIC_MAGIC
+    except OSError:
+        return False
+
+
+def _prune(directory: Path, keep: Path, now: float) -> None:
+    """Archives of other installations (an upgrade leaves one behind) go once unused for a month."""
+    for path in directory.glob(f"{_PREFIX}*.jsa"):
+        with contextlib.suppress(OSError):
+            if path != keep and now - path.stat().st_mtime > UNUSED_ARCHIVE_S:
+                path.unlink()
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
