@@ -383,14 +383,14 @@ def main() -> int:
 
     print(f"\nload average after: {load_average()}")
     print("\nresults (wall time of the whole process, median of the repeats; peak RSS: largest of the repeats)\n")
-    print(f"{'run':<20} {'flows':>12} {'runs':>5} {'median s':>10} {'flows/s':>14} {'peak RSS MB':>12}")
+    print(f"{'run':<26} {'flows':>12} {'runs':>5} {'median s':>10} {'flows/s':>14} {'peak RSS MB':>12}")
     for run in runs:
         if run.error or not run.seconds:
-            print(f"{run.name:<20} {run.flows:>12,} {'':>5} {'FAILED':>10}")
+            print(f"{run.name:<26} {run.flows:>12,} {'':>5} {'FAILED':>10}")
             continue
         peak = f"{max(run.peak_kb) / 1024:,.0f}" if run.peak_kb else "n/a"
         rate = f"{run.flows / run.median:>14,.0f}" if run.flows else f"{'–':>14}"
-        print(f"{run.name:<20} {run.flows:>12,} {len(run.seconds):>5} {run.median:>10.2f} {rate} {peak:>12}")
+        print(f"{run.name:<26} {run.flows:>12,} {len(run.seconds):>5} {run.median:>10.2f} {rate} {peak:>12}")
 
     def ok(run: Run | None) -> bool:
         return run is not None and not run.error and bool(run.seconds)
