@@ -66,6 +66,17 @@ def test_complete_part_is_moved_into_place_and_mapped(tmp_path):
     assert _final(tmp_path).stat().st_mtime == NOW  # marked as used
 
 
+def test_parts_of_two_first_runs_at_once_leave_one_archive(tmp_path):
+    for name in ("a", "b"):
+        _write(tmp_path / f"spark-classes-{KEY}.{name}.part", complete=True, mtime=NOW - 5)
+    assert archive_options(tmp_path, KEY, NOW) == [f"-XX:SharedArchiveFile={_final(tmp_path)}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [_final(tmp_path).name]
+    # and one finished after the archive was in place goes at the next launch
+    _write(tmp_path / f"spark-classes-{KEY}.c.part", complete=True, mtime=NOW - 5)
+    assert archive_options(tmp_path, KEY, NOW) == [f"-XX:SharedArchiveFile={_final(tmp_path)}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [_final(tmp_path).name]
+
+
 def test_part_being_written_is_left_alone_and_no_second_one_started(tmp_path):
     part = _write(tmp_path / f"spark-classes-{KEY}.abc.part", complete=False, mtime=NOW - 60)
     assert archive_options(tmp_path, KEY, NOW) == []

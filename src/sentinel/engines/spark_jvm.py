@@ -98,20 +98,20 @@ def archive_options(directory: Path, key: str, now: float | None = None) -> list
     with contextlib.suppress(OSError):  # an unwritable cache: the run goes on without an archive
         if not is_complete(final):
             _remove(final)
-            writing = False
-            for part in sorted(directory.glob(f"{_PREFIX}{key}.*.part")):
-                if is_complete(part):
-                    os.replace(part, final)
-                    break
-                if now - part.stat().st_mtime > STALE_PART_S:
-                    _remove(part)
-                else:
-                    writing = True
-            if not is_complete(final):
-                if writing:
-                    return []
-                directory.mkdir(parents=True, exist_ok=True)
-                return [f"-XX:ArchiveClassesAtExit={directory / f'{_PREFIX}{key}.{uuid.uuid4().hex}.part'}"]
+        writing = False
+        # Two first runs at once each write one: the first complete is moved into place, the others go.
+        for part in sorted(directory.glob(f"{_PREFIX}{key}.*.part")):
+            if is_complete(part) and not is_complete(final):
+                os.replace(part, final)
+            elif is_complete(part) or now - part.stat().st_mtime > STALE_PART_S:
+                _remove(part)
+            else:
+                writing = True
+        if not is_complete(final):
+            if writing:
+                return []
+            directory.mkdir(parents=True, exist_ok=True)
+            return [f"-XX:ArchiveClassesAtExit={directory / f'{_PREFIX}{key}.{uuid.uuid4().hex}.part'}"]
         os.utime(final, (now, now))  # its modification time says when it was last used
         _prune(directory, keep=final, now=now)
         return [f"-XX:SharedArchiveFile={final}"]
