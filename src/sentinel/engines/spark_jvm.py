@@ -1,11 +1,12 @@
 """Options for the Spark JVM that Sentinel launches itself: a class-data archive, and the collector.
 
-Measured on 2 cores (bench/bench_speed.py, README Performance): a JVM loads some ten thousand Spark classes
-before the first query, about 7 s of the run. Java's application class-data sharing (AppCDS) writes the
-classes a run loaded into an archive as the JVM exits (`-XX:ArchiveClassesAtExit`); later JVMs map it
-(`-XX:SharedArchiveFile`) instead of loading and verifying each class again. The archive lives in the
-user cache, one per Java and pyspark installation (it is only valid for those); the JVM checks it and
-ignores one that does not match. Set SENTINEL_SPARK_CLASS_ARCHIVE=0 to go without it.
+Measured on 2 cores (bench/bench_speed.py, README Performance): a JVM loads more than ten thousand classes
+before its first query (17,297 for a session and one `SELECT 1`), several seconds of the run. Java's
+application class-data sharing (AppCDS) writes the classes a run loaded into an archive as the JVM exits
+(`-XX:ArchiveClassesAtExit`); later JVMs map it (`-XX:SharedArchiveFile`) instead of loading and verifying
+each class again. The archive lives in the user cache, one per Java and pyspark installation (it is only
+valid for those); the JVM checks it and ignores one that does not match. Set SENTINEL_SPARK_CLASS_ARCHIVE=0
+to go without it.
 
 The JVM writes the archive after Sentinel's process has ended (a run does not wait for it), to a `.part`
 file, header last: a `.part` whose header carries the archive's magic number is complete, and the next
