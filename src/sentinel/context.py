@@ -107,6 +107,7 @@ class Context:
 
     # -- preparation: validate rows, build the IP dimension, define the `flows` view ----------------
     def _prepare(self, geoip: Callable[[], GeoStack]) -> None:
+        self._sources_known = False  # whether `protocol_sources` holds the distinct sources (text keys)
         validate = not self.source.proven_clean or not self._protocols_valid()
         if self.keys.ids and not validate:
             # An imported dataset's summaries: a fraction of the flows' rows, and the same sums.
@@ -119,7 +120,8 @@ class Context:
             f"SELECT a.ip FROM (SELECT DISTINCT src_id FROM {self.summary('hours') or 'raw_flows'}) s "
             "JOIN addresses a ON a.id = s.src_id"
             if self.keys.ids
-            else "SELECT DISTINCT src_ip FROM raw_flows WHERE src_ip IS NOT NULL AND src_ip <> ''"
+            else f"SELECT DISTINCT src_ip FROM {'protocol_sources' if self._sources_known else 'raw_flows'} "
+            "WHERE src_ip IS NOT NULL AND src_ip <> ''"
         )
         self.ip_dim = ipdim.build(
             self.engine,
@@ -252,8 +254,16 @@ class Context:
     def _protocols_valid(self) -> bool:
         """Whether every proto value is a protocol name: statistics cannot prove it, its few values can."""
         bad = MALFORMED["missing or invalid proto"]
-        table = self.engine.query("SELECT DISTINCT proto FROM raw_flows")
-        self.engine.register("distinct_protos", table)
+        if self.keys.ids:  # an imported dataset: its sources come from a summary (or ids), cheaper than here
+            self.engine.register("distinct_protos", self.engine.query("SELECT DISTINCT proto FROM raw_flows"))
+        else:
+            # The distinct sources (for the IP dimension) ride on the same scan: a handful of protocols per
+            # source keeps the pairs few, and Spark saves a job that read the whole input for them (2.8 s
+            # of 33 s on the 10M-flow day).
+            pairs = self.engine.query("SELECT DISTINCT proto, src_ip FROM raw_flows")
+            self.engine.register("protocol_sources", pairs)
+            self.engine.register("distinct_protos", self.engine.query("SELECT DISTINCT proto FROM protocol_sources"))
+            self._sources_known = True
         return self.engine.query(f"SELECT count(*) AS n FROM distinct_protos WHERE {bad}")["n"][0].as_py() == 0
 
     def _examples(self) -> tuple[str, ...]:
