@@ -18,8 +18,9 @@ does not make or makes wrongly (ENGINES.md measured them; both engines then run 
 - `CREATE VIEW` becomes `CREATE TEMPORARY VIEW`;
 - sums are exact: DuckDB sums integers as HUGEINT, Spark's BIGINT sum would overflow, so Spark sums
   DECIMAL(38, 0) (and HUGEINT casts become DECIMAL(38, 0): both reach Arrow as decimal128(38, 0)). The
-  heavy passes' byte sums call `sentinel_exact_sum(x)` instead, which Spark computes as three BIGINT sums
-  (sentinel.engines.functions: a DECIMAL sum makes Spark aggregate by sorting).
+  heavy passes' byte sums call `sentinel_exact_sum(x)` instead, which Spark computes as one BIGINT sum
+  (a DECIMAL sum makes Spark aggregate by sorting); Spark's ANSI mode fails it on overflow, and the engine
+  then runs the statement again with three BIGINT sums of x's parts (sentinel.engines.functions).
 
 Quantiles, list aggregation and integer division are not used by the shared queries, or sqlglot maps them
 exactly (`//` to `DIV`, both truncating towards zero).
@@ -32,17 +33,19 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
-from sentinel.engines.functions import SPARK_TEMPLATES
+from sentinel.engines.functions import SPARK_EXACT_TEMPLATES, SPARK_TEMPLATES
 from sentinel.errors import ConfigError
 
 #: (paths, options) -> the name of a registered view that reads those Parquet files (with `_file`).
 ParquetViews = Callable[[list[str], dict[str, object]], str]
 
 
-def to_spark(sql: str, parquet_view: ParquetViews) -> str:
-    """The Spark SQL of a DuckDB-dialect statement; ConfigError for what Spark cannot read."""
+def to_spark(sql: str, parquet_view: ParquetViews, exact_sums: bool = False) -> str:
+    """The Spark SQL of a DuckDB-dialect statement; ConfigError for what Spark cannot read. `exact_sums`:
+    `sentinel_exact_sum` as three part sums, for the second run of a statement whose one-sum form overflowed."""
+    templates = SPARK_EXACT_TEMPLATES if exact_sums else SPARK_TEMPLATES
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(lambda node: _rewrite(node, parquet_view))
+    tree = tree.transform(lambda node: _rewrite(node, parquet_view, templates))
     if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "VIEW":
         props = tree.args.get("properties") or exp.Properties(expressions=[])
         props.append("expressions", exp.TemporaryProperty())
@@ -65,7 +68,7 @@ def tables_read(sql: str) -> set[str] | None:
     return names - ctes
 
 
-def _rewrite(node: exp.Expr, parquet_view: ParquetViews) -> exp.Expr:
+def _rewrite(node: exp.Expr, parquet_view: ParquetViews, templates: dict[str, str]) -> exp.Expr:
     if isinstance(node, exp.ReadParquet):
         paths, options = _table_function_args(node)
         return exp.to_identifier(parquet_view(paths, options))
@@ -89,10 +92,10 @@ def _rewrite(node: exp.Expr, parquet_view: ParquetViews) -> exp.Expr:
         return exp.Sum(this=exp.cast(node.this, _EXACT))
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.INT128:
         if isinstance(node.this, exp.Sum):  # sqlglot does not revisit what a rewrite returns
-            return _rewrite(node.this, parquet_view)
+            return _rewrite(node.this, parquet_view, templates)
         return exp.cast(node.this, _EXACT)
-    if isinstance(node, exp.Anonymous) and str(node.this).lower() in SPARK_TEMPLATES:
-        template = SPARK_TEMPLATES[str(node.this).lower()]
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() in templates:
+        template = templates[str(node.this).lower()]
         return sqlglot.parse_one(template.format(*(a.sql("spark") for a in node.expressions)), read="spark")
     return node
 

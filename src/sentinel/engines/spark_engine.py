@@ -58,6 +58,8 @@ def _session(master: str | None) -> tuple[Any, bool]:
             # Times are UTC in and out; small result sets; no web UI for a command-line run.
             "spark.app.name": "sentinel",
             "spark.sql.session.timeZone": "UTC",
+            # Overflow fails a statement instead of wrapping (Spark 4's default): byte sums rely on it.
+            "spark.sql.ansi.enabled": "true",
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 2))),
             "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -146,12 +148,15 @@ class SparkEngine:
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         self.spark, self._owned = _session(master)
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
+        # A session Sentinel did not start may wrap on overflow: its sums are then always the exact form.
+        self._ansi = str(self.spark.conf.get("spark.sql.ansi.enabled", "false")).lower() == "true"
         self._sources: dict[tuple[tuple[str, ...], bool], str] = {}
         self._temp_tables: dict[str, Any] = {}  # name -> its cached DataFrame
         # Tables registered from Arrow (lower-case name -> table), and those the driver's DuckDB has now.
         self._registered: dict[str, pa.Table] = {}
         self._local_tables: dict[str, pa.Table] = {}
         self._local: DuckDBEngine | None = None
+        self.exact_reruns = 0  # statements run again with exact sums after their fast sums overflowed
 
     # -- Sentinel SQL -> Spark --------------------------------------------------------------------
     def _parquet_view(self, paths: list[str], options: dict[str, object]) -> str:
@@ -173,8 +178,19 @@ class SparkEngine:
             self._sources[key] = view
         return self._sources[key]
 
-    def translate(self, sql: str) -> str:
-        return dialect.to_spark(sql, self._parquet_view)
+    def translate(self, sql: str, exact_sums: bool = False) -> str:
+        return dialect.to_spark(sql, self._parquet_view, exact_sums=exact_sums or not self._ansi)
+
+    def _summing(self, sql: str, run: Callable[[bool], _T]) -> _T:
+        """`run(False)`: the statement with one BIGINT sum per `sentinel_exact_sum`; where one overflowed (ANSI
+        mode fails it), `run(True)`: the same statement with the exact three-part sums."""
+        try:
+            return run(False)
+        except Exception as exc:
+            if "ARITHMETIC_OVERFLOW" not in str(exc) or "sentinel_exact_sum" not in sql.lower():
+                raise
+        self.exact_reruns += 1
+        return run(True)
 
     def _cancel(self) -> None:
         """Stop the running Spark jobs (Ctrl-C). Called from the signal handler while the main thread waits in
@@ -204,8 +220,7 @@ class SparkEngine:
                     local.register(name, table)
                     self._local_tables[name] = table
             return local.query(sql, params)
-        frame = self._sql(sql, params)
-        return _plain_types(self._action(frame.toArrow))
+        return self._summing(sql, lambda exact: _plain_types(self._action(self._sql(sql, params, exact).toArrow)))
 
     def _small_tables(self, sql: str) -> dict[str, pa.Table] | None:
         """The registered tables `sql` reads, when it reads nothing else; else None."""
@@ -233,9 +248,9 @@ class SparkEngine:
         interrupt.check()
         self._sql(sql, params)
 
-    def _sql(self, sql: str, params: list[Any] | None) -> Any:
+    def _sql(self, sql: str, params: list[Any] | None, exact_sums: bool = False) -> Any:
         try:
-            return self.spark.sql(self.translate(sql), args=list(params) if params else None)
+            return self.spark.sql(self.translate(sql, exact_sums), args=list(params) if params else None)
         except ConfigError:
             raise
         except Exception as exc:
@@ -313,10 +328,18 @@ class SparkEngine:
         interrupt.check()
         self.drop_temp_table(name)
         self._registered.pop(name.lower(), None)  # the name now means the cached rows
-        frame = self._sql(sql, None).persist()
-        self._temp_tables[name] = frame
-        frame.createOrReplaceTempView(name)
-        self._action(frame.count)
+
+        def build(exact: bool) -> None:
+            frame = self._sql(sql, None, exact).persist()
+            try:
+                self._action(frame.count)
+            except BaseException:
+                frame.unpersist()
+                raise
+            self._temp_tables[name] = frame
+            frame.createOrReplaceTempView(name)
+
+        self._summing(sql, build)
 
     def drop_temp_table(self, name: str) -> None:
         frame = self._temp_tables.pop(name, None)
