@@ -144,6 +144,15 @@ class Context:
             by_dst = self._destination_pass(validate=True)
         if self.ip_dim.aliases:
             by_dst = self._canonicalise(self.ip_dim.aliases)
+        self._only_internal_sources = (
+            self._sources_known
+            and not (self.ip_dim.bad or self.ip_dim.aliases)
+            and self.engine.query(
+                "SELECT count(*) AS n FROM protocol_sources WHERE src_ip IS NULL OR src_ip NOT IN "
+                "(SELECT ip FROM ip_dim WHERE class = 'internal')"
+            )["n"][0].as_py()
+            == 0
+        )
         self._quality = self._summarise(by_dst)
         if self._quality.rejected_rows and self.config.strict:
             first = self._quality.examples[0] if self._quality.examples else "?"
@@ -304,6 +313,14 @@ class Context:
         return tuple(out)
 
     # -- facts ------------------------------------------------------------------------------------
+    def internal_source(self) -> str:
+        """The SQL condition on a row of `flows` (or of a summary) that its source is internal: TRUE where every
+        source of the input is (the course files' office days), which spares a membership test per flow, else a
+        test against the internal addresses of ip_dim."""
+        if self._only_internal_sources:
+            return "TRUE"
+        return f"{self.keys.src} IN (SELECT {self.keys.dim} FROM ip_dim WHERE class = 'internal')"
+
     @property
     def quality(self) -> InputQuality:
         return self._quality
@@ -319,7 +336,6 @@ class Context:
         internal edges and transfer candidates all come from it, and the flows are read once for them.
         """
         k = self.keys
-        internal = f"SELECT {k.dim} FROM ip_dim WHERE class = 'internal'"
         not_public = f"SELECT {k.dim} FROM ip_dim WHERE class IS DISTINCT FROM 'public'"
         # Keyed by ids, the texts come from ip_dim after aggregation (s: the source's row).
         src_text, src_join = ("s.ip", f"JOIN ip_dim s ON g.src = s.{k.dim} ") if k.ids else ("g.src", "")
@@ -337,7 +353,7 @@ class Context:
             WITH f AS (
                 SELECT {k.src} AS src, {k.dst} AS dst, proto, port, {columns},
                        {k.dst} IN ({not_public}) AS non_public
-                FROM {summary or "flows"} WHERE {k.src} IN ({internal})
+                FROM {summary or "flows"} WHERE {self.internal_source()}
             ), g AS (
                 SELECT src, non_public,
                        CASE WHEN non_public OR up_dominant THEN dst END AS dst,

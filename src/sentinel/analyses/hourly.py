@@ -47,8 +47,9 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
     gives both the hours' totals and the busiest hosts' hours."""
     hours, where, args = _hours_sql(ctx.config.timezone)
     k = ctx.keys
+    internal = ctx.internal_source()
     source = (
-        f"CASE WHEN {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal') THEN {k.src} END"
+        (k.src if internal == "TRUE" else f"CASE WHEN {internal} THEN {k.src} END")
         if per_host
         else "CAST(NULL AS VARCHAR)"
     )

@@ -84,7 +84,7 @@ def dns_hours_sql(ctx: Context) -> str:
     return f"""
         SELECT {k.src} AS src, {k.dst} AS dst, {hour} AS hour, {summed(ALL_FIGURES, summary)}
         FROM {summary or "flows"}
-        WHERE {where} AND {k.src} IN (SELECT {k.dim} FROM ip_dim WHERE class = 'internal')
+        WHERE {where} AND {ctx.internal_source()}
         GROUP BY 1, 2, 3
         """
 
