@@ -6,7 +6,7 @@ import pytest
 
 from sentinel import pipeline
 from sentinel.config import Config
-from sentinel.context import Context
+from sentinel.context import Context, non_public_prefixes
 from sentinel.importer import import_flows
 from sentinel.registry import default_params
 from tests.flows import flow, write_flows
@@ -51,22 +51,28 @@ def test_ids_of_texts_are_the_dimensions_in_order_with_null_for_unknown(keyed_co
 
 
 def _report_and_condition(path, engine, monkeypatch, force_test: bool = False):
-    """A run of -td, -dx and -bn (and --dns) on `path`: the JSON report's findings, and the condition the
-    context gave for an internal source (`force_test`: the membership test whatever the input)."""
+    """A run of -td, -dx and -bn (and --dns) on `path`: the JSON report's findings, and the conditions the
+    context gave for an internal source and a non-public destination (`force_test`: the membership tests
+    whatever the input)."""
     from sentinel.report.json_report import to_dict
     from tests import flows as flows_module
 
     monkeypatch.setattr(flows_module, "ENGINE", engine)
     conditions: list[str] = []
-    given = Context.internal_source
+    given = {name: getattr(Context, name) for name in ("internal_source", "non_public_destination")}
 
-    def condition(ctx: Context) -> str:
-        if force_test:
-            ctx._only_internal_sources = False
-        conditions.append(given(ctx))
-        return conditions[-1]
+    def recording(name: str):
+        def condition(ctx: Context) -> str:
+            if force_test:
+                ctx._only_internal_sources = False
+                ctx.__dict__["_non_public_prefixes"] = None
+            conditions.append(given[name](ctx))
+            return conditions[-1]
 
-    monkeypatch.setattr(Context, "internal_source", condition)
+        return condition
+
+    for name in given:
+        monkeypatch.setattr(Context, name, recording(name))
     config = flows_module.config_for(path, "hourly", "exfiltration", "botnet", "dns")
     out = to_dict(pipeline.run(config))
     return {k: out[k] for k in ("analyses", "alerts", "hosts")}, set(conditions)
@@ -85,19 +91,45 @@ def _office(hosts: int, extra: list[dict] | None = None) -> list[dict]:
     return rows + (extra or [])
 
 
-def test_only_internal_sources_spare_the_membership_test_with_the_same_results(tmp_path, engine, monkeypatch):
+INTERNAL_TEST = "src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')"
+NON_PUBLIC_TEST = "dst_ip IN (SELECT ip FROM ip_dim WHERE class IS DISTINCT FROM 'public')"
+
+
+def test_an_office_spares_the_membership_tests_with_the_same_results(tmp_path, engine, monkeypatch):
     path = write_flows(tmp_path / "office.parquet", _office(hosts=12))
     sections, conditions = _report_and_condition(path, engine, monkeypatch)
-    assert conditions == {"TRUE"}
+    assert conditions == {"TRUE", "(dst_ip LIKE '192.168.1.%')"}
     tested, conditions = _report_and_condition(path, engine, monkeypatch, force_test=True)
-    assert conditions == {"src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')"}
+    assert conditions == {INTERNAL_TEST, NON_PUBLIC_TEST}
     assert sections == tested
     assert sections["alerts"] and sections["analyses"]["botnet"]  # the runs found something to compare
 
 
 def test_an_external_source_keeps_the_membership_test(tmp_path, engine, monkeypatch):
-    inbound = [flow(DAY0 + 7_200_000 + i, "203.0.113.5", "192.168.1.3", up=7, port=22) for i in range(50)]
+    inbound = [flow(DAY0 + 7_200_000 + i, "45.33.32.156", "192.168.1.3", up=7, port=22) for i in range(50)]
     path = write_flows(tmp_path / "office.parquet", _office(hosts=12, extra=inbound))
     sections, conditions = _report_and_condition(path, engine, monkeypatch)
-    assert conditions == {"src_ip IN (SELECT ip FROM ip_dim WHERE class = 'internal')"}
-    assert "203.0.113.5" not in str(sections["analyses"]["hourly"])  # in the hours' totals, never as a host
+    assert conditions == {INTERNAL_TEST, "(dst_ip LIKE '192.168.1.%')"}
+    assert "45.33.32.156" not in str(sections["analyses"]["hourly"])  # in the hours' totals, never as a host
+
+
+def _prefixes(rows: dict[str, str | None]) -> tuple[str, ...] | None:
+    table = pa.table({"ip": list(rows), "class": pa.array(list(rows.values()), pa.string())})
+    return non_public_prefixes(table["ip"], table["class"])
+
+
+def test_non_public_prefixes_tell_exactly_the_non_public_addresses():
+    office = {"192.168.4.1": "internal", "192.168.4.20": "internal", "8.8.8.8": "public", "192.168.40.9": "public"}
+    assert _prefixes(office) == ("192.168.4.",)  # "192.168.40.9" does not begin with "192.168.4."
+    two = {**office, "10.1.2.3": "internal", "224.0.0.251": "other", "1.1.1.1": "public"}
+    assert _prefixes(two) == ("10.1.2.", "192.168.4.", "224.0.0.")
+    # Five /24s of one /16: the /16, where no public address is under it.
+    wide = {f"172.16.{n}.1": "internal" for n in range(5)} | {"8.8.8.8": "public"}
+    assert _prefixes(wide) == ("172.16.",)
+    # A public address under the only prefixes that would do; a class unknown counts as not public.
+    assert _prefixes(wide | {"172.16.9.9": "public"}) is None
+    assert _prefixes({"192.168.4.1": None, "8.8.8.8": "public"}) == ("192.168.4.",)
+    assert _prefixes({"200.0.0.11": "internal", "200.0.0.50": "public"}) is None
+    # Not IPv4 text, or no non-public address at all: the membership test.
+    assert _prefixes({"fd00::1": "internal", "8.8.8.8": "public"}) is None
+    assert _prefixes({"8.8.8.8": "public"}) is None
