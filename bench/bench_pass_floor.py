@@ -20,6 +20,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench_passes import ANALYSES, GEOIP  # bench/bench_passes.py: the same run
@@ -30,11 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 READS_FLOWS = re.compile(r"\b(?:FROM|JOIN)\s+(?:raw_)?flows\b", re.IGNORECASE)
 
 
-def fastest(run: object, repeat: int) -> float:
+def fastest(run: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
-        run()  # type: ignore[operator]
+        run()
         times.append(time.perf_counter() - began)
     return min(times)
 
@@ -46,6 +47,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each query after the first (default 3)")
     parser.add_argument("options", nargs="*", help="after --: Sentinel's options instead of the four analyses")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     data = Path(args.data or args.workdir / "flows-10000000-seed1-attacks.parquet")
     if not data.is_file() or data.suffix != ".parquet":
         sys.exit(f"bench_pass_floor: {data} is not a Parquet file: run bench/bench_speed.py first, or give --data")

@@ -169,15 +169,6 @@ class Context:
             by_dst = self._destination_pass(validate=True)
         if self.ip_dim.aliases:
             by_dst = self._canonicalise(self.ip_dim.aliases)
-        self._only_internal_sources = (
-            self._sources_known
-            and not (self.ip_dim.bad or self.ip_dim.aliases)
-            and self.engine.query(
-                "SELECT count(*) AS n FROM protocol_sources WHERE src_ip IS NULL OR src_ip NOT IN "
-                "(SELECT ip FROM ip_dim WHERE class = 'internal')"
-            )["n"][0].as_py()
-            == 0
-        )
         self._quality = self._summarise(by_dst)
         if self._quality.rejected_rows and self.config.strict:
             first = self._quality.examples[0] if self._quality.examples else "?"
@@ -353,6 +344,16 @@ class Context:
         if self.keys.ids or self.ip_dim.aliases or self.ip_dim.bad:
             return None
         return non_public_prefixes(self.ip_dim.table["ip"], self.ip_dim.table["class"])
+
+    @cached_property
+    def _only_internal_sources(self) -> bool:
+        if not self._sources_known or self.ip_dim.bad or self.ip_dim.aliases:
+            return False
+        outside = self.engine.query(
+            "SELECT count(*) AS n FROM protocol_sources WHERE src_ip IS NULL OR src_ip NOT IN "
+            "(SELECT ip FROM ip_dim WHERE class = 'internal')"
+        )
+        return outside["n"][0].as_py() == 0
 
     def internal_source(self) -> str:
         """The SQL condition on a row of `flows` (or of a summary) that its source is internal: TRUE where every

@@ -47,12 +47,7 @@ def hour_groups(ctx: Context, per_host: bool) -> list[dict[str, Any]]:
     gives both the hours' totals and the busiest hosts' hours."""
     hours, where, args = _hours_sql(ctx.config.timezone)
     k = ctx.keys
-    internal = ctx.internal_source()
-    source = (
-        (k.src if internal == "TRUE" else f"CASE WHEN {internal} THEN {k.src} END")
-        if per_host
-        else "CAST(NULL AS VARCHAR)"
-    )
+    source = f"CASE WHEN {ctx.internal_source()} THEN {k.src} END" if per_host else "CAST(NULL AS VARCHAR)"
     summary = ctx.summary("hours") if ctx.config.timezone == "UTC" else None  # it sums UTC hours
     if summary is not None:
         hours, where, args = "hour", "TRUE", []
