@@ -23,6 +23,34 @@ def test_bars_and_heat_maps_beyond_int64_draw():
         assert b"<svg" in charts.render_svg(chart)
 
 
+def test_a_heat_maps_colour_bar_labels_stay_inside_the_image():
+    """Its tick labels ("3,000", "16 GB") and its unit fell off the right edge of the PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for unit, top in (("flows", 3_250), ("bytes", 16 * 2**30)):
+        matrix = [[top, 0, top // 2], [1, 2, 3]]
+        heat = Chart(
+            "h",
+            "Heat",
+            ["00", "01", "02"],
+            [],
+            "hour",
+            "host",
+            kind="heatmap",
+            unit=unit,
+            rows=["a", "b"],
+            matrix=matrix,
+        )
+        with charts._style():
+            fig = charts.draw(heat)
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            bar = fig.axes[-1]  # the colour bar's own axes
+            width = fig.bbox.width
+            texts = [*bar.get_yticklabels(), bar.yaxis.label]
+            assert all(t.get_text() for t in texts)
+            assert max(t.get_window_extent(renderer).x1 for t in texts) <= width
+
+
 def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
     from sentinel.report.evidence_charts import alert_chart
     from sentinel.report.model import Alert

@@ -170,7 +170,8 @@ def _heatmap(chart: Chart) -> Figure:
     bar.set_label(chart.unit)
     bar.formatter = _axis_formatter(chart.unit)
     bar.update_ticks()
-    fig.subplots_adjust(left=0.2, right=0.98, top=1 - 0.5 / height, bottom=0.7 / height + 0.05)
+    # right: room for the colour bar's tick labels and its label (at 0.98 both fell off the image)
+    fig.subplots_adjust(left=0.2, right=0.9, top=1 - 0.5 / height, bottom=0.7 / height + 0.05)
     return fig
 
 
