@@ -48,6 +48,19 @@ def test_serial_collector_only_for_local_on_two_cores_or_fewer():
     assert spark_jvm.collector(None) == []
 
 
+@pytest.mark.parametrize(
+    ("master", "memory", "initial"),
+    [("local[2]", "2g", "-Xms2g"), ("local[*]", "4096M", "-Xms4096m"), ("local", "3gb", "-Xms3g")],
+)
+def test_a_local_jvm_starts_with_its_whole_heap(master, memory, initial):
+    assert spark_jvm.heap(master, memory) == [initial, f"-XX:MetaspaceSize={spark_jvm.METASPACE}"]
+
+
+@pytest.mark.parametrize(("master", "memory"), [("spark://host:7077", "2g"), (None, "2g"), ("local[2]", "lots")])
+def test_a_cluster_or_an_unreadable_size_leaves_the_heap_to_the_jvm(master, memory):
+    assert spark_jvm.heap(master, memory) == []
+
+
 def test_first_launch_writes_an_archive_of_its_own(tmp_path):
     directory = tmp_path / "spark"
     [option] = archive_options(directory, KEY, NOW)
@@ -119,6 +132,7 @@ def test_switched_off_by_environment(tmp_path, monkeypatch):
     monkeypatch.setattr(spark_jvm, "installation_key", lambda: KEY)
     monkeypatch.setenv(spark_jvm.ARCHIVE_ENV, "0")
     assert spark_jvm.java_options("local[2]") == ["-XX:+UseSerialGC"]
+    assert spark_jvm.java_options("local[2]", "2g") == ["-XX:+UseSerialGC", *spark_jvm.heap("local[2]", "2g")]
     monkeypatch.setenv(spark_jvm.ARCHIVE_ENV, "1")
     options = spark_jvm.java_options("spark://host:7077")
     assert len(options) == 1 and options[0].startswith(f"-XX:ArchiveClassesAtExit={tmp_path / 'spark'}")

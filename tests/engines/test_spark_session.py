@@ -19,3 +19,12 @@ def test_a_local_session_keeps_its_warehouse_in_the_temporary_directory(spark_se
     warehouse = spark_session.conf.get("spark.sql.warehouse.dir")
     assert str(Path(tempfile.gettempdir()) / "sentinel-spark-warehouse") in warehouse
     assert not any(tmp_path.iterdir())
+
+
+def test_the_local_jvm_runs_with_sentinels_collector_and_whole_heap(spark_session):
+    # The options reach the JVM Sentinel launches (spark_jvm: measured on 2 cores), not only the option list.
+    jvm = spark_session.sparkContext._jvm
+    arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    memory = spark_session.sparkContext.getConf().get("spark.driver.memory")
+    assert "-XX:+UseSerialGC" in arguments
+    assert f"-Xms{memory}" in arguments and f"-Xmx{memory}" in arguments

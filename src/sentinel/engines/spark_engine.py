@@ -102,7 +102,7 @@ def _launch_quietly(settings: dict[str, str]) -> None:
     own_args = "PYSPARK_SUBMIT_ARGS" not in os.environ
     if own_args:
         java = [f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"]
-        java += spark_jvm.java_options(settings.get("spark.master"))
+        java += spark_jvm.java_options(settings.get("spark.master"), settings.get("spark.driver.memory"))
         os.environ["PYSPARK_SUBMIT_ARGS"] = f'--driver-java-options "{" ".join(java)}" pyspark-shell'
     log = tempfile.NamedTemporaryFile(prefix="sentinel-spark-", suffix=".log", delete=False)  # noqa: SIM115
     try:
