@@ -50,9 +50,15 @@ def test_serial_collector_only_for_local_on_two_cores_or_fewer():
 
 @pytest.mark.parametrize(
     ("master", "memory", "initial"),
-    [("local[2]", "2g", "-Xms2g"), ("local[*]", "4096M", "-Xms4096m"), ("local", "3gb", "-Xms3g")],
+    [
+        ("local[2]", "2g", "-Xms2048m"),
+        ("local[*]", "1536M", "-Xms1536m"),
+        ("local", "524288kb", "-Xms512m"),
+        # a driver memory beyond the machine's must not stop the JVM from starting: at most 2 GB up front
+        ("local[2]", "64g", "-Xms2048m"),
+    ],
 )
-def test_a_local_jvm_starts_with_its_whole_heap(master, memory, initial):
+def test_a_local_jvm_starts_with_its_heap(master, memory, initial):
     assert spark_jvm.heap(master, memory) == [initial, f"-XX:MetaspaceSize={spark_jvm.METASPACE}"]
 
 

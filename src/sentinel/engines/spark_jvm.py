@@ -61,19 +61,24 @@ def collector(master: str | None) -> list[str]:
 #: Metaspace the JVM may fill before its first full collection: Spark's classes need about 100 MB, so the
 #: default threshold (about 21 MB) costs a full collection of the heap during the first query.
 METASPACE = "256m"
+#: The most heap a JVM starts with (Sentinel's default driver memory): committed at start, so a driver memory
+#: set beyond the machine's memory must not make the JVM fail to start, as it would with -Xms that large.
+MOST_INITIAL_HEAP_MB = 2048
+_UNITS = {"": 1 / 2**20, "k": 1 / 2**10, "m": 1, "g": 2**10, "t": 2**20}
 
 
 def heap(master: str | None, driver_memory: str | None) -> list[str]:
-    """Where Spark runs in this JVM (a local master), its heap at full size from the start (`-Xms` = the
-    driver memory): a JVM starts with a 64th of the machine's memory and grows the heap by full collections,
-    and its young generation, a third of the heap, is small until then. The four original analyses at 10M
-    flows, local on 2 cores: time in collection 1.3-1.5 s -> 0.7 s, the run 0.7-1.2 s shorter (README
-    Performance). Pages of the heap count as the process's memory only once touched. A driver memory the
-    JVM would not read as a size is left to the JVM."""
+    """Where Spark runs in this JVM (a local master), its heap at the driver memory from the start (at most
+    MOST_INITIAL_HEAP_MB): a JVM starts with a 64th of the machine's memory and grows the heap by full
+    collections, its young generation (a third of the heap) small until then. The four original analyses at
+    10M flows, local on 2 cores: time in collection 1.27-1.45 s -> 0.68-0.69 s (README Engines). Pages of the
+    heap count as the process's memory only once touched. A driver memory the JVM would not read as a size
+    is left to the JVM."""
     size = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", driver_memory or "", re.IGNORECASE)
     if local_cores(master) is None or size is None:
         return []
-    return [f"-Xms{size.group(1)}{size.group(2).lower()}", f"-XX:MetaspaceSize={METASPACE}"]
+    mb = min(int(int(size.group(1)) * _UNITS[size.group(2).lower()]), MOST_INITIAL_HEAP_MB)
+    return ([f"-Xms{mb}m"] if mb > 0 else []) + [f"-XX:MetaspaceSize={METASPACE}"]
 
 
 def local_cores(master: str | None) -> int | None:
