@@ -175,9 +175,15 @@ def test_spread_over_one_as_organisation(tmp_path, shared_data):
     assert transfer["as_org"].startswith("AS15169")
 
 
-def test_transfer_in_quiet_hours_scores_up(tmp_path):
+# The alerting hosts' pass filters their flows by literals too (LITERAL_HOSTS), or by the join alone (0).
+BY_LITERALS_OR_JOIN = pytest.mark.parametrize("literal_hosts", [ex.LITERAL_HOSTS, 0])
+
+
+@BY_LITERALS_OR_JOIN
+def test_transfer_in_quiet_hours_scores_up(tmp_path, monkeypatch, literal_hosts):
     # The office and the host browse during hour 0 to hour 9; the host's transfer happens at 05:00, when its
     # other traffic stopped: the score rises by half its distance to 1.
+    monkeypatch.setattr(ex, "LITERAL_HOSTS", literal_hosts)
     rows = []
     for h in range(10, 20):
         for i in range(40):
@@ -213,8 +219,10 @@ def test_with_quiet_stays_in_unit_interval_and_never_lowers(value, share, weight
     assert 0.0 <= raised <= 1.0 and raised >= value - 1e-4  # rounded to 4 places
 
 
-def test_alert_chart_is_the_upload_timeline(tmp_path):
+@BY_LITERALS_OR_JOIN
+def test_alert_chart_is_the_upload_timeline(tmp_path, monkeypatch, literal_hosts):
     """The alert's chart: bytes sent to the destination and back, per hour over the capture's span."""
+    monkeypatch.setattr(ex, "LITERAL_HOSTS", literal_hosts)
     hour = 360_000  # hundredths of a second
     exfil = [flow(3 * hour + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(20)]
     exfil += [flow(5 * hour + i, "192.168.1.99", "193.136.0.1", up=MB, down=1000) for i in range(10)]
