@@ -123,6 +123,8 @@ def one_scan(data: Path, non_public: str, repeat: int) -> tuple[float, float]:
     bare scan query, on a fresh DuckDB connection (the course schema: timestamp in hundredths of a second)."""
     import duckdb
 
+    from sentinel.schema import hour_sql
+
     literal = str(data).replace("'", "''")
     con = duckdb.connect()
     con.execute(
@@ -136,7 +138,7 @@ def one_scan(data: Path, non_public: str, repeat: int) -> tuple[float, float]:
         FROM (
             SELECT *, CASE WHEN non_public OR up_bytes > down_bytes THEN dst_ip END AS kept_dst,
                    CASE WHEN non_public THEN proto END AS kept_proto, CASE WHEN non_public THEN port END AS kept_port
-            FROM (SELECT *, ts // 3600000000 AS hour, {non_public} AS non_public FROM flows)
+            FROM (SELECT *, {hour_sql("ts")} AS hour, {non_public} AS non_public FROM flows)
         )
         GROUP BY GROUPING SETS ((dst_ip), (src_ip, hour), (src_ip, non_public, kept_dst, kept_proto, kept_port))
     """

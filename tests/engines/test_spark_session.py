@@ -23,7 +23,7 @@ def test_a_local_session_keeps_its_warehouse_in_the_temporary_directory(spark_se
     assert not any(tmp_path.iterdir())
 
 
-def test_the_local_jvm_runs_with_sentinels_collector_and_whole_heap(spark_session):
+def test_the_local_jvm_runs_with_sentinels_collector_and_initial_heap(spark_session):
     # The options reach the JVM Sentinel launches (spark_jvm: measured on 2 cores), not only the option list.
     jvm = spark_session.sparkContext._jvm
     arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
