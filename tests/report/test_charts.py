@@ -51,6 +51,22 @@ def test_a_heat_maps_colour_bar_labels_stay_inside_the_image():
             assert max(t.get_window_extent(renderer).x1 for t in texts) <= width
 
 
+def test_a_heat_maps_colour_bar_ticks_are_whole_counts():
+    """Flows in a cell are whole: a bar from 0 to 2 flows read 0, 0.25, ..., 1.75, 2."""
+    heat = Chart(
+        "h", "Heat", ["00", "01"], [], "hour", "host", kind="heatmap", unit="flows", rows=["a"], matrix=[[2, 1]]
+    )
+    with charts._style():
+        fig = charts.draw(heat)
+        fig.canvas.draw()
+        ticks = [t for t in fig.axes[-1].get_yticks() if 0 <= t <= 2]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_axis_byte_counts_reach_exabytes():
+    assert [charts.human_bytes(v) for v in (0, 1_500, 2.5e18, 9.2e21)] == ["0", "1.5 kB", "2.5 EB", "9200 EB"]
+
+
 def test_alert_charts_submitted_early_are_the_ones_the_report_gets(monkeypatch):
     from sentinel.report.evidence_charts import alert_chart
     from sentinel.report.model import Alert

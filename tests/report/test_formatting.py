@@ -45,3 +45,15 @@ def test_a_table_in_no_json_list_sends_the_reader_to_the_csv_only() -> None:
     assert cut_line(_table(37, json_key=None), max_rows=25) == (
         "25 of 37 rows shown; all 37 are in the reports (-o, --html, --csv-dir)"
     )
+
+
+def test_byte_counts_in_sentences_reach_exabytes():
+    from sentinel.report.formatting import human_bytes
+
+    assert [human_bytes(n) for n in (512, 1_500, 3_100_000_000, 2.7e21, -9.2e18)] == [
+        "512 B",
+        "1.5 kB",
+        "3.1 GB",
+        "2700.0 EB",  # no larger unit: the exabytes counted
+        "-9.2 EB",
+    ]

@@ -25,6 +25,7 @@ from sentinel import interrupt
 from sentinel.report.chart_process import ChartProcess
 from sentinel.report.escape import visible
 from sentinel.report.evidence_charts import alert_chart
+from sentinel.report.formatting import BYTE_UNITS
 from sentinel.report.model import Alert, Chart, Section
 
 if TYPE_CHECKING:
@@ -72,12 +73,12 @@ def human_bytes(value: float) -> str:
         return "0"
     sign = "-" if value < 0 else ""
     value = abs(value)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if value < 1000 or unit == "PB":
+    for unit in BYTE_UNITS:
+        if value < 1000 or unit == BYTE_UNITS[-1]:
             text = f"{value:.1f}".rstrip("0").rstrip(".") if value < 100 else f"{value:.0f}"
             return f"{sign}{text} {unit}"
         value /= 1000
-    return f"{sign}{value:.0f} PB"  # pragma: no cover - the loop returns
+    raise AssertionError("unreachable")
 
 
 def _short(label: object) -> str:
@@ -154,6 +155,7 @@ def _bars(chart: Chart) -> Figure:
 
 def _heatmap(chart: Chart) -> Figure:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = [_short(r) for r in chart.rows]
     height = max(3.6, 0.28 * len(rows) + 1.9)
@@ -168,6 +170,8 @@ def _heatmap(chart: Chart) -> Figure:
     ax.set_title(visible(chart.title))
     bar = fig.colorbar(image, ax=ax, pad=0.015, fraction=0.04)
     bar.set_label(chart.unit)
+    # A heat map's cells are counts (flows, bytes): no tick between whole numbers ("1.75 flows").
+    bar.locator = MaxNLocator(integer=True)
     bar.formatter = _axis_formatter(chart.unit)
     bar.update_ticks()
     # right: room for the colour bar's tick labels and its label (at 0.98 both fell off the image)

@@ -53,10 +53,14 @@ def is_numeric(column: Column) -> bool:
     return column.kind in ("int", "bytes", "float", "rate", "percent")
 
 
+#: Decimal byte units, up to those of 64-bit counters' sums (a flow's bytes reach 9.2 EB).
+BYTE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
+
+
 def human_bytes(n: float) -> str:
     """'1.5 MB': a byte count in a sentence or a title (decimal units)."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
+    for unit in BYTE_UNITS:
+        if abs(n) < 1000 or unit == BYTE_UNITS[-1]:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     raise AssertionError("unreachable")
